@@ -1,0 +1,3 @@
+from ccrc_sync.cli import main
+
+raise SystemExit(main())

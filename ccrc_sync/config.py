@@ -1,0 +1,253 @@
+"""One typed configuration: TOML parsed into pydantic models, then environment overrides.
+
+Where the file comes from: `--config PATH`, else `CCRC_SYNC_CONFIG`, else
+`config/ccrc_sync.toml` in the working directory when it exists, else the built-in
+defaults. Environment variables then override, so one install serves a test, the demo and
+production. Relative paths are taken from the working directory, as a shell user expects.
+Secrets never live here: the SMTP password is read from `CCRC_SYNC_SMTP_PASSWORD` only
+when mail is sent, and the service-account file is only ever a path.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from ccrc_sync.errors import ConfigError
+from ccrc_sync.schema import DEFAULT_SECTIONS, DEFAULT_STATUSES, PLAN_SHEET
+
+DEFAULT_CONFIG = Path("config/ccrc_sync.toml")
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Policy(StrEnum):
+    FLAG = "flag"
+    WORKBOOK_WINS = "workbook-wins"
+    SHEET_WINS = "sheet-wins"
+
+
+class EmailWhen(StrEnum):
+    NEVER = "never"
+    ALWAYS = "always"
+    FLAGGED = "flagged"
+
+
+class Security(StrEnum):
+    NONE = "none"
+    STARTTLS = "starttls"
+    SSL = "ssl"
+
+
+class PlanConfig(_Model):
+    """What a correct plan looks like."""
+
+    sheet: str = PLAN_SHEET
+    statuses: tuple[str, ...] = DEFAULT_STATUSES
+    sections: tuple[str, ...] = DEFAULT_SECTIONS
+    complete_status: str = "Complete"
+    # Expected Rec Nos., as ranges: "1-34", or "1-30, 40".
+    rec_nos: str = "1-34"
+    key_section: str = "Key Recommendations"
+
+    @field_validator("rec_nos")
+    @classmethod
+    def _ranges(cls, value: str) -> str:
+        parse_ranges(value)
+        return value
+
+    def expected_rec_nos(self) -> set[int]:
+        return parse_ranges(self.rec_nos)
+
+
+class WorkbookConfig(_Model):
+    path: Path = Path("var/plan.xlsx")
+    # Copied to `path` on the first run when the workbook does not exist yet (the demo).
+    template: Path | None = None
+    backups: int = Field(default=5, ge=0)
+    backup_dir: Path | None = None  # default: a `backups` folder beside the workbook
+
+
+class RetryConfig(_Model):
+    max_seconds: float = Field(default=60.0, gt=0)
+    initial_delay: float = Field(default=1.0, gt=0)
+    max_delay: float = Field(default=16.0, gt=0)
+    timeout: float = Field(default=30.0, gt=0)  # per request
+
+
+class SheetConfig(_Model):
+    spreadsheet_id: str = ""
+    credentials: Path | None = None  # service-account JSON; GOOGLE_APPLICATION_CREDENTIALS
+    # host:port of a Sheets API emulator (SHEETS_EMULATOR_HOST); no credentials needed.
+    emulator_host: str | None = None
+    # Start ccrc-sync's own emulator in-process with its data in this file (the demo).
+    embedded_emulator: Path | None = None
+    retry: RetryConfig = RetryConfig()
+
+
+class SyncConfig(_Model):
+    policy: Policy = Policy.FLAG
+    propagate_deletions: bool = False
+    state_dir: Path = Path("var/state")
+    reports_dir: Path | None = None  # default: <state_dir>/reports
+    change_log_rows: int = Field(default=500, ge=0)
+
+    def reports(self) -> Path:
+        return self.reports_dir or self.state_dir / "reports"
+
+
+class EmailConfig(_Model):
+    when: EmailWhen = EmailWhen.NEVER  # for the nightly run; `sync --email` always sends
+    smtp_host: str = "localhost"
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    security: Security = Security.NONE
+    sender: str = "ccrc-sync@localhost"
+    recipients: tuple[str, ...] = ()
+    user: str | None = None
+    timeout: float = Field(default=30.0, gt=0)
+    subject_prefix: str = "CCRC action plan"
+
+
+class ScheduleConfig(_Model):
+    time: str = "02:00"  # local time in `timezone`
+    timezone: str = "Europe/London"
+    # Optional extra runs every N minutes during office hours, e.g. "08:00-18:00".
+    office_hours: str | None = None
+    office_interval_minutes: int | None = Field(default=None, ge=1)
+    office_days: tuple[int, ...] = (0, 1, 2, 3, 4)  # Monday = 0
+    failure_alert_after: int = Field(default=3, ge=1)
+
+    @field_validator("time")
+    @classmethod
+    def _time(cls, value: str) -> str:
+        if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", value):
+            raise ValueError("must be a 24-hour time like 02:00")
+        return value
+
+    @field_validator("office_hours")
+    @classmethod
+    def _hours(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(
+            r"([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d", value
+        ):
+            raise ValueError("must be a range like 08:00-18:00")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+
+class LoggingConfig(_Model):
+    file: Path | None = None
+    level: str = "INFO"
+    max_bytes: int = 1_000_000
+    backups: int = 5
+
+
+class Config(_Model):
+    plan: PlanConfig = PlanConfig()
+    workbook: WorkbookConfig = WorkbookConfig()
+    sheet: SheetConfig = SheetConfig()
+    sync: SyncConfig = SyncConfig()
+    email: EmailConfig = EmailConfig()
+    schedule: ScheduleConfig = ScheduleConfig()
+    logging: LoggingConfig = LoggingConfig()
+    source: Path | None = None  # the file it was read from, for messages
+
+
+def parse_ranges(text: str) -> set[int]:
+    """'1-34' or '1-30, 40' to a set of whole numbers."""
+    numbers: set[int] = set()
+    for part in text.split(","):
+        part = part.strip()
+        m = re.fullmatch(r"(\d+)\s*(?:-\s*(\d+))?", part)
+        if not m or (m[2] and int(m[2]) < int(m[1])):
+            raise ValueError(f"{part!r} is not a number or a range like 1-34")
+        numbers.update(range(int(m[1]), int(m[2] or m[1]) + 1))
+    return numbers
+
+
+# Environment variable -> (section, key). Applied after the file.
+ENV_OVERRIDES: dict[str, tuple[str, str]] = {
+    "CCRC_SYNC_WORKBOOK": ("workbook", "path"),
+    "CCRC_SYNC_SPREADSHEET_ID": ("sheet", "spreadsheet_id"),
+    "CCRC_SYNC_STATE_DIR": ("sync", "state_dir"),
+    "GOOGLE_APPLICATION_CREDENTIALS": ("sheet", "credentials"),
+    "SHEETS_EMULATOR_HOST": ("sheet", "emulator_host"),
+    "CCRC_SYNC_SMTP_HOST": ("email", "smtp_host"),
+    "CCRC_SYNC_SMTP_PORT": ("email", "smtp_port"),
+    "CCRC_SYNC_EMAIL_FROM": ("email", "sender"),
+    "CCRC_SYNC_EMAIL_TO": ("email", "recipients"),
+}
+
+
+def config_path(explicit: Path | None, env: Mapping[str, str] | None = None) -> Path | None:
+    env = os.environ if env is None else env
+    if explicit is not None:
+        return explicit
+    if env.get("CCRC_SYNC_CONFIG"):
+        return Path(env["CCRC_SYNC_CONFIG"])
+    return DEFAULT_CONFIG if DEFAULT_CONFIG.is_file() else None
+
+
+def load_config(path: Path | None = None, env: Mapping[str, str] | None = None) -> Config:
+    """Read the config file (if any), apply environment overrides, and check it all."""
+    env = os.environ if env is None else env
+    source = config_path(path, env)
+    data: dict[str, Any] = {}
+    if source is not None:
+        try:
+            data = tomllib.loads(source.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ConfigError(f"The config file {source} does not exist.") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"The config file {source} could not be read: {exc}.") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"The config file {source} is not valid TOML: {exc}.") from None
+    for var, (section, key) in ENV_OVERRIDES.items():
+        value = env.get(var)
+        if value is None or value == "":
+            continue
+        if var == "SHEETS_EMULATOR_HOST":
+            # An explicit emulator wins over the embedded one.
+            data.setdefault("sheet", {}).pop("embedded_emulator", None)
+        override: Any = value
+        if var == "CCRC_SYNC_EMAIL_TO":
+            override = [a.strip() for a in value.split(",") if a.strip()]
+        if not isinstance(data.get(section, {}), dict):
+            break  # reported by validation below
+        data.setdefault(section, {})[key] = override
+    data["source"] = source
+    try:
+        return Config.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_explain(exc, source)) from None
+
+
+def _explain(exc: ValidationError, source: Path | None) -> str:
+    where = f"in {source}" if source else "in the configuration"
+    problems = []
+    for err in exc.errors():
+        key = ".".join(str(p) for p in err["loc"])
+        msg = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "extra_forbidden":
+            msg = "is not a setting ccrc-sync knows (check the spelling)"
+        problems.append(f"{key} {msg}" if err["type"] == "extra_forbidden" else f"{key}: {msg}")
+    return f"The configuration {where} is wrong: " + "; ".join(problems) + "."
