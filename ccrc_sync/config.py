@@ -18,7 +18,14 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from ccrc_sync.errors import ConfigError
 from ccrc_sync.schema import DEFAULT_SECTIONS, DEFAULT_STATUSES, PLAN_SHEET
@@ -118,28 +125,47 @@ class EmailConfig(_Model):
 
 
 class ScheduleConfig(_Model):
-    time: str = "02:00"  # local time in `timezone`
+    # Local wall time in `timezone`; seconds are allowed ("02:00:30") so a test can schedule
+    # a run a few seconds ahead.
+    time: str = "02:00"
     timezone: str = "Europe/London"
-    # Optional extra runs every N minutes during office hours, e.g. "08:00-18:00".
+    # Optional extra runs every N minutes during office hours, e.g. "08:00-18:00" (both ends
+    # included) on `office_days`.
     office_hours: str | None = None
     office_interval_minutes: int | None = Field(default=None, ge=1)
     office_days: tuple[int, ...] = (0, 1, 2, 3, 4)  # Monday = 0
     failure_alert_after: int = Field(default=3, ge=1)
+    # Run once at start-up when a scheduled run was missed (machine off, service down), or
+    # when there is no run history at all.
+    catch_up: bool = True
+    # `ccrc-sync status` reports a problem when no run has started since the last scheduled
+    # time that is more than this long ago (a run may still be going, or waiting on a retry).
+    status_grace_minutes: int = Field(default=120, ge=0)
 
     @field_validator("time")
     @classmethod
     def _time(cls, value: str) -> str:
-        if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", value):
+        if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d(:[0-5]\d)?", value):
             raise ValueError("must be a 24-hour time like 02:00")
         return value
 
     @field_validator("office_hours")
     @classmethod
     def _hours(cls, value: str | None) -> str | None:
-        if value is not None and not re.fullmatch(
-            r"([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d", value
-        ):
+        if value is None:
+            return value
+        if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d", value):
             raise ValueError("must be a range like 08:00-18:00")
+        start, end = value.split("-")
+        if start >= end:
+            raise ValueError("must start before it ends, like 08:00-18:00")
+        return value
+
+    @field_validator("office_days")
+    @classmethod
+    def _days(cls, value: tuple[int, ...]) -> tuple[int, ...]:
+        if any(day < 0 or day > 6 for day in value):
+            raise ValueError("must be weekday numbers from 0 (Monday) to 6 (Sunday)")
         return value
 
     @field_validator("timezone")
@@ -153,12 +179,30 @@ class ScheduleConfig(_Model):
             raise ValueError(f"unknown time zone {value!r}") from exc
         return value
 
+    @model_validator(mode="after")
+    def _office_pair(self) -> ScheduleConfig:
+        # One without the other is a half-finished setting; say so rather than ignore it.
+        if (self.office_hours is None) != (self.office_interval_minutes is None):
+            raise ValueError(
+                "office_hours and office_interval_minutes must be set together "
+                '(e.g. office_hours = "08:00-18:00" and office_interval_minutes = 60)'
+            )
+        return self
+
 
 class LoggingConfig(_Model):
-    file: Path | None = None
+    file: Path | None = None  # also log to this file, rotated at max_bytes
     level: str = "INFO"
-    max_bytes: int = 1_000_000
-    backups: int = 5
+    max_bytes: int = Field(default=1_000_000, ge=1024)
+    backups: int = Field(default=5, ge=0)
+
+    @field_validator("level")
+    @classmethod
+    def _level(cls, value: str) -> str:
+        upper = value.upper()
+        if upper not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+            raise ValueError("must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
+        return upper
 
 
 class Config(_Model):
@@ -225,9 +269,12 @@ def load_config(path: Path | None = None, env: Mapping[str, str] | None = None) 
         value = env.get(var)
         if value is None or value == "":
             continue
-        if var == "SHEETS_EMULATOR_HOST":
+        if var == "SHEETS_EMULATOR_HOST" and isinstance(data.get("sheet", {}), dict):
             # An explicit emulator wins over the embedded one.
             data.setdefault("sheet", {}).pop("embedded_emulator", None)
+        if var == "CCRC_SYNC_WORKBOOK" and isinstance(data.get("workbook", {}), dict):
+            # A workbook named explicitly must exist: the template is only the demo's seed.
+            data.setdefault("workbook", {}).pop("template", None)
         override: Any = value
         if var == "CCRC_SYNC_EMAIL_TO":
             override = [a.strip() for a in value.split(",") if a.strip()]

@@ -1,0 +1,469 @@
+"""The sync's own memory, in one SQLite file: the base, the run history and the change log.
+
+The base is the last version of every row both sides agreed on; without it a three-way
+merge cannot tell an edit from a stale copy, so it is only ever replaced in the same
+transaction that records the run which wrote both sides. A crash before that commit
+leaves the previous base, and the next run sees the same edits again and converges.
+
+Values keep their type across a round trip (a date stays a date, 15.0 stays a float):
+they are stored as JSON with dates, datetimes and formulas tagged. Times are stored as
+UTC ISO strings and come back as aware datetimes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import secrets
+import sqlite3
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ccrc_sync.errors import StateError
+from ccrc_sync.merge import Change, Table
+from ccrc_sync.schema import Formula, Value
+
+STATE_FILE = "ccrc_sync.sqlite3"
+SCHEMA_VERSION = 1
+RUN_STATUSES = ("running", "ok", "flagged", "failed")
+FINISHED_STATUSES = ("ok", "flagged", "failed")
+
+_SCHEMA = """
+CREATE TABLE base_info (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    committed_run TEXT,
+    committed_at TEXT NOT NULL
+);
+CREATE TABLE base_rows (
+    rec_no INTEGER PRIMARY KEY,
+    data TEXT NOT NULL
+);
+CREATE TABLE runs (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    run_id TEXT NOT NULL UNIQUE,
+    started TEXT NOT NULL,
+    finished TEXT,
+    status TEXT NOT NULL,
+    counts TEXT NOT NULL DEFAULT '{}',
+    summary TEXT,
+    error TEXT,
+    -- NULL: no report was due, 0: due but not sent yet, 1: sent
+    report_sent INTEGER
+);
+CREATE INDEX runs_started ON runs (started);
+CREATE TABLE change_log (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    at TEXT NOT NULL,
+    run_id TEXT NOT NULL,
+    rec_no INTEGER NOT NULL,
+    field TEXT NOT NULL,
+    source TEXT NOT NULL,
+    target TEXT NOT NULL,
+    old TEXT NOT NULL,
+    new TEXT NOT NULL
+);
+CREATE TABLE meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+"""
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    run_id: str
+    started: dt.datetime
+    finished: dt.datetime | None
+    status: str  # "running" | "ok" | "flagged" | "failed"
+    counts: dict[str, int]
+    summary: dict | None
+    error: str | None
+    report_sent: bool
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    when: dt.datetime
+    run_id: str
+    rec_no: int
+    field: str
+    source: str
+    target: str
+    old: Value
+    new: Value
+
+
+class State:
+    """The state database under `state_dir`; open it for one run (or one `status`), then close.
+
+    Every write is one transaction. Errors from SQLite surface as `StateError` with a
+    sentence that says which file and what to do, never as a traceback.
+    """
+
+    def __init__(self, state_dir: Path) -> None:
+        self.path = Path(state_dir) / STATE_FILE
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StateError(
+                f"The state folder {self.path.parent} could not be created: "
+                f"{exc.strerror or exc}; check the path and its permissions."
+            ) from None
+        self._db: sqlite3.Connection | None = None
+        try:
+            # Autocommit mode: transactions are explicit (BEGIN IMMEDIATE ... COMMIT) below.
+            self._db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+            self._prepare()
+        except sqlite3.Error as exc:
+            self.close()
+            raise StateError(self._explain(exc)) from None
+        except StateError:
+            self.close()
+            raise
+
+    # -- lifecycle
+
+    def _prepare(self) -> None:
+        db = self._conn()
+        version = db.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise StateError(
+                f"The state file {self.path} was written by a newer ccrc-sync (schema "
+                f"{version}, this one knows {SCHEMA_VERSION}); upgrade ccrc-sync."
+            )
+        # WAL lets `ccrc-sync status` read while a sync writes.
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=FULL")
+        db.execute("PRAGMA foreign_keys=ON")
+        if version == 0:
+            with self._write() as cur:
+                # Re-check inside the lock: another process may have created it meanwhile.
+                if cur.execute("PRAGMA user_version").fetchone()[0] == 0:
+                    for statement in _SCHEMA.split(";"):
+                        if statement.strip():
+                            cur.execute(statement)
+                    cur.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        # A file damaged after creation (a crash mid-copy, a bad disk) is caught here, once.
+        verdict = db.execute("PRAGMA quick_check").fetchone()[0]
+        if verdict != "ok":
+            raise StateError(self._explain(sqlite3.DatabaseError(f"malformed: {verdict}")))
+        db.execute("SELECT count(*) FROM runs").fetchone()
+
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+
+    def __enter__(self) -> State:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _conn(self) -> sqlite3.Connection:
+        if self._db is None:
+            raise StateError(f"The state file {self.path} is closed; open it again.")
+        return self._db
+
+    def _explain(self, exc: sqlite3.Error) -> str:
+        text = str(exc)
+        if "not a database" in text or "malformed" in text or "corrupt" in text:
+            return (
+                f"The state file {self.path} is damaged ({text}); move it aside and the next "
+                "run starts again with a first sync, which loses no edits."
+            )
+        if "readonly" in text or "unable to open" in text or "disk I/O" in text:
+            return (
+                f"The state file {self.path} could not be written ({text}); check that the "
+                "folder is writable and the disk is not full."
+            )
+        if "locked" in text or "busy" in text:
+            return f"The state file {self.path} is locked by another process; try again."
+        return f"The state file {self.path} could not be used ({text})."
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Cursor]:
+        """One write transaction: all or nothing, even when the caller's code raises."""
+        db = self._conn()
+        cur = db.cursor()
+        try:
+            cur.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            raise StateError(self._explain(exc)) from None
+        try:
+            yield cur
+            cur.execute("COMMIT")
+        except BaseException as exc:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            if isinstance(exc, sqlite3.Error):
+                raise StateError(self._explain(exc)) from None
+            raise
+        finally:
+            cur.close()
+
+    def _read(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
+        try:
+            return self._conn().execute(sql, params).fetchall()
+        except sqlite3.Error as exc:
+            raise StateError(self._explain(exc)) from None
+
+    # -- the base
+
+    def base(self) -> Table | None:
+        """The last agreed rows, or None before the first successful sync."""
+        if not self._read("SELECT 1 FROM base_info WHERE id = 1"):
+            return None
+        rows = self._read("SELECT rec_no, data FROM base_rows ORDER BY rec_no")
+        return {rec_no: _decode_row(data) for rec_no, data in rows}
+
+    # -- runs
+
+    def start_run(self, started: dt.datetime) -> str:
+        """Record a run as running and return its id, which sorts by start time."""
+        run_id = f"{_utc(started).strftime('%Y%m%dT%H%M%SZ')}-{secrets.token_hex(2)}"
+        with self._write() as cur:
+            cur.execute(
+                "INSERT INTO runs (run_id, started, status) VALUES (?, ?, 'running')",
+                (run_id, _stamp(started)),
+            )
+        return run_id
+
+    def finish_run(
+        self,
+        run_id: str,
+        *,
+        status: str,
+        finished: dt.datetime,
+        base: Mapping[int, Mapping[str, Value]] | None = None,
+        changes: Sequence[Change] = (),
+        counts: Mapping[str, int] | None = None,
+        summary: Mapping | None = None,
+        error: str | None = None,
+    ) -> None:
+        """Close a run in ONE transaction: replace the base (when given), log the changes,
+        record the outcome. Either all of it lands or none of it does."""
+        if status not in FINISHED_STATUSES:
+            raise ValueError(f"a run finishes as one of {FINISHED_STATUSES}, not {status!r}")
+        at = _stamp(finished)
+        with self._write() as cur:
+            if not cur.execute("SELECT 1 FROM runs WHERE run_id = ?", (run_id,)).fetchone():
+                raise StateError(f"The state file {self.path} has no run {run_id} to finish.")
+            if base is not None:
+                cur.execute("DELETE FROM base_rows")
+                cur.executemany(
+                    "INSERT INTO base_rows (rec_no, data) VALUES (?, ?)",
+                    ((int(r), _encode_row(row)) for r, row in base.items()),
+                )
+                cur.execute(
+                    "INSERT OR REPLACE INTO base_info (id, committed_run, committed_at) "
+                    "VALUES (1, ?, ?)",
+                    (run_id, at),
+                )
+            cur.executemany(
+                "INSERT INTO change_log (at, run_id, rec_no, field, source, target, old, new) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    (
+                        at,
+                        run_id,
+                        c.rec_no,
+                        c.field,
+                        str(c.source),
+                        str(c.target),
+                        _encode(c.old),
+                        _encode(c.new),
+                    )
+                    for c in changes
+                ),
+            )
+            cur.execute(
+                "UPDATE runs SET finished = ?, status = ?, counts = ?, summary = ?, error = ? "
+                "WHERE run_id = ?",
+                (
+                    at,
+                    status,
+                    _dumps(dict(counts or {})),
+                    None if summary is None else _dumps(dict(summary)),
+                    error,
+                    run_id,
+                ),
+            )
+
+    def runs(self, limit: int | None = None) -> list[RunRecord]:
+        """Run history, newest first (stale `running` rows of a dead process included)."""
+        return self._runs("", limit)
+
+    def last_run(self) -> RunRecord | None:
+        """The newest finished run; a run still marked running (the process died) is skipped."""
+        found = self._runs("WHERE status != 'running'", 1)
+        return found[0] if found else None
+
+    def last_success(self) -> RunRecord | None:
+        """The newest run that reconciled the two sides (ok, or ok but with items flagged)."""
+        found = self._runs("WHERE status IN ('ok', 'flagged')", 1)
+        return found[0] if found else None
+
+    def consecutive_failures(self) -> int:
+        """How many finished runs in a row, counting back from the newest, failed."""
+        count = 0
+        for (status,) in self._read(
+            "SELECT status FROM runs WHERE status != 'running' ORDER BY started DESC, seq DESC"
+        ):
+            if status != "failed":
+                break
+            count += 1
+        return count
+
+    def _runs(self, where: str, limit: int | None) -> list[RunRecord]:
+        sql = (
+            "SELECT run_id, started, finished, status, counts, summary, error, report_sent "
+            f"FROM runs {where} ORDER BY started DESC, seq DESC"
+        )
+        params: tuple = ()
+        if limit is not None:
+            sql += " LIMIT ?"
+            params = (max(0, int(limit)),)
+        return [
+            RunRecord(
+                run_id=run_id,
+                started=_parse(started),
+                finished=_parse(finished) if finished else None,
+                status=status,
+                counts=_loads(counts),
+                summary=_loads(summary) if summary is not None else None,
+                error=error,
+                report_sent=report_sent == 1,
+            )
+            for run_id, started, finished, status, counts, summary, error, report_sent in (
+                self._read(sql, params)
+            )
+        ]
+
+    # -- the change log
+
+    def change_log(self, limit: int | None = None) -> list[LogEntry]:
+        """What the sync changed, newest first."""
+        sql = (
+            "SELECT at, run_id, rec_no, field, source, target, old, new FROM change_log "
+            "ORDER BY seq DESC"
+        )
+        params: tuple = ()
+        if limit is not None:
+            sql += " LIMIT ?"
+            params = (max(0, int(limit)),)
+        return [
+            LogEntry(_parse(at), run_id, rec_no, field, source, target, _decode(old), _decode(new))
+            for at, run_id, rec_no, field, source, target, old, new in self._read(sql, params)
+        ]
+
+    # -- small settings that must survive between runs
+
+    def get_meta(self, key: str) -> str | None:
+        rows = self._read("SELECT value FROM meta WHERE key = ?", (key,))
+        return rows[0][0] if rows else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self._write() as cur:
+            cur.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+
+    # -- report delivery
+
+    def mark_report_sent(self, run_id: str, sent: bool = True) -> None:
+        """Record that a run's report email went (True) or is due but has not gone (False)."""
+        with self._write() as cur:
+            cur.execute(
+                "UPDATE runs SET report_sent = ? WHERE run_id = ?", (1 if sent else 0, run_id)
+            )
+            if cur.rowcount == 0:
+                raise StateError(f"The state file {self.path} has no run {run_id}.")
+
+    def unsent_reports(self) -> list[str]:
+        """Runs whose report is due but not sent (marked with `sent=False`), oldest first."""
+        return [
+            run_id
+            for (run_id,) in self._read(
+                "SELECT run_id FROM runs WHERE report_sent = 0 ORDER BY started, seq"
+            )
+        ]
+
+
+# -- times
+
+
+def _utc(moment: dt.datetime) -> dt.datetime:
+    """Aware UTC. A naive time is taken to be UTC already (the injected clocks are aware)."""
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=dt.UTC)
+    return moment.astimezone(dt.UTC)
+
+
+def _stamp(moment: dt.datetime) -> str:
+    # Fixed width, so the text sorts in time order.
+    return _utc(moment).isoformat(timespec="microseconds")
+
+
+def _parse(text: str) -> dt.datetime:
+    return _utc(dt.datetime.fromisoformat(text))
+
+
+# -- values
+
+
+def _tag(value: Any) -> Any:
+    """JSON-ready form of a value; dates, datetimes and formulas become tagged objects."""
+    if isinstance(value, Formula):
+        return {"$formula": str(value)}
+    if isinstance(value, dt.datetime):
+        return {"$datetime": value.isoformat()}
+    if isinstance(value, dt.date):
+        return {"$date": value.isoformat()}
+    if value is None or isinstance(value, str | int | float):
+        return value
+    if isinstance(value, Mapping):
+        return {"$map": {str(k): _tag(v) for k, v in value.items()}}
+    if isinstance(value, list | tuple):
+        return [_tag(v) for v in value]
+    raise StateError(f"A value of type {type(value).__name__} cannot be kept in the state file.")
+
+
+def _untag(data: Any) -> Any:
+    if isinstance(data, dict):
+        if "$formula" in data:
+            return Formula(data["$formula"])
+        if "$datetime" in data:
+            return dt.datetime.fromisoformat(data["$datetime"])
+        if "$date" in data:
+            return dt.date.fromisoformat(data["$date"])
+        if "$map" in data:
+            return {k: _untag(v) for k, v in data["$map"].items()}
+    if isinstance(data, list):
+        return [_untag(v) for v in data]
+    return data
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(_tag(value), ensure_ascii=False, separators=(",", ":"))
+
+
+def _loads(text: str) -> Any:
+    return _untag(json.loads(text))
+
+
+def _encode(value: Value) -> str:
+    return _dumps(value)
+
+
+def _decode(text: str) -> Value:
+    return _loads(text)
+
+
+def _encode_row(row: Mapping[str, Value]) -> str:
+    return _dumps(dict(row))
+
+
+def _decode_row(text: str) -> dict[str, Value]:
+    return _loads(text)

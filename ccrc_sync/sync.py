@@ -1,0 +1,837 @@
+"""One reconciliation run, end to end: the imperative shell around the pure merge.
+
+The order of the steps is what makes a crash at any point safe. Both sides are read, the
+merge is planned in memory, then the Google Sheet is written (one structural and one
+values request at most), then the workbook (atomically, after a backup), and only then is
+the new base committed. A crash before the commit leaves the old base, so the next run sees
+the edits that already landed as "changed on both sides to the same value" and converges
+without losing or duplicating anything.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import logging
+import os
+import shutil
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from filelock import FileLock, Timeout
+
+from ccrc_sync import schema
+from ccrc_sync.config import Config, EmailWhen
+from ccrc_sync.errors import CcrcSyncError, LockError, MailError, WorkbookError
+from ccrc_sync.merge import Change, Conflict, MergeResult, Side, merge
+from ccrc_sync.schema import Issue, PlanTable, Severity, Value
+from ccrc_sync.state import State
+
+log = logging.getLogger(__name__)
+
+SUMMARY_TAB = "Summary"
+ISSUES_TAB = "Sync Issues"
+CHANGE_LOG_TAB = "Change Log"
+MANAGED_TABS = (SUMMARY_TAB, ISSUES_TAB, CHANGE_LOG_TAB)
+
+# Test hook: a crash test sets this to a step name and the process dies right there.
+CRASH_ENV = "CCRC_SYNC_CRASH_AT"
+CRASH_POINTS = ("after-sheet-write", "after-workbook-write", "before-base-commit")
+
+
+def _checkpoint(name: str) -> None:
+    if os.environ.get(CRASH_ENV) == name:
+        log.warning("crash requested at %s", name)
+        os._exit(99)
+
+
+@dataclass
+class SyncOutcome:
+    """What one run did; `to_json` is the CLI's JSON exactly."""
+
+    status: str  # "ok" | "flagged" | "failed"
+    run_id: str
+    changes: list[dict] = field(default_factory=list)
+    conflicts: list[dict] = field(default_factory=list)
+    issues: list[Issue] = field(default_factory=list)
+    api_calls: int = 0
+    notes: list[str] = field(default_factory=list)
+    dry_run: bool = False
+    error: str | None = None
+    report: object | None = None  # report.RunReport
+    report_path: Path | None = None
+
+    @property
+    def exit_code(self) -> int:
+        return {"ok": 0, "flagged": 1}.get(self.status, 2)
+
+    def to_dict(self) -> dict:
+        return {
+            "status": self.status,
+            "run_id": self.run_id,
+            "dry_run": self.dry_run,
+            "changes": self.changes,
+            "conflicts": self.conflicts,
+            "issues": [i.model_dump(mode="json") for i in self.issues],
+            "api_calls": self.api_calls,
+            "notes": self.notes,
+            "error": self.error,
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, ensure_ascii=False)
+
+
+def render_text(outcome: SyncOutcome) -> str:
+    """The sync's human summary: what moved, what needs a person, and the verdict."""
+    lines: list[str] = []
+    verb = "Would change" if outcome.dry_run else "Changed"
+    if outcome.changes:
+        lines.append(f"{verb} {len(outcome.changes)} cell(s):")
+        for c in outcome.changes:
+            lines.append(
+                f"  Rec {c['rec_no']} {c['field']}: {c['from']} -> {c['to']}: "
+                f"{_short(c['old'])!r} -> {_short(c['new'])!r}"
+            )
+    if outcome.conflicts:
+        lines.append(f"{len(outcome.conflicts)} conflict(s) need a person:")
+        for c in outcome.conflicts:
+            what = c["field"] or "(whole row)"
+            lines.append(
+                f"  Rec {c['rec_no']} {what}: workbook {_short(c['workbook'])!r}, "
+                f"sheet {_short(c['sheet'])!r} (last agreed {_short(c['base'])!r})"
+            )
+    errors = [i for i in outcome.issues if i.severity == Severity.ERROR]
+    if errors:
+        lines.append(f"{len(errors)} validation error(s) (values not carried across):")
+        for i in errors:
+            lines.append(f"  {i.sheet}!{i.cell or ''} {i.message}")
+    lines.extend(f"Note: {n}" for n in outcome.notes)
+    counts = _counts(outcome.issues)
+    verdict = {
+        "ok": "In sync.",
+        "flagged": "Ran; something needs a person.",
+        "failed": f"Could not run: {outcome.error}",
+    }[outcome.status]
+    lines.append(
+        f"{verdict} {len(outcome.changes)} change(s), {len(outcome.conflicts)} conflict(s), "
+        f"{counts['error']} error(s), {counts['warning']} warning(s). "
+        f"Run {outcome.run_id}{' (dry run: nothing written)' if outcome.dry_run else ''}."
+    )
+    return "\n".join(lines)
+
+
+def _short(value: object, limit: int = 60) -> str:
+    text = "" if value is None else str(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _counts(issues: Sequence[Issue]) -> dict[str, int]:
+    counts = {s.value: 0 for s in Severity}
+    for i in issues:
+        counts[i.severity.value] += 1
+    return counts
+
+
+# --------------------------------------------------------------------------- the run
+
+
+def run_sync(
+    config: Config,
+    *,
+    dry_run: bool = False,
+    email: bool | None = None,
+    now: Callable[[], dt.datetime] | None = None,
+) -> SyncOutcome:
+    """Run one reconciliation. Raises CcrcSyncError when it could not run at all.
+
+    `email=None` follows `config.email.when`; True always sends; False never.
+    A failed run is recorded in the run history before the error is raised.
+    """
+    clock = now or (lambda: dt.datetime.now(dt.UTC))
+    state_dir = config.sync.state_dir
+    if dry_run:
+        return _Run(config, clock, dry_run=True, state=None).execute()
+    try:
+        state_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise CcrcSyncError(
+            f"The state directory {state_dir} could not be created: {exc}."
+        ) from None
+    lock = FileLock(str(state_dir / "sync.lock"))
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        raise LockError(
+            "Another sync is already running (it holds "
+            f"{state_dir / 'sync.lock'}). This run did nothing; try again when it has finished."
+        ) from None
+    try:
+        with State(state_dir) as state:
+            run = _Run(config, clock, dry_run=False, state=state)
+            try:
+                outcome = run.execute()
+            except CcrcSyncError as exc:
+                run.record_failure(str(exc))
+                raise
+            except Exception as exc:
+                run.record_failure(f"unexpected error: {type(exc).__name__}: {exc}")
+                raise
+            _deliver(config, state, outcome, email)
+            return outcome
+    finally:
+        lock.release()
+
+
+class _Run:
+    """The steps of one run, sharing what they have read."""
+
+    def __init__(
+        self,
+        config: Config,
+        clock: Callable[[], dt.datetime],
+        *,
+        dry_run: bool,
+        state: State | None,
+    ) -> None:
+        self.config = config
+        self.clock = clock
+        self.dry_run = dry_run
+        self.state = state
+        self.started = clock()
+        self.today = self.started.astimezone(ZoneInfo(config.schedule.timezone)).date()
+        self.run_id = (
+            state.start_run(self.started)
+            if state is not None
+            else "dry-run-" + self.started.strftime("%Y%m%dT%H%M%SZ")
+        )
+        self.notes: list[str] = []
+        self.api_calls = 0
+
+    # -- failure bookkeeping
+
+    def record_failure(self, message: str) -> None:
+        if self.state is None:
+            return
+        finished = self.clock()
+        self.state.finish_run(self.run_id, status="failed", finished=finished, error=message)
+        try:
+            from ccrc_sync.report import RunReport, write_report
+
+            report = RunReport(
+                run_id=self.run_id,
+                status="failed",
+                started=self.started,
+                finished=finished,
+                workbook=str(self.config.workbook.path),
+                spreadsheet_id=self.config.sheet.spreadsheet_id,
+                changes=[],
+                conflicts=[],
+                issues=[],
+                counts={"error": 0, "warning": 0, "info": 0, "conflicts": 0, "changes": 0},
+                summary=None,
+                trend=_trend(self.state),
+                error=message,
+                notes=self.notes,
+            )
+            write_report(report, self.config.sync.reports())
+        except Exception:  # the failure itself is what matters; the report is a courtesy
+            log.debug("could not write the failure report", exc_info=True)
+
+    # -- the run
+
+    def execute(self) -> SyncOutcome:
+        from ccrc_sync.workbook import PlanWorkbook, busy_reason
+
+        cfg = self.config
+        path = self._workbook_path()
+        book = PlanWorkbook.load(path, cfg.plan.sheet)
+        with _sheet_connection(cfg) as sheet:
+            grids = sheet.read([cfg.plan.sheet, *MANAGED_TABS])
+            plan_grid = grids.get(cfg.plan.sheet) or []
+            publish = not any(any(not schema.is_blank(v) for v in row) for row in plan_grid)
+            sheet_table = None if publish else schema.table_from_grid(plan_grid, cfg.plan.sheet)
+            issues, invalid = self._validate(book.table, sheet_table)
+            blocked = self._blocking_problem(book.table, sheet_table)
+            if blocked:
+                self.notes.append(blocked)
+                result = MergeResult(changes=(), conflicts=(), deletions=(), base={})
+                merged_view = book.table.by_rec_no()
+            else:
+                result = self._merge(book.table, sheet_table, invalid)
+                merged_view = _apply_view(book.table.by_rec_no(), result, Side.WORKBOOK)
+            changes = [c for c in result.changes]
+            tabs = self._managed_tabs(merged_view, result, issues)
+
+            wb_changes = [c for c in changes if c.target == Side.WORKBOOK]
+            wb_tab_updates = {
+                t: v for t, v in tabs.items() if _grid_differs(book.tab_grid(t), v[0])
+            }
+            wb_needs_write = bool(wb_changes or wb_tab_updates or result.deletions)
+            workbook_writable = True
+            if wb_needs_write:
+                book_busy = busy_reason(path)
+                problems = [book_busy] if book_busy else book.lossy_content()
+                workbook_writable = not problems
+                for problem in problems:
+                    self.notes.append(
+                        f"{problem} The workbook was not changed; the Google Sheet was still "
+                        "synced, and the next run catches up."
+                    )
+
+            sheet_plan = _SheetPlan(cfg, sheet, sheet_table, book.table, publish, plan_grid)
+            sheet_plan.add_changes([c for c in changes if c.target == Side.SHEET])
+            for title, (grid, chart) in tabs.items():
+                sheet_plan.set_tab(title, grid, grids.get(title), chart)
+
+            if not self.dry_run:
+                sheet_plan.apply()
+                _checkpoint("after-sheet-write")
+                applied_wb = False
+                if wb_needs_write and workbook_writable:
+                    _apply_to_workbook(book, wb_changes, result, tabs, changes_applied=True)
+                    book.save(backups=cfg.workbook.backups, backup_dir=cfg.workbook.backup_dir)
+                    applied_wb = True
+                _checkpoint("after-workbook-write")
+                landed = [c for c in changes if c.target == Side.SHEET or applied_wb]
+                base = result.base
+                if not blocked and wb_changes and not applied_wb:
+                    base = _hold_back(self.state.base() if self.state else None, base, wb_changes)
+            else:
+                landed = changes
+                base = result.base
+            self.api_calls = sheet.api_calls
+
+        conflicts = [_conflict_dict(c) for c in result.conflicts]
+        needs_person = conflicts or _counts(issues)["error"] or blocked or not workbook_writable
+        status = "flagged" if needs_person else "ok"
+        outcome = SyncOutcome(
+            status=status,
+            run_id=self.run_id,
+            changes=[_change_dict(c) for c in (landed if not self.dry_run else changes)],
+            conflicts=conflicts,
+            issues=issues,
+            api_calls=self.api_calls,
+            notes=self.notes,
+            dry_run=self.dry_run,
+        )
+        if self.dry_run or self.state is None:
+            return outcome
+        _checkpoint("before-base-commit")
+        finished = self.clock()
+        counts = {**_counts(issues), "conflicts": len(conflicts), "changes": len(landed)}
+        self.state.finish_run(
+            self.run_id,
+            status=status,
+            finished=finished,
+            base=None if blocked else base,
+            changes=landed,
+            counts=counts,
+            summary=self.figures.model_dump(mode="json"),
+        )
+        outcome.report = self._report(outcome, finished, counts)
+        return outcome
+
+    # -- steps
+
+    def _workbook_path(self) -> Path:
+        wb = self.config.workbook
+        if wb.path.exists() or wb.template is None:
+            return wb.path
+        if not wb.template.is_file():
+            raise WorkbookError(
+                f"The workbook {wb.path} does not exist, and neither does its template "
+                f"{wb.template}."
+            )
+        if self.dry_run:
+            return wb.template
+        wb.path.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(wb.template, wb.path)
+        self.notes.append(f"Created {wb.path} from the template {wb.template}.")
+        return wb.path
+
+    def _validate(
+        self, book_table: PlanTable, sheet_table: PlanTable | None
+    ) -> tuple[list[Issue], set[tuple[Side, int, str]]]:
+        """Findings on both sides; a sheet finding already made on the workbook is not repeated."""
+        plan = self.config.plan
+        book_issues = schema.validate_plan(book_table, plan, self.today)
+        invalid = {(Side.WORKBOOK, r, f) for r, f in schema.invalid_cells(book_issues)}
+        issues = list(book_issues)
+        if sheet_table is not None:
+            sheet_issues = schema.validate_plan(sheet_table, plan, self.today)
+            invalid |= {(Side.SHEET, r, f) for r, f in schema.invalid_cells(sheet_issues)}
+            seen = {(i.code, i.rec_no, i.field, i.value) for i in book_issues}
+            label = f"{plan.sheet} (Google Sheet)"
+            issues += [
+                i.model_copy(update={"sheet": label})
+                for i in sheet_issues
+                if (i.code, i.rec_no, i.field, i.value) not in seen
+            ]
+        return issues, invalid
+
+    def _blocking_problem(self, book: PlanTable, sheet: PlanTable | None) -> str | None:
+        """A side without its Rec No. column cannot be matched row by row: merging it would
+        read as every row deleted, so nothing is carried across until it is put back."""
+        for name, table in (("workbook", book), ("Google Sheet", sheet)):
+            if table is not None and schema.REC_NO not in table.columns:
+                return (
+                    f"The {name}'s {self.config.plan.sheet} tab has no Rec No. column, so rows "
+                    "cannot be matched; nothing was synced. Restore the column and run again."
+                )
+        return None
+
+    def _merge(
+        self, book: PlanTable, sheet: PlanTable | None, invalid: set[tuple[Side, int, str]]
+    ) -> MergeResult:
+        cfg = self.config
+        if sheet is None:
+            # Publishing to an empty sheet: the workbook is the whole story.
+            fields = [f for f in schema.FIELDS if f in book.columns]
+            sheet_rows: dict[int, dict[str, Value]] = {}
+            base = None
+        else:
+            fields = [f for f in schema.FIELDS if f in book.columns and f in sheet.columns]
+            sheet_rows = sheet.by_rec_no()
+            base = self.state.base() if self.state else None
+        return merge(
+            base,
+            book.by_rec_no(),
+            sheet_rows,
+            fields=fields,
+            policy=cfg.sync.policy,
+            propagate_deletions=cfg.sync.propagate_deletions,
+            invalid=invalid,
+            statuses=cfg.plan.statuses,
+            sections=cfg.plan.sections,
+        )
+
+    def _managed_tabs(
+        self, view: dict[int, dict[str, Value]], result: MergeResult, issues: Sequence[Issue]
+    ) -> dict[str, tuple[list[list[Value]], object | None]]:
+        from ccrc_sync import report, summary
+
+        counts = _counts(issues)
+        self.figures = summary.compute(
+            view,
+            self.config.plan,
+            self.today,
+            open_conflicts=len(result.conflicts),
+            findings=counts,
+        )
+        last_changed = self._figures_changed_at()
+        grid, chart = summary.summary_grid(self.figures, last_changed, self.config.plan)
+        conflicts = [_conflict_dict(c, raw=True) for c in result.conflicts]
+        log_entries = self._change_log_entries(result.changes)
+        return {
+            SUMMARY_TAB: (_plain(grid), chart),
+            ISSUES_TAB: (_plain(report.sync_issues_grid(conflicts, issues)), None),
+            CHANGE_LOG_TAB: (_plain(report.change_log_grid(log_entries)), None),
+        }
+
+    def _figures_changed_at(self) -> dt.datetime | None:
+        """Figures keep their timestamp until they change, so an idle run writes nothing."""
+        digest = json.dumps(self.figures.model_dump(mode="json"), sort_keys=True)
+        if self.state is None:
+            stamp = self.started
+        elif self.state.get_meta("figures") == digest:
+            saved = self.state.get_meta("figures_changed_at")
+            stamp = dt.datetime.fromisoformat(saved) if saved else self.started
+        else:
+            stamp = self.started
+            if not self.dry_run:
+                self.state.set_meta("figures", digest)
+                self.state.set_meta("figures_changed_at", stamp.isoformat())
+        return stamp
+
+    def _change_log_entries(self, changes: Sequence[Change]) -> list[dict]:
+        limit = self.config.sync.change_log_rows
+        new = [
+            {
+                "when": self.started,
+                "run_id": self.run_id,
+                "rec_no": c.rec_no,
+                "field": c.field,
+                "source": c.source.value,
+                "target": c.target.value,
+                "old": c.old,
+                "new": c.new,
+            }
+            for c in changes
+        ]
+        old = [] if self.state is None else self.state.change_log(limit)
+        entries = new + [
+            {
+                "when": e.when,
+                "run_id": e.run_id,
+                "rec_no": e.rec_no,
+                "field": e.field,
+                "source": e.source,
+                "target": e.target,
+                "old": e.old,
+                "new": e.new,
+            }
+            for e in old
+        ]
+        return entries[:limit]
+
+    def _report(self, outcome: SyncOutcome, finished: dt.datetime, counts: dict) -> object:
+        from ccrc_sync.report import RunReport, write_report
+
+        report = RunReport(
+            run_id=self.run_id,
+            status=outcome.status,
+            started=self.started,
+            finished=finished,
+            workbook=str(self.config.workbook.path),
+            spreadsheet_id=self.config.sheet.spreadsheet_id,
+            changes=outcome.changes,
+            conflicts=outcome.conflicts,
+            issues=outcome.issues,
+            counts=counts,
+            summary=self.figures,
+            trend=_trend(self.state),
+            error=None,
+            notes=self.notes,
+        )
+        html_path, _ = write_report(report, self.config.sync.reports())
+        outcome.report_path = html_path
+        return report
+
+
+# --------------------------------------------------------------------------- the sheet side
+
+
+@contextlib.contextmanager
+def _sheet_connection(config: Config) -> Iterator:
+    """Connect to the Google Sheet, starting the embedded emulator first when configured."""
+    from ccrc_sync.sheet import GoogleSheet
+
+    sheet_cfg = config.sheet
+    emu = None
+    if sheet_cfg.embedded_emulator is not None and not sheet_cfg.emulator_host:
+        from ccrc_sync.emulator import Emulator
+
+        sheet_cfg.embedded_emulator.parent.mkdir(parents=True, exist_ok=True)
+        emu = Emulator(host="127.0.0.1", port=0, data_path=sheet_cfg.embedded_emulator)
+        emu.start()
+        emu.ensure_spreadsheet(sheet_cfg.spreadsheet_id, title="CCRC Action Plan")
+        sheet_cfg = sheet_cfg.model_copy(update={"emulator_host": emu.host_port})
+    try:
+        yield GoogleSheet.connect(sheet_cfg)
+    finally:
+        if emu is not None:
+            emu.stop()
+
+
+class _SheetPlan:
+    """Everything this run will send to the Google Sheet, gathered into two requests."""
+
+    def __init__(
+        self,
+        config: Config,
+        sheet,
+        table: PlanTable | None,
+        book_table: PlanTable,
+        publish: bool,
+        plan_grid: list[list[str]],
+    ) -> None:
+        self.config = config
+        self.sheet = sheet
+        self.table = table
+        self.structure: list[dict] = []
+        self.blocks: list[tuple[str, int, int, list[list[Value]]]] = []
+        self.next_sheet_id = 1 + max((t.sheet_id for t in sheet.tabs.values()), default=0)
+        self.rows_needed: dict[str, tuple[int, int]] = {}
+        title = config.plan.sheet
+        if publish:
+            self._publish(book_table, title)
+        else:
+            self.rows = {
+                r: row.row
+                for row in table.rows
+                if (r := schema.rec_no_of(row.values.get(schema.REC_NO))) is not None
+            }
+            self.next_row = len(plan_grid) + 1
+
+    def _new_tab(self, title: str, rows: int, cols: int) -> int:
+        from ccrc_sync.sheet import add_tab_request
+
+        sheet_id = self.next_sheet_id
+        self.next_sheet_id += 1
+        self.structure.append(add_tab_request(title, sheet_id, rows, cols))
+        return sheet_id
+
+    def _publish(self, book: PlanTable, title: str) -> None:
+        """An empty or missing plan tab is created from the workbook, headers first."""
+        from ccrc_sync.sheet import plan_format_requests
+
+        ncols = max([len(book.headers), *book.columns.values(), *book.extra_columns.values()])
+        headers: list[Value] = [
+            book.headers[i] if i < len(book.headers) else None for i in range(ncols)
+        ]
+        grid: list[list[Value]] = [headers]
+        for row in book.rows:
+            cells: list[Value] = [None] * ncols
+            for label, col in book.columns.items():
+                cells[col - 1] = row.values.get(label)
+            for name, col in book.extra_columns.items():
+                cells[col - 1] = row.extras.get(name)
+            grid.append(cells)
+        info = self.sheet.tabs.get(title)
+        if info is None:
+            sheet_id = self._new_tab(title, max(1000, len(grid) + 100), max(26, ncols))
+        else:
+            sheet_id = info.sheet_id
+        self.structure += plan_format_requests(
+            sheet_id,
+            book.columns,
+            self.config.plan.statuses,
+            self.config.plan.sections,
+        )
+        self.blocks.append((title, 1, 1, grid))
+        self.rows = {}
+        self.next_row = len(grid) + 1
+
+    def add_changes(self, changes: Sequence[Change]) -> None:
+        if not changes or self.table is None:
+            return
+        title = self.config.plan.sheet
+        columns = self.table.columns
+        new_rows: dict[int, int] = {}
+        for change in changes:
+            col = columns.get(change.field)
+            if col is None:
+                continue
+            row = self.rows.get(change.rec_no)
+            if row is None:
+                if change.rec_no not in new_rows:
+                    new_rows[change.rec_no] = self.next_row
+                    self.next_row += 1
+                    # A new row always carries its Rec No., even if the merge lists it last.
+                    self.blocks.append(
+                        (title, new_rows[change.rec_no], columns[schema.REC_NO], [[change.rec_no]])
+                    )
+                row = new_rows[change.rec_no]
+            self.blocks.append((title, row, col, [[change.new]]))
+
+    def set_tab(
+        self, title: str, grid: list[list[Value]], current: list[list[str]] | None, chart
+    ) -> None:
+        from ccrc_sync.sheet import chart_request
+
+        info = self.sheet.tabs.get(title)
+        rows = max(len(grid), len(current or []))
+        cols = max([len(r) for r in grid] + [len(r) for r in current or []] + [1])
+        if info is None:
+            sheet_id = self._new_tab(title, max(1000, rows + 100), max(26, cols))
+            has_chart = False
+        else:
+            if not _grid_differs(current, grid) and (chart is None or info.has_chart):
+                return
+            sheet_id = info.sheet_id
+            has_chart = info.has_chart
+        if chart is not None and not has_chart:
+            self.structure.append(chart_request(sheet_id, chart))
+        if _grid_differs(current, grid):
+            padded = [[(r[c] if c < len(r) else None) for c in range(cols)] for r in grid]
+            padded += [[None] * cols for _ in range(rows - len(grid))]
+            self.blocks.append((title, 1, 1, padded))
+
+    def apply(self) -> None:
+        # Tabs added in this batch are sized for their content; existing ones grow to fit.
+        self.sheet.update_structure(self.structure + self.sheet.expansion_requests(self.blocks))
+        self.sheet.write(self.blocks)
+
+
+# --------------------------------------------------------------------------- the workbook side
+
+
+def _apply_to_workbook(
+    book, changes: Sequence[Change], result: MergeResult, tabs, *, changes_applied: bool
+) -> None:
+    existing = set(book.table.by_rec_no())
+    updates = [(c.rec_no, c.field, c.new) for c in changes if c.rec_no in existing]
+    book.set_cells(updates)
+    new_rows: dict[int, dict[str, Value]] = {}
+    for c in changes:
+        if c.rec_no not in existing:
+            new_rows.setdefault(c.rec_no, {schema.REC_NO: c.rec_no})[c.field] = c.new
+    if new_rows:
+        book.append_rows([new_rows[r] for r in sorted(new_rows)])
+    doomed = [d.rec_no for d in result.deletions if d.target == Side.WORKBOOK]
+    if doomed:
+        book.delete_rows(doomed)
+    for title, (grid, chart) in tabs.items():
+        book.replace_tab(title, grid, chart=chart)
+
+
+def _hold_back(
+    old_base: Mapping[int, Mapping[str, Value]] | None,
+    base: dict[int, dict[str, Value]],
+    unapplied: Sequence[Change],
+) -> dict[int, dict[str, Value]]:
+    """Keep the old base for cells that could not be written to the workbook, so the next
+    run still sees them as one-sided edits and carries them across then."""
+    held = {r: dict(v) for r, v in base.items()}
+    old = old_base or {}
+    for c in unapplied:
+        if c.rec_no not in old:
+            held.pop(c.rec_no, None)
+        elif c.rec_no in held:
+            held[c.rec_no][c.field] = old[c.rec_no].get(c.field)
+    return held
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _apply_view(
+    table: dict[int, dict[str, Value]], result: MergeResult, side: Side
+) -> dict[int, dict[str, Value]]:
+    """The plan as it will read on `side` once this run's changes land (for the Summary)."""
+    view = {r: dict(v) for r, v in table.items()}
+    for c in result.changes:
+        if c.target == side:
+            view.setdefault(c.rec_no, {schema.REC_NO: c.rec_no})[c.field] = c.new
+    return view
+
+
+def _plain(grid: list[list[Value]]) -> list[list[Value]]:
+    """Staff-facing tabs hold text and numbers only, so both sides show them identically."""
+    out: list[list[Value]] = []
+    for row in grid:
+        out.append([schema.display(v) if isinstance(v, dt.date) else v for v in row])
+    return out
+
+
+def _same(desired: Value, current: Value) -> bool:
+    if schema.is_blank(desired) and schema.is_blank(current):
+        return True
+    if isinstance(desired, int | float) and not isinstance(desired, bool):
+        return schema.normalise("", desired) == schema.normalise("", current)
+    return schema.display(desired) == schema.display(current)
+
+
+def _grid_differs(
+    current: Sequence[Sequence[Value]] | None, desired: Sequence[Sequence[Value]]
+) -> bool:
+    if current is None:
+        return True
+    rows = max(len(current), len(desired))
+    for r in range(rows):
+        a = desired[r] if r < len(desired) else []
+        b = current[r] if r < len(current) else []
+        for c in range(max(len(a), len(b))):
+            if not _same(a[c] if c < len(a) else None, b[c] if c < len(b) else None):
+                return True
+    return False
+
+
+def _change_dict(c: Change) -> dict:
+    return {
+        "rec_no": c.rec_no,
+        "field": c.field,
+        "from": c.source.value,
+        "to": c.target.value,
+        "old": _json_value(c.old),
+        "new": _json_value(c.new),
+    }
+
+
+def _conflict_dict(c: Conflict, raw: bool = False) -> dict:
+    conv = (lambda v: v) if raw else _json_value
+    d = {
+        "rec_no": c.rec_no,
+        "field": c.field,
+        "base": conv(c.base),
+        "workbook": conv(c.workbook),
+        "sheet": conv(c.sheet),
+    }
+    if raw:
+        d["kind"] = c.kind
+    return d
+
+
+def _json_value(value: Value) -> Value:
+    if isinstance(value, dt.date):
+        return schema.display(value)
+    return value
+
+
+def _trend(state: State | None) -> list[dict]:
+    if state is None:
+        return []
+    points = []
+    for run in reversed(state.runs(limit=60)):
+        if run.summary and run.status != "failed":
+            points.append(
+                {
+                    "run_id": run.run_id,
+                    "finished": run.finished,
+                    "by_status": run.summary.get("by_status", {}),
+                }
+            )
+    return points
+
+
+# --------------------------------------------------------------------------- email
+
+
+def _deliver(config: Config, state: State, outcome: SyncOutcome, email: bool | None) -> None:
+    """Send this run's report (and any earlier one that failed to go) when asked to."""
+    if outcome.report is None:
+        return
+    wanted = email
+    if wanted is None:
+        when = config.email.when
+        wanted = when == EmailWhen.ALWAYS or (when == EmailWhen.FLAGGED and outcome.status != "ok")
+    if not wanted:
+        return
+    from ccrc_sync.mail import send_report
+    from ccrc_sync.report import load_report
+
+    reports = config.sync.reports()
+    pending = [r for r in state.unsent_reports() if r != outcome.run_id]
+    for run_id in pending:
+        try:
+            send_report(load_report(reports, run_id), config.email)
+            state.mark_report_sent(run_id)
+        except CcrcSyncError as exc:
+            log.warning("could not re-send the report of run %s: %s", run_id, exc)
+            state.mark_report_sent(run_id, False)
+    try:
+        send_report(outcome.report, config.email)
+        state.mark_report_sent(outcome.run_id)
+    except MailError as exc:
+        state.mark_report_sent(outcome.run_id, False)
+        outcome.notes.append(
+            f"The report could not be emailed: {exc} It is kept at {outcome.report_path} "
+            "and will be sent with the next run."
+        )
+
+
+def last_report(config: Config, *, email: bool = False, out: Path | None = None) -> str:
+    """Render the last run's report to a file, or send it again."""
+    from ccrc_sync.report import load_report, render_html
+    from ccrc_sync.report import render_text as report_text
+
+    report = load_report(config.sync.reports())
+    messages = []
+    if out is not None:
+        text = report.model_dump_json(indent=2) if out.suffix == ".json" else render_html(report)
+        out.write_text(text, encoding="utf-8")
+        messages.append(f"Wrote the report of run {report.run_id} to {out}.")
+    if email:
+        from ccrc_sync.mail import send_report
+
+        send_report(report, config.email)
+        with State(config.sync.state_dir) as state:
+            state.mark_report_sent(report.run_id)
+        messages.append(
+            f"Sent the report of run {report.run_id} to {', '.join(config.email.recipients)}."
+        )
+    return "\n".join(messages) if messages else report_text(report)

@@ -1,0 +1,65 @@
+"""Fidelity: replay Google's recorded answers (../shared/cassettes) against the emulator."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from ccrc_sync.emulator import Emulator
+from ccrc_sync.emulator.replay import main
+
+CASSETTES = Path(__file__).resolve().parents[2] / "shared" / "cassettes"
+
+
+def test_recorded_cassettes_replay_without_failures(capsys: pytest.CaptureFixture[str]) -> None:
+    if not CASSETTES.is_dir():
+        pytest.skip(f"no cassettes at {CASSETTES}")
+    with Emulator() as emu:
+        code = main(["--base", emu.url, str(CASSETTES)])
+    out = capsys.readouterr().out.splitlines()
+    failures = [line for line in out if line.startswith("FAIL")]
+    assert failures == []
+    assert code == 0
+    assert out[-1].endswith("skipped") and " 0 failed" in out[-1]
+
+
+def test_replay_reports_a_difference(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A cassette whose recorded answer the server does not give is a FAIL with the reason."""
+    sid = "1" + "x" * 43
+    cassette = {
+        "version": 1,
+        "interactions": [
+            _interaction("POST", "https://www.googleapis.com/drive/v3/files",
+                         {"name": "T", "mimeType": "application/vnd.google-apps.spreadsheet"},
+                         200, {"kind": "drive#file", "id": sid, "name": "T",
+                               "mimeType": "application/vnd.google-apps.spreadsheet"}),
+            _interaction("GET", f"https://sheets.googleapis.com/v4/spreadsheets/{sid}/values/A1",
+                         None, 200, {"range": "Sheet1!A1", "majorDimension": "ROWS",
+                                     "values": [["not there"]]}),
+        ],
+    }
+    bad = tmp_path / "Fake.test_bad.json"
+    bad.write_text(json.dumps(cassette), encoding="utf-8")
+    skipped = tmp_path / "Fake.test_export.json"
+    skipped.write_text(json.dumps({"version": 1, "interactions": [_interaction(
+        "GET", f"https://www.googleapis.com/drive/v3/files/{sid}/export", None, 200, None)]}),
+        encoding="utf-8")
+    with Emulator() as emu:
+        code = main(["--base", emu.url, str(bad), str(skipped)])
+    out = capsys.readouterr().out.splitlines()
+    assert code == 1
+    assert out[0].startswith("FAIL Fake.test_bad: #1 GET ")
+    assert "$.values: missing" in out[0]
+    assert out[1].startswith("N/A Fake.test_export: ")
+    assert out[-1] == "0 passed, 1 failed, 1 skipped"
+
+
+def _interaction(method: str, uri: str, body: object, status: int, answer: object) -> dict:
+    return {
+        "request": {"method": method, "uri": uri,
+                    "body": None if body is None else json.dumps(body), "headers": {}},
+        "response": {"status": {"code": status, "message": ""}, "headers": {},
+                     "body": {"string": "" if answer is None else json.dumps(answer)}},
+    }

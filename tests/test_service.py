@@ -1,0 +1,664 @@
+"""`serve` scheduling and `status`, driven by a fake clock: nothing here sleeps for real.
+
+The runner (the sync) and the run history are small in-memory stand-ins with the same shape
+as `sync.run_sync` and `state.State`; the end-to-end test with the real ones is in
+test_service_e2e.py. The alert goes through the real mail module to a real SMTP server.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import signal
+import socket
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from email import message_from_bytes
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from ccrc_sync.config import Config, EmailConfig, LoggingConfig, ScheduleConfig
+from ccrc_sync.errors import CcrcSyncError, LockError, SheetError, WorkbookBusy
+from ccrc_sync.service import (
+    Service,
+    local_instant,
+    missed_run,
+    next_daily_run,
+    next_office_run,
+    next_run,
+    previous_run,
+    render_text,
+    setup_logging,
+    status,
+)
+
+LONDON = ZoneInfo("Europe/London")
+
+
+def utc(*args: int) -> datetime:
+    return datetime(*args, tzinfo=UTC)
+
+
+def london(*args: int, fold: int = 0) -> datetime:
+    return datetime(*args, tzinfo=LONDON, fold=fold)
+
+
+# --------------------------------------------------------------------------- stand-ins
+
+
+class FakeClock:
+    """An aware clock that moves only when told to (or by `step` on every reading)."""
+
+    def __init__(self, start: datetime, step: timedelta = timedelta(0)) -> None:
+        self.now = start
+        self.step = step
+
+    def __call__(self) -> datetime:
+        current = self.now
+        self.now += self.step
+        return current
+
+    def advance(self, **kwargs: float) -> None:
+        self.now += timedelta(**kwargs)
+
+
+@dataclass
+class Record:
+    """Shaped like state.RunRecord."""
+
+    run_id: str
+    started: datetime
+    finished: datetime | None
+    status: str
+    counts: dict[str, int] = field(default_factory=dict)
+    error: str | None = None
+
+
+class History:
+    """Shaped like the part of state.State that serve and status read."""
+
+    def __init__(self, records: list[Record] | None = None) -> None:
+        self.records = list(records or [])
+
+    def last_run(self) -> Record | None:
+        return self.records[-1] if self.records else None
+
+    def last_success(self) -> Record | None:
+        good = [r for r in self.records if r.status != "failed"]
+        return good[-1] if good else None
+
+    def consecutive_failures(self) -> int:
+        n = 0
+        for r in reversed(self.records):
+            if r.status != "failed":
+                break
+            n += 1
+        return n
+
+
+@dataclass
+class Outcome:
+    """Shaped like sync.SyncOutcome."""
+
+    status: str
+    run_id: str
+    error: str | None = None
+    changes: list = field(default_factory=list)
+    conflicts: list = field(default_factory=list)
+    issues: list = field(default_factory=list)
+
+
+class Runner:
+    """Plays `run_sync`: records the run in the history, returns or raises from a script."""
+
+    def __init__(self, clock: FakeClock, history: History, script: list | None = None) -> None:
+        self.clock, self.history = clock, history
+        self.script = list(script or [])
+        self.starts: list[datetime] = []
+
+    def __call__(self, config: Config) -> Outcome:
+        started = self.clock()
+        self.starts.append(started)
+        run_id = str(len(self.starts))
+        step = self.script.pop(0) if self.script else "ok"
+        if isinstance(step, LockError):  # the real lock refuses before recording anything
+            raise step
+        if isinstance(step, BaseException):
+            self.history.records.append(Record(run_id, started, started, "failed", {}, str(step)))
+            raise step
+        counts = {"conflicts": 2 if step == "flagged" else 0, "error": 0, "warning": 1}
+        self.history.records.append(Record(run_id, started, started, step, counts))
+        return Outcome(step, run_id, conflicts=[{}] * counts["conflicts"])
+
+
+def make_service(
+    clock: FakeClock,
+    history: History | None = None,
+    script: list | None = None,
+    *,
+    schedule: ScheduleConfig | None = None,
+    email: EmailConfig | None = None,
+    alerts: list | None = None,
+) -> tuple[Service, Runner]:
+    history = history if history is not None else History()
+    runner = Runner(clock, history, script)
+    config = Config(schedule=schedule or ScheduleConfig(), email=email or EmailConfig())
+    sender = None if alerts is None else (lambda subject, text: alerts.append((subject, text)))
+    service = Service(config, runner=runner, clock=clock, history=history, alert=sender)
+    return service, runner
+
+
+def drive(service: Service, clock: FakeClock, until: datetime, step: timedelta) -> None:
+    """Tick the service every `step` of fake time up to `until` (what the loop does)."""
+    while clock.now < until:
+        service.tick()
+        clock.now += step
+
+
+# --------------------------------------------------------------------------- daily time
+
+
+def test_runs_daily_at_the_configured_local_time() -> None:
+    cfg = ScheduleConfig()  # 02:00 Europe/London
+    # Winter (GMT) and summer (BST): 02:00 on the wall clock both times.
+    assert next_daily_run(utc(2026, 1, 14, 12), cfg) == london(2026, 1, 15, 2)
+    assert next_daily_run(utc(2026, 7, 14, 12), cfg) == london(2026, 7, 15, 2)
+    assert next_daily_run(utc(2026, 7, 14, 12), cfg).astimezone(UTC) == utc(2026, 7, 15, 1)
+    # Just before the time: tonight; at the time itself: tomorrow (strictly after).
+    assert next_daily_run(london(2026, 1, 15, 1, 59), cfg) == london(2026, 1, 15, 2)
+    assert next_daily_run(london(2026, 1, 15, 2), cfg) == london(2026, 1, 16, 2)
+    assert ScheduleConfig(time="23:59:30").time == "23:59:30"
+    assert next_daily_run(utc(2026, 1, 14, 12), ScheduleConfig(time="23:59:30")) == london(
+        2026, 1, 14, 23, 59, 30
+    )
+
+
+@pytest.mark.parametrize(
+    ("at", "expected_utc"),
+    [
+        ("00:30", utc(2026, 3, 29, 0, 30)),  # before the change: still GMT
+        ("01:00", utc(2026, 3, 29, 1, 0)),  # 01:00 does not exist: 02:00 BST
+        ("01:30", utc(2026, 3, 29, 1, 0)),  # does not exist: the first valid instant
+        ("01:59:59", utc(2026, 3, 29, 1, 0)),
+        ("02:00", utc(2026, 3, 29, 1, 0)),  # 02:00 BST
+        ("02:30", utc(2026, 3, 29, 1, 30)),
+        ("03:00", utc(2026, 3, 29, 2, 0)),
+    ],
+)
+def test_spring_forward_day_runs_once_at_the_first_valid_instant(
+    at: str, expected_utc: datetime
+) -> None:
+    cfg = ScheduleConfig(time=at)
+    tonight = next_daily_run(utc(2026, 3, 28, 12), cfg)
+    assert tonight.astimezone(UTC) == expected_utc
+    # The day before and the day after are ordinary.
+    h, m, *_ = (int(p) for p in at.split(":"))
+    assert next_daily_run(utc(2026, 3, 27, 12), cfg) == london(2026, 3, 28, h, m, *_[:1] or [0])
+    assert next_daily_run(tonight, cfg).astimezone(LONDON).date() == date(2026, 3, 30)
+    assert next_daily_run(tonight, cfg).astimezone(LONDON).strftime("%H:%M") == f"{h:02}:{m:02}"
+
+
+@pytest.mark.parametrize(
+    ("at", "expected_utc"),
+    [
+        ("00:30", utc(2026, 10, 24, 23, 30)),  # BST
+        ("01:00", utc(2026, 10, 25, 0, 0)),  # 01:00 happens twice: the first one (BST)
+        ("01:30", utc(2026, 10, 25, 0, 30)),
+        ("01:59", utc(2026, 10, 25, 0, 59)),
+        ("02:00", utc(2026, 10, 25, 2, 0)),  # GMT from here
+        ("02:30", utc(2026, 10, 25, 2, 30)),
+    ],
+)
+def test_fall_back_day_runs_once_at_the_first_occurrence(at: str, expected_utc: datetime) -> None:
+    cfg = ScheduleConfig(time=at)
+    tonight = next_daily_run(utc(2026, 10, 24, 12), cfg)
+    assert tonight.astimezone(UTC) == expected_utc
+    assert tonight.fold == 0
+    # The next run is the next day's, not the repeat of the same wall time an hour later.
+    following = next_daily_run(tonight, cfg)
+    assert following.astimezone(LONDON).date() == date(2026, 10, 26)
+
+
+@pytest.mark.parametrize("at", ["00:30", "01:00", "01:30", "02:00", "02:30", "03:00"])
+@pytest.mark.parametrize("change_day", [date(2026, 3, 29), date(2026, 10, 25)])
+def test_the_service_runs_exactly_once_a_night_across_each_clock_change(
+    at: str, change_day: date
+) -> None:
+    """Minute by minute through three days around each change: three runs, one per night."""
+    start = datetime.combine(change_day - timedelta(days=1), datetime.min.time(), LONDON)
+    clock = FakeClock(start.replace(hour=12).astimezone(UTC))
+    # A run was made last night, so there is nothing to catch up.
+    history = History([Record("0", clock.now - timedelta(hours=1), None, "ok")])
+    service, runner = make_service(clock, history, schedule=ScheduleConfig(time=at))
+    drive(service, clock, clock.now + timedelta(days=3), timedelta(minutes=1))
+    days = [s.astimezone(LONDON).date() for s in runner.starts]
+    assert days == [change_day + timedelta(days=i) for i in range(3)]
+
+
+def test_the_skipped_hour_is_handled_in_any_zone() -> None:
+    # New York springs forward at 02:00 on 2026-03-08: 02:30 does not exist there.
+    cfg = ScheduleConfig(time="02:30", timezone="America/New_York")
+    run = next_daily_run(utc(2026, 3, 7, 20), cfg)
+    assert run.astimezone(UTC) == utc(2026, 3, 8, 7)  # 03:00 EDT, the end of the gap
+    assert local_instant(date(2026, 3, 9), run.time(), ZoneInfo(cfg.timezone)) == utc(2026, 3, 9, 7)
+
+
+# --------------------------------------------------------------------------- office hours
+
+
+def test_office_hours_runs_on_weekdays_between_the_nightly_runs() -> None:
+    cfg = ScheduleConfig(office_hours="08:00-18:00", office_interval_minutes=120)
+    friday_morning = london(2026, 3, 27, 7, 0)
+    assert next_office_run(friday_morning, cfg) == london(2026, 3, 27, 8)
+    assert next_run(london(2026, 3, 27, 8, 0), cfg) == london(2026, 3, 27, 10)
+    # 18:00 is included; after it, the nightly run, then nothing until Monday 08:00.
+    assert next_run(london(2026, 3, 27, 17, 0), cfg) == london(2026, 3, 27, 18)
+    assert next_run(london(2026, 3, 27, 18, 0), cfg) == london(2026, 3, 28, 2)
+    assert next_office_run(london(2026, 3, 27, 18, 0), cfg) == london(2026, 3, 30, 8)
+    # Without office hours configured there are no office runs.
+    assert next_office_run(friday_morning, ScheduleConfig()) is None
+
+
+def test_office_hours_must_be_configured_whole() -> None:
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="set together"):
+        ScheduleConfig(office_hours="08:00-18:00")
+    with pytest.raises(ValidationError, match="start before it ends"):
+        ScheduleConfig(office_hours="18:00-08:00", office_interval_minutes=30)
+    with pytest.raises(ValidationError, match="24-hour time"):
+        ScheduleConfig(time="2am")
+
+
+# --------------------------------------------------------------------------- catch-up
+
+
+def test_missed_run_is_judged_from_the_latest_scheduled_time() -> None:
+    cfg = ScheduleConfig()
+    now = london(2026, 5, 6, 9, 0)
+    assert missed_run(None, now, cfg)  # no history at all
+    assert not missed_run(london(2026, 5, 6, 2, 0, 3), now, cfg)  # last night's run
+    assert missed_run(london(2026, 5, 5, 2, 0, 3), now, cfg)  # last night was missed
+    assert missed_run(london(2026, 5, 1, 2, 0), now, cfg)  # a five-day outage: owed
+    assert not missed_run(london(2026, 5, 6, 1, 59), london(2026, 5, 6, 1, 59, 30), cfg)
+    assert previous_run(now, cfg) == london(2026, 5, 6, 2)
+
+
+def test_first_start_with_no_history_runs_at_once() -> None:
+    clock = FakeClock(london(2026, 5, 6, 14, 0).astimezone(UTC))
+    service, runner = make_service(clock)
+    result = service.tick()
+    assert result is not None and result.status == "ok" and result.reason == "catch-up"
+    assert runner.starts == [london(2026, 5, 6, 14, 0)]
+    assert service.due == london(2026, 5, 7, 2)
+
+
+def test_catch_up_after_a_multi_day_outage_runs_once_not_once_per_night() -> None:
+    clock = FakeClock(london(2026, 5, 9, 10, 0).astimezone(UTC))
+    history = History([Record("1", london(2026, 5, 5, 2, 0), None, "ok")])  # 4 nights ago
+    service, runner = make_service(clock, history)
+    drive(service, clock, london(2026, 5, 10, 12, 0), timedelta(minutes=5))
+    assert runner.starts == [london(2026, 5, 9, 10, 0), london(2026, 5, 10, 2, 0)]
+
+
+def test_no_catch_up_when_last_night_ran_or_catch_up_is_off() -> None:
+    clock = FakeClock(london(2026, 5, 6, 10, 0).astimezone(UTC))
+    history = History([Record("1", london(2026, 5, 6, 2, 0), None, "ok")])
+    service, runner = make_service(clock, history)
+    assert service.tick() is None
+    assert runner.starts == []
+
+    off, runner = make_service(clock, History(), schedule=ScheduleConfig(catch_up=False))
+    assert off.tick() is None
+    assert runner.starts == [] and off.due == london(2026, 5, 7, 2)
+
+
+# --------------------------------------------------------------------------- no overlap
+
+
+def test_runs_never_overlap_in_the_process() -> None:
+    clock = FakeClock(utc(2026, 5, 6, 1))
+    started, release = threading.Event(), threading.Event()
+    calls: list[int] = []
+
+    def slow_runner(config: Config) -> Outcome:
+        calls.append(1)
+        started.set()
+        assert release.wait(10)
+        return Outcome("ok", "1")
+
+    service = Service(Config(), runner=slow_runner, clock=clock, history=History())
+    first: list = []
+    worker = threading.Thread(target=lambda: first.append(service.run_once()))
+    worker.start()
+    assert started.wait(10)
+    second = service.run_once()  # while the first is still going
+    release.set()
+    worker.join(10)
+    assert second.status == "skipped"
+    assert first[0].status == "ok"
+    assert len(calls) == 1
+
+
+def test_a_run_refused_by_the_cross_process_lock_is_skipped_not_failed() -> None:
+    clock = FakeClock(utc(2026, 5, 6, 1))
+    alerts: list = []
+    script = [LockError("Another sync is already running.")] * 5
+    service, _ = make_service(
+        clock, script=script, email=EmailConfig(recipients=("it@example.org",)), alerts=alerts
+    )
+    results = [service.run_once() for _ in range(5)]
+    assert {r.status for r in results} == {"skipped"}
+    assert service.failures == 0 and alerts == []
+
+
+# --------------------------------------------------------------------------- failures
+
+
+def test_failures_are_logged_and_the_service_carries_on(caplog: pytest.LogCaptureFixture) -> None:
+    clock = FakeClock(london(2026, 5, 6, 1, 0).astimezone(UTC))
+    history = History([Record("0", london(2026, 5, 5, 2, 0), None, "ok")])
+    script = [
+        SheetError("The Google Sheet could not be reached after 60s of retries."),
+        WorkbookBusy("The workbook is open in Excel."),
+        RuntimeError("a bug"),
+        "ok",
+    ]
+    service, runner = make_service(clock, history, script)
+    caplog.set_level(logging.INFO, logger="ccrc_sync.service")
+    drive(service, clock, london(2026, 5, 9, 12, 0), timedelta(minutes=10))
+    assert len(runner.starts) == 4  # four nights, one run each, despite three failures
+    assert [r.status for r in service.results] == ["failed", "failed", "failed", "ok"]
+    run_lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("run ")]
+    assert len(run_lines) == 4
+    assert run_lines[0].startswith("run 1 (scheduled) failed in 0.0s: The Google Sheet could")
+    assert "open in Excel" in run_lines[1]
+    assert "unexpected error: RuntimeError: a bug" in run_lines[2]
+    assert "run 4 (scheduled) ok" in run_lines[3] and "0 conflicts" in run_lines[3]
+
+
+def test_the_alert_goes_out_once_per_run_of_failures() -> None:
+    clock = FakeClock(utc(2026, 5, 6, 1))
+    alerts: list[tuple[str, str]] = []
+    down = SheetError("Google is down.")
+    script = [down] * 5 + ["ok"] + [down] * 3
+    email = EmailConfig(recipients=("it@example.org",), subject_prefix="CCRC action plan")
+    service, _ = make_service(
+        clock,
+        script=script,
+        schedule=ScheduleConfig(failure_alert_after=3),
+        email=email,
+        alerts=alerts,
+    )
+    for _ in range(9):
+        service.run_once()
+    assert len(alerts) == 2  # after the 3rd failure, and after the 3rd of the next streak
+    subject, text = alerts[0]
+    assert subject == "CCRC action plan: ALERT - the sync has failed 3 times in a row"
+    assert "Google is down." in text and "ccrc-sync status" in text
+
+
+def test_a_restart_during_a_run_of_failures_does_not_alert_again() -> None:
+    clock = FakeClock(utc(2026, 5, 6, 1))
+    records = [Record(str(i), utc(2026, 5, i, 1), None, "failed") for i in (1, 2, 3, 4)]
+    alerts: list = []
+    service, _ = make_service(
+        clock,
+        History(records),
+        [SheetError("down")],
+        email=EmailConfig(recipients=("it@example.org",)),
+        alerts=alerts,
+    )
+    service._seed_failures()
+    service.run_once()
+    assert service.failures == 5 and alerts == []
+
+
+@dataclass
+class Received:
+    messages: list = field(default_factory=list)
+
+    async def handle_DATA(self, server, session, envelope) -> str:  # the name aiosmtpd calls
+        self.messages.append(envelope)
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[tuple[int, Received]]:
+    from aiosmtpd.controller import Controller
+
+    with socket.socket() as probe:  # aiosmtpd cannot take port 0, so find a free port first
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    handler = Received()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield port, handler
+    finally:
+        controller.stop()
+
+
+def test_the_alert_arrives_by_real_smtp(smtp_server: tuple[int, Received]) -> None:
+    port, received = smtp_server
+    clock = FakeClock(utc(2026, 5, 6, 1))
+    email = EmailConfig(
+        smtp_host="127.0.0.1", smtp_port=port, recipients=("it@example.org",), timeout=5
+    )
+    runner = Runner(clock, History(), [SheetError("Google is down.")] * 2)
+    config = Config(schedule=ScheduleConfig(failure_alert_after=2), email=email)
+    service = Service(config, runner=runner, clock=clock, history=runner.history)
+    service.run_once()
+    assert received.messages == []
+    service.run_once()
+    assert len(received.messages) == 1
+    envelope = received.messages[0]
+    assert envelope.rcpt_tos == ["it@example.org"]
+    message = message_from_bytes(envelope.content)
+    assert "failed 2 times in a row" in message["Subject"]
+    assert "Google is down." in message.get_payload(decode=True).decode()
+
+
+def test_an_alert_that_cannot_be_sent_is_retried_at_the_next_failure() -> None:
+    clock = FakeClock(utc(2026, 5, 6, 1))
+    # Nothing listens on port 1 of 127.0.0.1: the real mail module fails to connect.
+    email = EmailConfig(smtp_host="127.0.0.1", smtp_port=1, recipients=("a@b.org",), timeout=2)
+    runner = Runner(clock, History(), [SheetError("down")] * 3)
+    config = Config(schedule=ScheduleConfig(failure_alert_after=2), email=email)
+    service = Service(config, runner=runner, clock=clock, history=runner.history)
+    for _ in range(3):
+        service.run_once()
+    assert service.failures == 3 and not service.alerted
+
+
+# --------------------------------------------------------------------------- the loop
+
+
+def test_the_loop_runs_on_schedule_and_stops_on_the_stop_event() -> None:
+    """The real `schedule`-driven loop with a fake clock that moves 10 minutes per reading."""
+    clock = FakeClock(london(2026, 3, 27, 12, 0).astimezone(UTC), step=timedelta(minutes=10))
+    history = History([Record("0", london(2026, 3, 27, 2, 0), None, "ok")])
+    runner = Runner(clock, history)
+    stop = threading.Event()
+
+    def runner_then_stop(config: Config) -> Outcome:
+        outcome = runner(config)
+        if len(runner.starts) == 3:
+            stop.set()
+        return outcome
+
+    service = Service(
+        Config(),
+        runner=runner_then_stop,
+        clock=clock,
+        history=history,
+        stop_event=stop,
+        tick_seconds=0.001,
+    )
+    assert service.run() == 0
+    local = [s.astimezone(LONDON) for s in runner.starts]
+    assert [d.date() for d in local] == [date(2026, 3, 28), date(2026, 3, 29), date(2026, 3, 30)]
+    for start in local:
+        assert timedelta(0) <= start - start.replace(hour=2, minute=0) < timedelta(minutes=40)
+
+
+def test_sigterm_during_a_run_lets_it_finish_then_exits_0() -> None:
+    clock = FakeClock(london(2026, 5, 6, 12, 0).astimezone(UTC), step=timedelta(minutes=1))
+    finished: list[str] = []
+
+    def runner(config: Config) -> Outcome:
+        os.kill(os.getpid(), signal.SIGTERM)  # as systemd would, mid-run
+        finished.append("done")
+        return Outcome("ok", "1")
+
+    before = signal.getsignal(signal.SIGTERM)
+    service = Service(Config(), runner=runner, clock=clock, history=History(), tick_seconds=0.01)
+    assert service.run() == 0
+    assert finished == ["done"]  # the run was not cut short, and no other run started
+    assert signal.getsignal(signal.SIGTERM) is before  # handlers are put back
+
+
+# --------------------------------------------------------------------------- status
+
+
+def test_status_with_no_history_is_unhealthy() -> None:
+    report = status(Config(), utc(2026, 5, 6, 9), history=History())
+    assert not report.healthy and report.exit_code == 1
+    assert "has not run yet" in (report.problem or "")
+    assert report.next_run == london(2026, 5, 7, 2)
+    assert "Last run:          none yet" in render_text(report)
+
+
+def test_status_with_no_state_directory_writes_nothing(tmp_path: Path) -> None:
+    from ccrc_sync.config import SyncConfig
+
+    config = Config(sync=SyncConfig(state_dir=tmp_path / "state"))
+    report = status(config, utc(2026, 5, 6, 9))
+    assert not report.healthy and not (tmp_path / "state").exists()
+
+
+def test_status_after_last_nights_run_is_healthy_and_says_what_it_did() -> None:
+    counts = {"conflicts": 2, "error": 0, "warning": 5, "info": 1, "changes": 3}
+    history = History([Record("41", london(2026, 5, 6, 2, 0, 1), None, "flagged", counts)])
+    report = status(Config(), london(2026, 5, 6, 9, 0), history=history)
+    assert report.healthy and report.problem is None and report.exit_code == 0
+    assert report.open_conflicts == 2 and report.consecutive_failures == 0
+    text = render_text(report)
+    assert "ccrc-sync: healthy" in text
+    assert "Wed 06 May 2026 02:00:01 BST, flagged (run 41)" in text
+    assert "2 conflicts" in text and "5 warnings" in text
+    assert "Next run:          Thu 07 May 2026 02:00 BST" in text
+    data = json.loads(report.to_json())
+    assert data["healthy"] is True and data["last_run"]["run_id"] == "41"
+    assert data["next_run"] == "2026-05-07T02:00:00+01:00"
+
+
+def test_status_when_the_last_run_failed() -> None:
+    records = [
+        Record("1", london(2026, 5, 4, 2), None, "ok", {"conflicts": 1}),
+        Record("2", london(2026, 5, 5, 2), None, "failed", {}, "Google is down."),
+        Record("3", london(2026, 5, 6, 2), None, "failed", {}, "Google is down."),
+    ]
+    report = status(Config(), london(2026, 5, 6, 9), history=History(records))
+    assert not report.healthy
+    assert report.consecutive_failures == 2
+    assert "failed (2 failed runs in a row): Google is down." in (report.problem or "")
+    assert report.open_conflicts == 1  # as of the last run that got that far
+    assert "Last success:      Mon 04 May 2026 02:00 BST" in render_text(report)
+
+
+def test_status_when_the_nightly_run_is_overdue() -> None:
+    history = History([Record("1", london(2026, 5, 5, 2, 0, 2), None, "ok")])
+    # 03:30 on the 6th: tonight's run may still be going (within the 2-hour grace).
+    assert status(Config(), london(2026, 5, 6, 3, 30), history=history).healthy
+    # 04:30: it should have started by now.
+    late = status(Config(), london(2026, 5, 6, 4, 30), history=history)
+    assert not late.healthy
+    assert "one was due Wed 06 May 2026 02:00 BST" in (late.problem or "")
+
+
+def test_status_reads_the_real_run_history(tmp_path: Path) -> None:
+    from ccrc_sync.config import SyncConfig
+    from ccrc_sync.state import State
+
+    config = Config(sync=SyncConfig(state_dir=tmp_path / "state"))
+    with State(config.sync.state_dir) as state:
+        first = state.start_run(london(2026, 5, 5, 2, 0))
+        state.finish_run(
+            first, status="flagged", finished=london(2026, 5, 5, 2, 1), counts={"conflicts": 3}
+        )
+        second = state.start_run(london(2026, 5, 6, 2, 0))
+        state.finish_run(
+            second, status="failed", finished=london(2026, 5, 6, 2, 1), error="Google is down."
+        )
+    report = status(config, london(2026, 5, 6, 9, 0))
+    assert not report.healthy and report.consecutive_failures == 1
+    assert report.last_run is not None and report.last_run.run_id == second
+    assert report.problem == ("The last run, Wed 06 May 2026 02:00 BST, failed: Google is down.")
+    assert report.open_conflicts == 3
+    assert report.last_success == london(2026, 5, 5, 2, 0)
+
+
+def test_the_service_catches_up_from_the_real_run_history(tmp_path: Path) -> None:
+    from ccrc_sync.config import SyncConfig
+    from ccrc_sync.state import State
+
+    config = Config(sync=SyncConfig(state_dir=tmp_path / "state"))
+    with State(config.sync.state_dir) as state:
+        run = state.start_run(london(2026, 5, 5, 2, 0))
+        state.finish_run(run, status="failed", finished=london(2026, 5, 5, 2, 1), error="x")
+    clock = FakeClock(london(2026, 5, 5, 9, 0).astimezone(UTC))
+    starts: list[datetime] = []
+    service = Service(config, runner=lambda c: starts.append(clock()), clock=clock)
+    service._seed_failures()
+    assert service.failures == 1
+    service.tick()  # last night's run happened (and failed): no catch-up
+    assert starts == []
+    clock.advance(days=2)
+    service.due = None  # a restart two days later
+    service.tick()
+    assert starts == [london(2026, 5, 7, 9, 0)]
+
+
+# --------------------------------------------------------------------------- logging
+
+
+@pytest.fixture
+def restore_logging() -> Iterator[None]:
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    for handler in list(root.handlers):
+        root.removeHandler(handler)
+        if handler not in handlers:
+            handler.close()
+    for handler in handlers:
+        root.addHandler(handler)
+    root.setLevel(level)
+
+
+def test_logging_goes_to_a_rotating_file_and_never_shows_the_password(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, restore_logging: None
+) -> None:
+    monkeypatch.setenv("CCRC_SYNC_SMTP_PASSWORD", "hunter2-secret")
+    log_file = tmp_path / "logs" / "ccrc-sync.log"
+    setup_logging(LoggingConfig(file=log_file, max_bytes=2048, backups=2), verbose=False)
+    clock = FakeClock(utc(2026, 5, 6, 1))
+    leaky = CcrcSyncError("SMTP login failed for password hunter2-secret")
+    runner = Runner(clock, History(), [leaky])
+    service = Service(Config(), runner=runner, clock=clock, history=runner.history)
+    service.run_once()
+    logging.getLogger("ccrc_sync.test").debug("not shown at INFO")
+    text = log_file.read_text(encoding="utf-8")
+    assert "run 1 (scheduled) failed" in text and "[redacted]" in text
+    assert "hunter2-secret" not in text
+    assert "not shown at INFO" not in text
+    for _ in range(100):  # rotation keeps the file bounded
+        logging.getLogger("ccrc_sync.test").info("x" * 100)
+    assert log_file.stat().st_size <= 2048
+    assert (tmp_path / "logs" / "ccrc-sync.log.1").exists()
