@@ -1,14 +1,15 @@
 """Wall time and peak memory of one operation, each in a fresh Python process.
 
-Why a fresh process and `ru_maxrss` rather than `tracemalloc`: tracemalloc hooks every
-allocation and slows openpyxl (millions of small objects at 10,000 rows) several times
-over, which would distort the very time ratios we report, and it misses memory allocated
-outside Python's allocator (lxml, zlib buffers). The kernel's high-water mark of the
-process costs nothing while the operation runs and counts everything. Its drawback is that
-it includes the interpreter and the imported libraries, so the child records the mark after
-its imports (`base_mb`) as well as at the end (`peak_mb`); `op_mb` is the difference, the
-memory the operation itself needed. A fresh process per operation also means each one
-starts cold, with no cache or garbage left by the previous one.
+Why a fresh process and the kernel's high-water mark (`VmHWM`, else `ru_maxrss`) rather
+than `tracemalloc`: tracemalloc hooks every allocation and slows openpyxl (millions of
+small objects at 10,000 rows) several times over, which would distort the very time
+ratios we report, and it misses memory allocated outside Python's allocator (lxml, zlib
+buffers). The kernel's high-water mark costs nothing while the operation runs and counts
+everything. Its drawback is that it includes the interpreter and the imported libraries,
+so the child records the mark after its imports (`base_mb`) as well as at the end
+(`peak_mb`); `op_mb` is the difference, the memory the operation itself needed. A fresh
+process per operation also means each one starts cold, with no cache or garbage left by
+the previous one.
 
 Timing starts after the imports, so it measures the operation, not Python's start-up.
 """
@@ -58,7 +59,18 @@ class Measurement:
 
 
 def peak_rss_mb() -> float:
-    """This process's peak resident memory so far, in MB (Linux reports KiB, macOS bytes)."""
+    """This process's peak resident memory so far, in MB.
+
+    On Linux it is `VmHWM` from /proc: `ru_maxrss` is not used there because a child
+    started with vfork (as `subprocess` does) inherits the parent's high-water mark, so
+    every child would report at least the parent's peak. Elsewhere `ru_maxrss` (KiB on
+    Linux, bytes on macOS) is the best there is.
+    """
+    status = Path("/proc/self/status")
+    if status.exists():
+        for line in status.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
 

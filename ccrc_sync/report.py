@@ -190,7 +190,7 @@ def change_log_grid(
     for e in ordered:
         grid.append(
             [
-                e.get("when"),
+                _stamp(e.get("when")),
                 display(e.get("run_id")),
                 e.get("rec_no"),
                 display(e.get("field")),
@@ -239,7 +239,14 @@ def subject(r: RunReport, prefix: str = "CCRC action plan") -> str:
 def _when(value: dt.datetime | None) -> str:
     if value is None:
         return "not finished"
-    return value.isoformat(sep=" ", timespec="seconds")
+    return _stamp(value)
+
+
+def _stamp(value: Any) -> str:
+    """A time as staff read it: to the minute, with its zone (the sync passes local time)."""
+    if isinstance(value, dt.datetime):
+        return value.strftime("%Y-%m-%d %H:%M %Z").strip()
+    return display(value)
 
 
 _STATUS_WORDS = {
@@ -300,7 +307,7 @@ def render_text(r: RunReport) -> str:
         out += ["", "TREND OF STATUS COUNTS"]
         for point in r.trend[-TREND_POINTS:]:
             counts = ", ".join(f"{k} {v}" for k, v in (point.get("by_status") or {}).items())
-            out.append(f"- {display(point.get('finished'))} ({point.get('run_id')}): {counts}")
+            out.append(f"- {_stamp(point.get('finished'))} ({point.get('run_id')}): {counts}")
     return "\n".join(out) + "\n"
 
 
@@ -477,7 +484,7 @@ def _trend_html(trend: Sequence[Mapping[str, Any]]) -> str:
         statuses.update(dict.fromkeys(point.get("by_status") or {}))
     colours = _colour_map(statuses)
     rows = [
-        (display(p.get("finished")) or display(p.get("run_id")), p.get("by_status") or {})
+        (_stamp(p.get("finished")) or display(p.get("run_id")), p.get("by_status") or {})
         for p in trend
     ]
     return f'<h2 style="{_H2}">Trend of status counts over past runs</h2>' + _chart(rows, colours)

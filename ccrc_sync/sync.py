@@ -423,7 +423,9 @@ class _Run:
             findings=counts,
         )
         last_changed = self._figures_changed_at()
-        grid, chart = summary.summary_grid(self.figures, last_changed, self.config.plan)
+        grid, chart = summary.summary_grid(
+            self.figures, last_changed and self._local(last_changed), self.config.plan
+        )
         conflicts = [_conflict_dict(c, raw=True) for c in result.conflicts]
         log_entries = self._change_log_entries(result.changes)
         return {
@@ -447,11 +449,14 @@ class _Run:
                 self.state.set_meta("figures_changed_at", stamp.isoformat())
         return stamp
 
+    def _local(self, moment: dt.datetime) -> dt.datetime:
+        return moment.astimezone(ZoneInfo(self.config.schedule.timezone))
+
     def _change_log_entries(self, changes: Sequence[Change]) -> list[dict]:
         limit = self.config.sync.change_log_rows
         new = [
             {
-                "when": self.started,
+                "when": self._local(self.started),
                 "run_id": self.run_id,
                 "rec_no": c.rec_no,
                 "field": c.field,
@@ -465,7 +470,7 @@ class _Run:
         old = [] if self.state is None else self.state.change_log(limit)
         entries = new + [
             {
-                "when": e.when,
+                "when": self._local(e.when),
                 "run_id": e.run_id,
                 "rec_no": e.rec_no,
                 "field": e.field,

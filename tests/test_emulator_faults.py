@@ -64,7 +64,9 @@ def test_faults_match_method_and_path(emu: Emulator) -> None:
     emu.fail_next(1, "500", method="PUT", path_contains="/values/")
     assert requests.get(_values_url(emu, sid), timeout=5).status_code == 200
     put = requests.put(
-        _values_url(emu, sid), params={"valueInputOption": "RAW"}, json={"values": [["x"]]},
+        _values_url(emu, sid),
+        params={"valueInputOption": "RAW"},
+        json={"values": [["x"]]},
         timeout=5,
     )
     assert put.status_code == 500
@@ -91,7 +93,9 @@ def test_request_log_records_what_was_sent(emu: Emulator) -> None:
         headers={"Authorization": "Bearer whatever"},
         timeout=5,
     )
-    requests.get(_values_url(emu, sid, "Sheet1!A1:B2"), params={"majorDimension": "ROWS"}, timeout=5)
+    requests.get(
+        _values_url(emu, sid, "Sheet1!A1:B2"), params={"majorDimension": "ROWS"}, timeout=5
+    )
     log = emu.requests
     assert [(r.method, r.status) for r in log] == [("PUT", 200), ("GET", 200)]
     assert log[0].path == f"/v4/spreadsheets/{sid}/values/'Sheet1'!B2"
@@ -109,8 +113,12 @@ def test_serve_prints_its_address_and_stops_on_sigterm(tmp_path: Path) -> None:
         f"sys.exit(serve('127.0.0.1', 0, Path({str(data)!r})))"
     )
     proc = subprocess.Popen(
-        [sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        cwd=Path(__file__).resolve().parents[1], env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        [sys.executable, "-c", code],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=Path(__file__).resolve().parents[1],
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
     try:
         assert proc.stdout is not None
@@ -118,8 +126,9 @@ def test_serve_prints_its_address_and_stops_on_sigterm(tmp_path: Path) -> None:
         assert line.startswith("listening on http://127.0.0.1:")
         url = line.removeprefix("listening on ")
         assert int(url.rsplit(":", 1)[1]) > 0
-        created = requests.post(f"{url}/v4/spreadsheets", json={"properties": {"title": "T"}},
-                                timeout=5)
+        created = requests.post(
+            f"{url}/v4/spreadsheets", json={"properties": {"title": "T"}}, timeout=5
+        )
         assert created.status_code == 200
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=10) == 0
@@ -133,7 +142,10 @@ def test_serve_prints_its_address_and_stops_on_sigterm(tmp_path: Path) -> None:
 def test_serve_stops_on_ctrl_c() -> None:
     code = "import sys; from ccrc_sync.emulator import serve; sys.exit(serve('127.0.0.1', 0, None))"
     proc = subprocess.Popen(
-        [sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [sys.executable, "-c", code],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
         cwd=Path(__file__).resolve().parents[1],
     )
     try:

@@ -61,7 +61,7 @@ def test_create_open_and_delete_through_drive(emu: Emulator, gc: gspread.Client)
 
 def test_raw_keeps_text_and_user_entered_parses(emu: Emulator, sheet: gspread.Spreadsheet) -> None:
     ws = sheet.worksheet("Action Plan")
-    row = ["=HYPERLINK(\"x\")", "+44 20 7946 0000", "-", "@team", "007", "TRUE"]
+    row = ['=HYPERLINK("x")', "+44 20 7946 0000", "-", "@team", "007", "TRUE"]
     ws.update([row], "A1", value_input_option="RAW")
     assert ws.get("A1:F1", value_render_option="UNFORMATTED_VALUE") == [row]
     ws.update([["42", "TRUE", "'007", "=1+2", "50%"]], "A2", value_input_option="USER_ENTERED")
@@ -129,10 +129,12 @@ def test_errors_have_googles_shape(emu: Emulator, sheet: gspread.Spreadsheet) ->
     }
     too_far = requests.get(f"{base}/{sheet.id}/values/Notes!A1:Z1001", timeout=5)
     assert too_far.status_code == 400
-    assert "exceeds grid limits. Max rows: 1000, max columns: 26" in too_far.json()["error"][
-        "message"
-    ]
-    no_option = requests.put(f"{base}/{sheet.id}/values/Notes!A1", json={"values": [[1]]}, timeout=5)
+    assert (
+        "exceeds grid limits. Max rows: 1000, max columns: 26" in too_far.json()["error"]["message"]
+    )
+    no_option = requests.put(
+        f"{base}/{sheet.id}/values/Notes!A1", json={"values": [[1]]}, timeout=5
+    )
     assert no_option.status_code == 400
 
 
@@ -206,8 +208,13 @@ def test_structural_batch_update(emu: Emulator, sheet: gspread.Spreadsheet) -> N
                 },
                 {
                     "setDataValidation": {
-                        "range": {"sheetId": plan_id, "startRowIndex": 1, "endRowIndex": 3,
-                                  "startColumnIndex": 0, "endColumnIndex": 1},
+                        "range": {
+                            "sheetId": plan_id,
+                            "startRowIndex": 1,
+                            "endRowIndex": 3,
+                            "startColumnIndex": 0,
+                            "endColumnIndex": 1,
+                        },
                         "rule": rule,
                     }
                 },
@@ -218,7 +225,11 @@ def test_structural_batch_update(emu: Emulator, sheet: gspread.Spreadsheet) -> N
                         "fields": "userEnteredFormat.textFormat.bold",
                     }
                 },
-                {"autoResizeDimensions": {"dimensions": {"sheetId": plan_id, "dimension": "COLUMNS"}}},
+                {
+                    "autoResizeDimensions": {
+                        "dimensions": {"sheetId": plan_id, "dimension": "COLUMNS"}
+                    }
+                },
                 {
                     "addChart": {
                         "chart": {
@@ -245,8 +256,12 @@ def test_structural_batch_update(emu: Emulator, sheet: gspread.Spreadsheet) -> N
 def test_batch_update_is_atomic(emu: Emulator, sheet: gspread.Spreadsheet) -> None:
     with pytest.raises(gspread.exceptions.APIError) as info:
         sheet.batch_update(
-            {"requests": [{"addSheet": {"properties": {"title": "New"}}},
-                          {"addSheet": {"properties": {"title": "Notes"}}}]}
+            {
+                "requests": [
+                    {"addSheet": {"properties": {"title": "New"}}},
+                    {"addSheet": {"properties": {"title": "Notes"}}},
+                ]
+            }
         )
     assert "requests[1].addSheet" in str(info.value)
     assert "already exists" in str(info.value)
@@ -266,7 +281,9 @@ def test_dimensions_insert_delete_append(emu: Emulator, sheet: gspread.Spreadshe
     assert emu.sheet_properties(sheet.id, "Notes")["gridProperties"]["columnCount"] == 25
 
 
-def test_delete_sheet_and_metadata_with_grid_data(emu: Emulator, sheet: gspread.Spreadsheet) -> None:
+def test_delete_sheet_and_metadata_with_grid_data(
+    emu: Emulator, sheet: gspread.Spreadsheet
+) -> None:
     emu.set_values(sheet.id, "Notes", "B2", [["x"]])
     meta = sheet.fetch_sheet_metadata({"includeGridData": "true", "ranges": "Notes!A1:C3"})
     data = meta["sheets"][0]["data"][0]
@@ -279,8 +296,9 @@ def test_direct_helpers_simulate_a_person(emu: Emulator) -> None:
     sid = "fixed-id-for-demo"
     emu.ensure_spreadsheet(sid, title="Demo")
     emu.ensure_spreadsheet(sid, title="Ignored")
-    emu.set_values(sid, "Sheet1", "A1", [["'=not a formula", "2027-01-05", "=A3*2"], ["", "", ""],
-                                          ["21"]])
+    emu.set_values(
+        sid, "Sheet1", "A1", [["'=not a formula", "2027-01-05", "=A3*2"], ["", "", ""], ["21"]]
+    )
     assert emu.get_values(sid, "Sheet1", "A1:C1") == [["=not a formula", "2027-01-05", "42"]]
     emu.set_values(sid, "Sheet1", "A2", [["=x"]], user_entered=False)
     assert emu.get_values(sid, "Sheet1", "A2") == [["=x"]]
@@ -291,11 +309,26 @@ def test_data_survives_a_restart(tmp_path: Path) -> None:
     with Emulator(data_path=data) as first:
         sid = first.create_spreadsheet("Kept", sheets=("Plan",))
         gc = gspread_client(first)
-        gc.open_by_key(sid).worksheet("Plan").update([["kept", "2027-03-31"]], "A1",
-                                                      value_input_option="USER_ENTERED")
+        gc.open_by_key(sid).worksheet("Plan").update(
+            [["kept", "2027-03-31"]], "A1", value_input_option="USER_ENTERED"
+        )
     assert data.exists()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".emulator-")]
     with Emulator(data_path=data) as second:
         assert second.get_values(sid, "Plan") == [["kept", "2027-03-31"]]
         ws = gspread_client(second).open_by_key(sid).worksheet("Plan")
         assert ws.title == "Plan"
+
+
+def test_values_batch_update_is_all_or_nothing(emu: Emulator, sheet: gspread.Spreadsheet) -> None:
+    with pytest.raises(gspread.exceptions.APIError, match="Unable to parse range"):
+        sheet.values_batch_update(
+            {
+                "valueInputOption": "RAW",
+                "data": [
+                    {"range": "Notes!A1", "values": [["first"]]},
+                    {"range": "Missing!A1", "values": [["second"]]},
+                ],
+            }
+        )
+    assert emu.get_values(sheet.id, "Notes") == []

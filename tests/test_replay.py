@@ -31,21 +31,47 @@ def test_replay_reports_a_difference(tmp_path: Path, capsys: pytest.CaptureFixtu
     cassette = {
         "version": 1,
         "interactions": [
-            _interaction("POST", "https://www.googleapis.com/drive/v3/files",
-                         {"name": "T", "mimeType": "application/vnd.google-apps.spreadsheet"},
-                         200, {"kind": "drive#file", "id": sid, "name": "T",
-                               "mimeType": "application/vnd.google-apps.spreadsheet"}),
-            _interaction("GET", f"https://sheets.googleapis.com/v4/spreadsheets/{sid}/values/A1",
-                         None, 200, {"range": "Sheet1!A1", "majorDimension": "ROWS",
-                                     "values": [["not there"]]}),
+            _interaction(
+                "POST",
+                "https://www.googleapis.com/drive/v3/files",
+                {"name": "T", "mimeType": "application/vnd.google-apps.spreadsheet"},
+                200,
+                {
+                    "kind": "drive#file",
+                    "id": sid,
+                    "name": "T",
+                    "mimeType": "application/vnd.google-apps.spreadsheet",
+                },
+            ),
+            _interaction(
+                "GET",
+                f"https://sheets.googleapis.com/v4/spreadsheets/{sid}/values/A1",
+                None,
+                200,
+                {"range": "Sheet1!A1", "majorDimension": "ROWS", "values": [["not there"]]},
+            ),
         ],
     }
     bad = tmp_path / "Fake.test_bad.json"
     bad.write_text(json.dumps(cassette), encoding="utf-8")
     skipped = tmp_path / "Fake.test_export.json"
-    skipped.write_text(json.dumps({"version": 1, "interactions": [_interaction(
-        "GET", f"https://www.googleapis.com/drive/v3/files/{sid}/export", None, 200, None)]}),
-        encoding="utf-8")
+    skipped.write_text(
+        json.dumps(
+            {
+                "version": 1,
+                "interactions": [
+                    _interaction(
+                        "GET",
+                        f"https://www.googleapis.com/drive/v3/files/{sid}/export",
+                        None,
+                        200,
+                        None,
+                    )
+                ],
+            }
+        ),
+        encoding="utf-8",
+    )
     with Emulator() as emu:
         code = main(["--base", emu.url, str(bad), str(skipped)])
     out = capsys.readouterr().out.splitlines()
@@ -58,8 +84,15 @@ def test_replay_reports_a_difference(tmp_path: Path, capsys: pytest.CaptureFixtu
 
 def _interaction(method: str, uri: str, body: object, status: int, answer: object) -> dict:
     return {
-        "request": {"method": method, "uri": uri,
-                    "body": None if body is None else json.dumps(body), "headers": {}},
-        "response": {"status": {"code": status, "message": ""}, "headers": {},
-                     "body": {"string": "" if answer is None else json.dumps(answer)}},
+        "request": {
+            "method": method,
+            "uri": uri,
+            "body": None if body is None else json.dumps(body),
+            "headers": {},
+        },
+        "response": {
+            "status": {"code": status, "message": ""},
+            "headers": {},
+            "body": {"string": "" if answer is None else json.dumps(answer)},
+        },
     }

@@ -31,9 +31,7 @@ def number_format(cell: dict | None) -> dict | None:
     return (cell.get("userEnteredFormat") or {}).get("numberFormat")
 
 
-def render_cell(
-    ss: Spreadsheet, sheet: Sheet, cell: dict | None, vro: str, dtro: str
-) -> Any:
+def render_cell(ss: Spreadsheet, sheet: Sheet, cell: dict | None, vro: str, dtro: str) -> Any:
     """One cell under valueRenderOption ``vro`` and dateTimeRenderOption ``dtro``."""
     if not cell:
         return ""
@@ -185,7 +183,9 @@ def write_range(
             if value is None:
                 continue
             count += 1
-            put_entry(sheet, start_row + i, start_col + j, entry_for(value, input_option, ss.locale))
+            put_entry(
+                sheet, start_row + i, start_col + j, entry_for(value, input_option, ss.locale)
+            )
     written = a1.Box(start_row, start_row + height, start_col, start_col + width)
     body["updatedRange"] = a1.format_box(sheet.title, written)
     body["updatedRows"] = height
@@ -236,10 +236,9 @@ def clear_box_values(sheet: Sheet, box: a1.Box) -> None:
 
 def _inside(key: tuple[int, int], box: a1.Box) -> bool:
     r, c = key
-    return (
-        (box.start_row or 0) <= r < (box.end_row if box.end_row is not None else 1 << 30)
-        and (box.start_col or 0) <= c < (box.end_col if box.end_col is not None else 1 << 30)
-    )
+    return (box.start_row or 0) <= r < (box.end_row if box.end_row is not None else 1 << 30) and (
+        box.start_col or 0
+    ) <= c < (box.end_col if box.end_col is not None else 1 << 30)
 
 
 def _has_value(sheet: Sheet, r: int, c: int) -> bool:

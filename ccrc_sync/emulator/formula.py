@@ -88,7 +88,11 @@ class _Parser:
                 raise FormulaError("ERROR", "Formula parse error.")
             kind = m.lastgroup or "op"
             value = m.group(kind)
-            if kind == "ref" and re.fullmatch(r"[A-Za-z_][\w.]*", value) and not re.search(r"\d", value):
+            if (
+                kind == "ref"
+                and re.fullmatch(r"[A-Za-z_][\w.]*", value)
+                and not re.search(r"\d", value)
+            ):
                 kind = "name"
             if kind == "ref" and text[m.end() :].lstrip().startswith("("):
                 kind = "name"
@@ -217,7 +221,9 @@ class _Parser:
             for c in range(box.start_col, box.end_col):
                 ev = self.eff(self.ss, target, target.cells.get((r, c)), self.depth + 1)
                 if ev and "errorValue" in ev:
-                    raise FormulaError(ev["errorValue"]["type"], ev["errorValue"].get("message", ""))
+                    raise FormulaError(
+                        ev["errorValue"]["type"], ev["errorValue"].get("message", "")
+                    )
                 out.append(_python(ev))
         if ":" not in cells:
             return out[0] if out else None
@@ -249,7 +255,9 @@ def _number(value: Any) -> float:
     try:
         return float(str(value).strip())
     except ValueError:
-        raise FormulaError("VALUE", f"Function expects number values. But '{value}' is a text.") from None
+        raise FormulaError(
+            "VALUE", f"Function expects number values. But '{value}' is a text."
+        ) from None
 
 
 def _text(value: Any) -> str:
@@ -293,7 +301,9 @@ def _numbers(args: tuple) -> list[float]:
     out = []
     for arg in args:
         if isinstance(arg, _Range):
-            out.extend(float(v) for v in arg if isinstance(v, (int, float)) and not isinstance(v, bool))
+            out.extend(
+                float(v) for v in arg if isinstance(v, (int, float)) and not isinstance(v, bool)
+            )
         elif arg is not None:
             out.append(_number(arg))
     return out
@@ -330,7 +340,9 @@ def _round(value: Any, digits: Any = 0) -> float:
 def _average(*args: Any) -> float:
     nums = _numbers(args)
     if not nums:
-        raise FormulaError("DIVIDE_BY_ZERO", "Evaluation of function AVERAGE caused a divide by zero error.")
+        raise FormulaError(
+            "DIVIDE_BY_ZERO", "Evaluation of function AVERAGE caused a divide by zero error."
+        )
     return sum(nums) / len(nums)
 
 
@@ -339,7 +351,9 @@ _FUNCTIONS: dict[str, Callable[..., Any]] = {
     "AVERAGE": _average,
     "MIN": lambda *a: min(_numbers(a), default=0.0),
     "MAX": lambda *a: max(_numbers(a), default=0.0),
-    "COUNT": lambda *a: float(len(_numbers(tuple(x for x in _flat(a) if isinstance(x, (int, float)))))),
+    "COUNT": lambda *a: float(
+        len(_numbers(tuple(x for x in _flat(a) if isinstance(x, (int, float)))))
+    ),
     "COUNTA": lambda *a: float(len([x for x in _flat(a) if x not in (None, "")])),
     "COUNTBLANK": lambda *a: float(len([x for x in _flat(a) if x in (None, "")])),
     "COUNTIF": _countif,

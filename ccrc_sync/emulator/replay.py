@@ -24,15 +24,37 @@ GOOGLE_HOSTS = ("https://sheets.googleapis.com", "https://www.googleapis.com")
 
 # Keys whose values are ids handed out by the server: learnt on first sight, then mapped.
 ID_KEYS = {
-    "id", "spreadsheetId", "sheetId", "namedRangeId", "protectedRangeId", "chartId",
-    "objectId", "filterViewId", "bandedRangeId", "sourceSheetId", "destinationSpreadsheetId",
+    "id",
+    "spreadsheetId",
+    "sheetId",
+    "namedRangeId",
+    "protectedRangeId",
+    "chartId",
+    "objectId",
+    "filterViewId",
+    "bandedRangeId",
+    "sourceSheetId",
+    "destinationSpreadsheetId",
 }
 # Keys that carry no meaning for fidelity (presentation, clocks, account details).
 IGNORED_KEYS = {
-    "etag", "createdTime", "modifiedTime", "defaultFormat", "spreadsheetTheme",
-    "spreadsheetUrl", "effectiveFormat", "rowMetadata", "columnMetadata", "kind",
-    "timeZone", "autoRecalc", "iterativeCalculationSettings", "editors", "details",
-    "nextPageToken", "hyperlink",
+    "etag",
+    "createdTime",
+    "modifiedTime",
+    "defaultFormat",
+    "spreadsheetTheme",
+    "spreadsheetUrl",
+    "effectiveFormat",
+    "rowMetadata",
+    "columnMetadata",
+    "kind",
+    "timeZone",
+    "autoRecalc",
+    "iterativeCalculationSettings",
+    "editors",
+    "details",
+    "nextPageToken",
+    "hyperlink",
 }
 
 # Cassettes that exercise things the emulator does not model, with the reason.
@@ -89,8 +111,12 @@ def _rewrite_url(uri: str, base: str, ids: IdMap) -> str:
             uri = base.rstrip("/") + uri[len(host) :]
     parts = urlsplit(uri)
     path = ids.rewrite_text(parts.path)
-    path = re.sub(r"/sheets/(\d+):copyTo", lambda m: f"/sheets/{ids.get(int(m.group(1)))}:copyTo", path)
-    query = urlencode([(k, ids.rewrite_text(v)) for k, v in parse_qsl(parts.query, keep_blank_values=True)])
+    path = re.sub(
+        r"/sheets/(\d+):copyTo", lambda m: f"/sheets/{ids.get(int(m.group(1)))}:copyTo", path
+    )
+    query = urlencode(
+        [(k, ids.rewrite_text(v)) for k, v in parse_qsl(parts.query, keep_blank_values=True)]
+    )
     return urlunsplit((parts.scheme, parts.netloc, path, query, parts.fragment))
 
 
@@ -116,7 +142,9 @@ def compare(recorded: Any, live: Any, ids: IdMap, where: str = "$") -> None:
         if not isinstance(live, list):
             raise Mismatch(f"{where}: expected a list, got {_short(live)}")
         if len(recorded) != len(live):
-            raise Mismatch(f"{where}: expected {len(recorded)} items, got {len(live)}: {_short(live)}")
+            raise Mismatch(
+                f"{where}: expected {len(recorded)} items, got {len(live)}: {_short(live)}"
+            )
         for i, (rec, liv) in enumerate(zip(recorded, live, strict=True)):
             compare(rec, liv, ids, f"{where}[{i}]")
         return
@@ -167,7 +195,10 @@ def _filter_listing(recorded: Any, live: Any, ids: IdMap) -> tuple[Any, Any]:
     if not (isinstance(recorded, dict) and isinstance(live, dict) and "files" in recorded):
         return recorded, live
     known = {ids.get(f.get("id")) for f in recorded["files"] if ids.get(f.get("id")) != f.get("id")}
-    recorded = {**recorded, "files": [f for f in recorded["files"] if ids.get(f.get("id")) in known]}
+    recorded = {
+        **recorded,
+        "files": [f for f in recorded["files"] if ids.get(f.get("id")) in known],
+    }
     live = {**live, "files": [f for f in live.get("files", []) if f.get("id") in known]}
     return recorded, live
 
@@ -192,7 +223,8 @@ def replay_cassette(path: Path, base: str, session: requests.Session) -> tuple[s
             return "N/A", f"opens spreadsheet {foreign} that the recording did not create"
         try:
             resp = session.request(
-                req["method"], url,
+                req["method"],
+                url,
                 data=None if body is None else json.dumps(body).encode("utf-8"),
                 headers={"Content-Type": "application/json"} if body is not None else {},
                 timeout=30,
@@ -203,10 +235,25 @@ def replay_cassette(path: Path, base: str, session: requests.Session) -> tuple[s
         recorded_body = _json((rec.get("body") or {}).get("string") or "")
         live_body = _json(resp.text)
         if resp.status_code != expected:
-            detail = live_body.get("error", {}).get("message") if isinstance(live_body, dict) else ""
-            return "FAIL", f"{label}: status {resp.status_code}, expected {expected} {detail or ''}".rstrip()
+            detail = (
+                live_body.get("error", {}).get("message") if isinstance(live_body, dict) else ""
+            )
+            return (
+                "FAIL",
+                f"{label}: status {resp.status_code}, expected {expected} {detail or ''}".rstrip(),
+            )
         if expected >= 400:
-            continue  # error wording differs freely; the status is what clients act on
+            # Wording differs freely; the code and status are what clients act on.
+            rec_error = (
+                (recorded_body or {}).get("error", {}) if isinstance(recorded_body, dict) else {}
+            )
+            live_error = live_body.get("error", {}) if isinstance(live_body, dict) else {}
+            if rec_error.get("status") != live_error.get("status"):
+                return "FAIL", (
+                    f"{label}: error status {live_error.get('status')!r}, "
+                    f"expected {rec_error.get('status')!r}"
+                )
+            continue
         recorded_body, live_body = _filter_listing(recorded_body, live_body, ids)
         try:
             compare(recorded_body, live_body, ids)
@@ -240,8 +287,12 @@ def _cassettes(paths: list[str]) -> list[Path]:
 
 def main(argv: list[str] | None = None) -> int:
     """CLI entry: exit 0 when no cassette failed."""
-    parser = argparse.ArgumentParser(prog="python -m ccrc_sync.emulator.replay", description=__doc__)
-    parser.add_argument("--base", required=True, help="server to replay against, e.g. http://127.0.0.1:8080")
+    parser = argparse.ArgumentParser(
+        prog="python -m ccrc_sync.emulator.replay", description=__doc__
+    )
+    parser.add_argument(
+        "--base", required=True, help="server to replay against, e.g. http://127.0.0.1:8080"
+    )
     parser.add_argument("paths", nargs="+", help="cassette files or folders of them")
     args = parser.parse_args(argv)
     counts = {"PASS": 0, "FAIL": 0, "N/A": 0}

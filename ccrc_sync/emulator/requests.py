@@ -33,7 +33,9 @@ def apply_batch(ss: Spreadsheet, body: dict) -> tuple[Spreadsheet, dict]:
         kind, params = next(iter(request.items()))
         handler = HANDLERS.get(kind)
         if handler is None:
-            raise bad_request(f"Invalid JSON payload received. Unknown name \"{kind}\" at 'requests[{i}]': Cannot find field.")
+            raise bad_request(
+                f"Invalid JSON payload received. Unknown name \"{kind}\" at 'requests[{i}]': Cannot find field."
+            )
         try:
             reply = handler(work, strip_nulls(params or {}))
         except RequestError as err:
@@ -278,9 +280,7 @@ def delete_sheet(ss: Spreadsheet, params: dict) -> None:
     if len(ss.sheets) == 1:
         raise RequestError("You can't remove all the sheets in a document.")
     ss.sheets.remove(sheet)
-    ss.named_ranges = [
-        n for n in ss.named_ranges if n["range"].get("sheetId", 0) != sheet.sheet_id
-    ]
+    ss.named_ranges = [n for n in ss.named_ranges if n["range"].get("sheetId", 0) != sheet.sheet_id]
     ss.reindex()
     return None
 
@@ -314,7 +314,9 @@ def update_sheet_properties(ss: Spreadsheet, params: dict) -> None:
     apply_mask(updated, props, fields)
     updated = normalise_styles(updated)
     for key in ("tabColor", "tabColorStyle"):
-        if key in updated and not any(updated[key].values() if isinstance(updated[key], dict) else [1]):
+        if key in updated and not any(
+            updated[key].values() if isinstance(updated[key], dict) else [1]
+        ):
             updated.pop(key)
     updated["sheetId"] = sheet.sheet_id
     updated.setdefault("gridProperties", sheet.properties["gridProperties"])
@@ -322,8 +324,7 @@ def update_sheet_properties(ss: Spreadsheet, params: dict) -> None:
     updated.setdefault("sheetType", "GRID")
     if _title_taken(ss, updated["title"], sheet.sheet_id):
         raise RequestError(
-            f'A sheet with the name "{updated["title"]}" already exists. '
-            "Please enter another name."
+            f'A sheet with the name "{updated["title"]}" already exists. Please enter another name.'
         )
     grid = updated["gridProperties"]
     grid.setdefault("rowCount", sheet.rows)
@@ -343,7 +344,8 @@ def update_sheet_properties(ss: Spreadsheet, params: dict) -> None:
             grid.pop(key, None)
     # Shrinking the grid drops what falls outside it.
     sheet.cells = {
-        (r, c): cell for (r, c), cell in sheet.cells.items()
+        (r, c): cell
+        for (r, c), cell in sheet.cells.items()
         if r < grid["rowCount"] and c < grid["columnCount"]
     }
     old_index = ss.sheets.index(sheet)
@@ -416,8 +418,15 @@ def update_cells(ss: Spreadsheet, params: dict) -> None:
         width = max((len(r.get("values") or []) for r in rows), default=0)
         box = a1.Box(r0, r0 + height, c0, c0 + width)
         if height and width:
-            _box(sheet, {"startRowIndex": r0, "endRowIndex": r0 + height,
-                         "startColumnIndex": c0, "endColumnIndex": c0 + width})
+            _box(
+                sheet,
+                {
+                    "startRowIndex": r0,
+                    "endRowIndex": r0 + height,
+                    "startColumnIndex": c0,
+                    "endColumnIndex": c0 + width,
+                },
+            )
     else:
         rng = params.get("range") or {}
         sheet = _sheet(ss, rng.get("sheetId"))
@@ -431,21 +440,29 @@ def update_cells(ss: Spreadsheet, params: dict) -> None:
         return None
     for i, row in enumerate(rows):
         for j, data in enumerate(row.get("values") or []):
-            _write_cell_data(sheet, (box.start_row or 0) + i, (box.start_col or 0) + j,
-                             data or {}, fields, ss.locale)
+            _write_cell_data(
+                sheet,
+                (box.start_row or 0) + i,
+                (box.start_col or 0) + j,
+                data or {},
+                fields,
+                ss.locale,
+            )
     return None
 
 
 def append_cells(ss: Spreadsheet, params: dict) -> None:
     sheet = _sheet(ss, params.get("sheetId"))
-    last = max((r for (r, _c), cell in sheet.cells.items() if cell.get("userEnteredValue")),
-               default=-1)
+    last = max(
+        (r for (r, _c), cell in sheet.cells.items() if cell.get("userEnteredValue")), default=-1
+    )
     rows = params.get("rows") or []
     sheet.grow(last + 1 + len(rows), 0)
     for i, row in enumerate(rows):
         for j, data in enumerate(row.get("values") or []):
-            _write_cell_data(sheet, last + 1 + i, j, data or {}, params.get("fields", "*"),
-                             ss.locale)
+            _write_cell_data(
+                sheet, last + 1 + i, j, data or {}, params.get("fields", "*"), ss.locale
+            )
     return None
 
 
@@ -524,8 +541,14 @@ def copy_paste(ss: Spreadsheet, params: dict) -> None:
     dst = _box(dst_sheet, dst_rng)
     block = _copy_block(src_sheet, src)
     paste_type = params.get("pasteType", "PASTE_NORMAL")
-    for r, c in _iter_box(a1.Box(dst.start_row, (dst.start_row or 0) + (src.end_row or 0) - (src.start_row or 0),
-                                 dst.start_col, (dst.start_col or 0) + (src.end_col or 0) - (src.start_col or 0))):
+    for r, c in _iter_box(
+        a1.Box(
+            dst.start_row,
+            (dst.start_row or 0) + (src.end_row or 0) - (src.start_row or 0),
+            dst.start_col,
+            (dst.start_col or 0) + (src.end_col or 0) - (src.start_col or 0),
+        )
+    ):
         offset = (r - (dst.start_row or 0), c - (dst.start_col or 0))
         data = block.get(offset, {})
         _paste(dst_sheet, r, c, data, paste_type)
@@ -565,18 +588,31 @@ def cut_paste(ss: Spreadsheet, params: dict) -> None:
     width = (src.end_col or 0) - (src.start_col or 0)
     for i in range(height):
         for j in range(width):
-            _paste(dst_sheet, r0 + i, c0 + j, block.get((i, j), {}),
-                   params.get("pasteType", "PASTE_NORMAL"))
+            _paste(
+                dst_sheet,
+                r0 + i,
+                c0 + j,
+                block.get((i, j), {}),
+                params.get("pasteType", "PASTE_NORMAL"),
+            )
     return None
 
 
 def find_replace(ss: Spreadsheet, params: dict) -> dict:
     find = params.get("find", "")
     replacement = params.get("replacement", "")
-    targets = ss.sheets if params.get("allSheets") else [
-        _sheet(ss, params.get("sheetId") if "sheetId" in params else
-               (params.get("range") or {}).get("sheetId"))
-    ]
+    targets = (
+        ss.sheets
+        if params.get("allSheets")
+        else [
+            _sheet(
+                ss,
+                params.get("sheetId")
+                if "sheetId" in params
+                else (params.get("range") or {}).get("sheetId"),
+            )
+        ]
+    )
     changed = 0
     for sheet in targets:
         for cell in sheet.cells.values():
@@ -618,7 +654,9 @@ def _shift(sheet: Sheet, rows: bool, at: int, delta: int) -> None:
         new_meta[pos + delta if pos >= at else pos] = value
     meta.clear()
     meta.update(new_meta)
-    start_key, end_key = ("startRowIndex", "endRowIndex") if rows else ("startColumnIndex", "endColumnIndex")
+    start_key, end_key = (
+        ("startRowIndex", "endRowIndex") if rows else ("startColumnIndex", "endColumnIndex")
+    )
     for merge in sheet.merges:
         if merge.get(start_key, 0) >= at:
             merge[start_key] = max(at, merge[start_key] + delta)
@@ -692,10 +730,19 @@ def add_dimension_group(ss: Spreadsheet, params: dict) -> dict:
     depth = 1 + sum(
         1 for g in groups if g["range"]["startIndex"] <= start and end <= g["range"]["endIndex"]
     )
-    groups.append({"range": _without_zero_id({"sheetId": sheet.sheet_id,
-                                              "dimension": "ROWS" if rows else "COLUMNS",
-                                              "startIndex": start, "endIndex": end}),
-                   "depth": depth})
+    groups.append(
+        {
+            "range": _without_zero_id(
+                {
+                    "sheetId": sheet.sheet_id,
+                    "dimension": "ROWS" if rows else "COLUMNS",
+                    "startIndex": start,
+                    "endIndex": end,
+                }
+            ),
+            "depth": depth,
+        }
+    )
     groups.sort(key=lambda g: (g["depth"], g["range"]["startIndex"]))
     grid = sheet.properties["gridProperties"]
     grid["rowGroupControlAfter" if rows else "columnGroupControlAfter"] = True
@@ -706,7 +753,9 @@ def delete_dimension_group(ss: Spreadsheet, params: dict) -> dict:
     rng = params.get("range") or {}
     sheet, rows, start, end = _dim_range(ss, rng)
     groups = _groups(sheet, rows)
-    match = [g for g in groups if g["range"]["startIndex"] == start and g["range"]["endIndex"] == end]
+    match = [
+        g for g in groups if g["range"]["startIndex"] == start and g["range"]["endIndex"] == end
+    ]
     if not match:
         raise RequestError("No dimension group found for the range.")
     groups.remove(max(match, key=lambda g: g["depth"]))
@@ -745,15 +794,25 @@ def merge_cells(ss: Spreadsheet, params: dict) -> None:
     assert box.start_row is not None and box.end_row is not None
     assert box.start_col is not None and box.end_col is not None
     if kind == "MERGE_ROWS":
-        pieces = [a1.Box(r, r + 1, box.start_col, box.end_col) for r in range(box.start_row, box.end_row)]
+        pieces = [
+            a1.Box(r, r + 1, box.start_col, box.end_col) for r in range(box.start_row, box.end_row)
+        ]
     elif kind == "MERGE_COLUMNS":
-        pieces = [a1.Box(box.start_row, box.end_row, c, c + 1) for c in range(box.start_col, box.end_col)]
+        pieces = [
+            a1.Box(box.start_row, box.end_row, c, c + 1) for c in range(box.start_col, box.end_col)
+        ]
     else:
         pieces = [box]
     for piece in pieces:
-        merge = _without_zero_id({"sheetId": sheet.sheet_id, "startRowIndex": piece.start_row,
-                 "endRowIndex": piece.end_row, "startColumnIndex": piece.start_col,
-                 "endColumnIndex": piece.end_col})
+        merge = _without_zero_id(
+            {
+                "sheetId": sheet.sheet_id,
+                "startRowIndex": piece.start_row,
+                "endRowIndex": piece.end_row,
+                "startColumnIndex": piece.start_col,
+                "endColumnIndex": piece.end_col,
+            }
+        )
         if any(_overlaps(merge, m) and not _contains(merge, m) for m in sheet.merges):
             raise RequestError("You can't merge cells that intersect with existing merges.")
         sheet.merges = [m for m in sheet.merges if not _contains(merge, m)]
@@ -762,7 +821,9 @@ def merge_cells(ss: Spreadsheet, params: dict) -> None:
                 cell = sheet.cells[(r, c)]
                 cell.pop("userEnteredValue", None)
                 _store_cell(sheet, r, c, cell)
-        if (piece.end_row or 0) - (piece.start_row or 0) > 1 or (piece.end_col or 0) - (piece.start_col or 0) > 1:
+        if (piece.end_row or 0) - (piece.start_row or 0) > 1 or (piece.end_col or 0) - (
+            piece.start_col or 0
+        ) > 1:
             sheet.merges.append(merge)
     return None
 
@@ -778,7 +839,7 @@ def add_named_range(ss: Spreadsheet, params: dict) -> dict:
     named = copy.deepcopy(params.get("namedRange") or {})
     name = named.get("name", "")
     if any(n["name"].lower() == name.lower() for n in ss.named_ranges):
-        raise RequestError(f"Named range with name \"{name}\" already exists.")
+        raise RequestError(f'Named range with name "{name}" already exists.')
     named.setdefault("namedRangeId", f"{ss.new_object_id():x}")
     named.setdefault("range", {}).setdefault("sheetId", 0)
     if named["range"]["sheetId"] == 0:
@@ -814,10 +875,15 @@ def set_basic_filter(ss: Spreadsheet, params: dict) -> None:
     filt = copy.deepcopy(params.get("filter") or {})
     sheet = _sheet(ss, (filt.get("range") or {}).get("sheetId"))
     box = _box(sheet, filt.get("range") or {})
-    filt["range"] = _without_zero_id({
-        "sheetId": sheet.sheet_id, "startRowIndex": box.start_row, "endRowIndex": box.end_row,
-        "startColumnIndex": box.start_col, "endColumnIndex": box.end_col,
-    })
+    filt["range"] = _without_zero_id(
+        {
+            "sheetId": sheet.sheet_id,
+            "startRowIndex": box.start_row,
+            "endRowIndex": box.end_row,
+            "startColumnIndex": box.start_col,
+            "endColumnIndex": box.end_col,
+        }
+    )
     sheet.extras["basicFilter"] = filt
     return None
 

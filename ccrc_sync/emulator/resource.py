@@ -33,9 +33,7 @@ def spreadsheet_resource(
     }
     if ss.named_ranges:
         body["namedRanges"] = copy.deepcopy(ss.named_ranges)
-    body["spreadsheetUrl"] = (
-        f"https://docs.google.com/spreadsheets/d/{ss.spreadsheet_id}/edit"
-    )
+    body["spreadsheetUrl"] = f"https://docs.google.com/spreadsheets/d/{ss.spreadsheet_id}/edit"
     return body
 
 

@@ -7,6 +7,7 @@ to inject 429/5xx/dropped/slow answers, and ``requests`` to count API calls.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 import re
@@ -38,8 +39,11 @@ from ccrc_sync.emulator.store import (
 
 FAULT_KINDS = ("429", "500", "503", "drop", "slow")
 _FAULT_MESSAGES = {
-    429: ("Quota exceeded for quota metric 'Read requests' and limit 'Read requests per minute "
-          "per user' of service 'sheets.googleapis.com'.", "RESOURCE_EXHAUSTED"),
+    429: (
+        "Quota exceeded for quota metric 'Read requests' and limit 'Read requests per minute "
+        "per user' of service 'sheets.googleapis.com'.",
+        "RESOURCE_EXHAUSTED",
+    ),
     500: ("Internal error encountered.", "INTERNAL"),
     503: ("The service is currently unavailable.", "UNAVAILABLE"),
 }
@@ -69,7 +73,9 @@ class _Fault:
             return False
         if self.method and self.method.upper() != method:
             return False
-        return not self.path_contains or self.path_contains in path or self.path_contains in raw_path
+        return (
+            not self.path_contains or self.path_contains in path or self.path_contains in raw_path
+        )
 
 
 def _flag(query: dict[str, list[str]], name: str, default: bool = False) -> bool:
@@ -87,7 +93,9 @@ def _one(query: dict[str, list[str]], name: str, default: str | None = None) -> 
 class Emulator:
     """A local Google Sheets API v4 + Drive v3 emulator (see module docstring)."""
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0, data_path: Path | None = None) -> None:
+    def __init__(
+        self, host: str = "127.0.0.1", port: int = 0, data_path: Path | None = None
+    ) -> None:
         self.host = host
         self.port = port
         self.store = Store(Path(data_path) if data_path else None)
@@ -109,7 +117,7 @@ class Emulator:
         self._server = server
         self.port = server.server_address[1]
         self._thread = threading.Thread(
-            target=server.serve_forever, name="sheets-emulator", daemon=True
+            target=server.serve_forever, args=(0.05,), name="sheets-emulator", daemon=True
         )
         self._thread.start()
         return self
@@ -285,7 +293,9 @@ _SHEETS = re.compile(r"^/v4/spreadsheets(?:/(?P<id>[^/:]+))?(?P<rest>.*)$")
 _DRIVE = re.compile(r"^/drive/v3/files(?:/(?P<id>[^/]+))?(?P<rest>/[^/]+)?/?$")
 
 
-def _route(store: Store, method: str, raw_path: str, query: dict, body: Any) -> tuple[int, Any, bool]:
+def _route(
+    store: Store, method: str, raw_path: str, query: dict, body: Any
+) -> tuple[int, Any, bool]:
     m = _SHEETS.match(raw_path)
     if m:
         return _route_sheets(store, method, m.group("id"), m.group("rest"), query, body)
@@ -329,9 +339,15 @@ def _route_sheets(
         value_ranges = [cells.read_range(ss, r, major, vro, dtro) for r in query.get("ranges", [])]
         return 200, {"spreadsheetId": sid, "valueRanges": value_ranges}, False
     if rest == "/values:batchUpdate" and method == "POST":
-        return 200, _values_batch_update(ss, body), True
+        # All or nothing, like Google: work on a copy and swap it in on success.
+        work = copy.deepcopy(ss)
+        result = _values_batch_update(work, body)
+        store.add(work)
+        return 200, result, True
     if rest == "/values:batchClear" and method == "POST":
-        cleared = [cells.clear_range(ss, r)["clearedRange"] for r in body.get("ranges") or []]
+        work = copy.deepcopy(ss)
+        cleared = [cells.clear_range(work, r)["clearedRange"] for r in body.get("ranges") or []]
+        store.add(work)
         return 200, {"spreadsheetId": sid, "clearedRanges": cleared}, True
     if rest.startswith("/sheets/") and rest.endswith(":copyTo") and method == "POST":
         return 200, _copy_to(store, ss, rest, body), True
@@ -341,8 +357,14 @@ def _route_sheets(
 
 
 def _route_values(
-    ss: Spreadsheet, method: str, tail: str, query: dict, body: dict,
-    major: str, vro: str, dtro: str,
+    ss: Spreadsheet,
+    method: str,
+    tail: str,
+    query: dict,
+    body: dict,
+    major: str,
+    vro: str,
+    dtro: str,
 ) -> tuple[int, Any, bool]:
     for suffix in (":append", ":clear"):
         if tail.endswith(suffix) and method == "POST":
@@ -352,7 +374,11 @@ def _route_values(
             option = _input_option(query)
             rows = body.get("values")
             result = cells.append_range(
-                ss, range_text, rows, option, body.get("majorDimension") or "ROWS",
+                ss,
+                range_text,
+                rows,
+                option,
+                body.get("majorDimension") or "ROWS",
                 _one(query, "insertDataOption", "OVERWRITE") or "OVERWRITE",
                 _flag(query, "includeValuesInResponse"),
             )
@@ -368,7 +394,11 @@ def _route_values(
                 f"range [{body['range']}]."
             )
         result = cells.write_range(
-            ss, range_text, body.get("values"), option, body.get("majorDimension") or "ROWS",
+            ss,
+            range_text,
+            body.get("values"),
+            option,
+            body.get("majorDimension") or "ROWS",
             _flag(query, "includeValuesInResponse"),
             _one(query, "responseValueRenderOption", "FORMATTED_VALUE") or "FORMATTED_VALUE",
             _one(query, "responseDateTimeRenderOption", "SERIAL_NUMBER") or "SERIAL_NUMBER",
@@ -401,8 +431,12 @@ def _values_batch_update(ss: Spreadsheet, body: dict) -> dict:
     sheets: set[str] = set()
     for item in body.get("data") or []:
         result = cells.write_range(
-            ss, item.get("range", ""), item.get("values"), option,
-            item.get("majorDimension") or "ROWS", bool(body.get("includeValuesInResponse")),
+            ss,
+            item.get("range", ""),
+            item.get("values"),
+            option,
+            item.get("majorDimension") or "ROWS",
+            bool(body.get("includeValuesInResponse")),
             body.get("responseValueRenderOption") or "FORMATTED_VALUE",
             body.get("responseDateTimeRenderOption") or "SERIAL_NUMBER",
         )
@@ -435,8 +469,11 @@ def _create_spreadsheet(store: Store, body: dict) -> dict:
         grid = sp.get("gridProperties") or {}
         sheet_id = sp.get("sheetId", 0 if i == 0 else ss.new_sheet_id())
         base = new_sheet_properties(
-            sheet_id, sp.get("title") or f"Sheet{i + 1}", i,
-            grid.get("rowCount", 1000), grid.get("columnCount", 26),
+            sheet_id,
+            sp.get("title") or f"Sheet{i + 1}",
+            i,
+            grid.get("rowCount", 1000),
+            grid.get("columnCount", 26),
         )
         base["gridProperties"].update(grid)
         ss.sheets.append(Sheet(base))
@@ -613,10 +650,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _drop(self) -> None:
         self.close_connection = True
-        try:
+        with contextlib.suppress(OSError):
             self.connection.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
 
     def _send(self, status: int, payload: Any) -> None:
         data = b"" if payload is None else json.dumps(payload, indent=2).encode("utf-8")
@@ -641,9 +676,7 @@ def serve(host: str, port: int, data: Path | None) -> int:
     def _on_signal(signum: int, frame: Any) -> None:
         stop.set()
 
-    previous = {
-        sig: signal.signal(sig, _on_signal) for sig in (signal.SIGTERM, signal.SIGINT)
-    }
+    previous = {sig: signal.signal(sig, _on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
     emu = Emulator(host=host, port=port, data_path=data)
     try:
         emu.start()
