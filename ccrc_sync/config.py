@@ -85,7 +85,7 @@ class WorkbookConfig(_Model):
 
 
 class RetryConfig(_Model):
-    max_seconds: float = Field(default=60.0, gt=0)
+    max_seconds: float = Field(default=30.0, gt=0)
     initial_delay: float = Field(default=1.0, gt=0)
     max_delay: float = Field(default=16.0, gt=0)
     timeout: float = Field(default=30.0, gt=0)  # per request

@@ -49,7 +49,7 @@ from urllib3.exceptions import NewConnectionError
 
 from ccrc_sync.config import RetryConfig, SheetConfig
 from ccrc_sync.errors import SheetError
-from ccrc_sync.schema import LAST_UPDATED, SECTION, STATUS, TARGET_DATE, Formula, Value
+from ccrc_sync.schema import LAST_UPDATED, SECTION, STATUS, TARGET_DATE, Value
 
 log = logging.getLogger(__name__)
 
@@ -162,7 +162,7 @@ def encode_cell(value: Value) -> str | int | float:
     Text stays exactly that text (quoted with `'` when Sheets would parse it); dates go as
     ISO `YYYY-MM-DD` so Sheets stores a real date; a datetime with a time of day keeps it
     (`YYYY-MM-DD HH:MM:SS`); numbers and booleans as JSON numbers/booleans; None as "" so
-    the cell is cleared. A `schema.Formula` is sent as the formula it is.
+    the cell is cleared. A `schema.Formula` is sent as its text (validation flags it).
     """
     if value is None:
         return ""
@@ -176,8 +176,8 @@ def encode_cell(value: Value) -> str | int | float:
         return value.strftime("%Y-%m-%d %H:%M:%S")
     if isinstance(value, dt.date):
         return value.isoformat()
-    if isinstance(value, Formula):
-        return str(value)
+    # A workbook formula goes across as its text: Sheets would compute a different value,
+    # which would read back as an edit and overwrite the formula in the workbook.
     text = str(value)
     return "'" + text if needs_quote(text) else text
 

@@ -26,6 +26,7 @@ from ccrc_sync.schema import (
     Value,
     as_date,
     canonical,
+    column_letter,
     display,
     is_blank,
 )
@@ -342,15 +343,6 @@ def _follow(group: tuple[str, str, int], *, last: bool) -> str:
 
 
 # --------------------------------------------------------------------------- grid
-
-
-def column_letter(index: int) -> str:
-    """1 -> A, 27 -> AA (kept here so this module needs nothing but plain Python)."""
-    letters = ""
-    while index > 0:
-        index, rem = divmod(index - 1, 26)
-        letters = chr(65 + rem) + letters
-    return letters
 
 
 def _rec_list(numbers: list[int]) -> str:

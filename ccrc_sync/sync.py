@@ -264,17 +264,27 @@ class _Run:
                 result = self._merge(book.table, sheet_table, invalid)
                 merged_view = _apply_view(book.table.by_rec_no(), result, Side.WORKBOOK)
             changes = [c for c in result.changes]
-            tabs = self._managed_tabs(merged_view, result, issues)
-
             wb_changes = [c for c in changes if c.target == Side.WORKBOOK]
+            book_busy = busy_reason(path)
+            problems = [book_busy] if book_busy else book.lossy_content()
+            if not blocked:
+                # Findings as both sides will read once this run's writes land, so the next
+                # run, reading exactly that, rebuilds the same tabs and writes nothing.
+                issues, _ = self._validate(
+                    _after_run(book.table, [] if problems else changes, result, Side.WORKBOOK),
+                    _after_run(sheet_table or book.table, changes, result, Side.SHEET, publish),
+                )
+            # Only what will land is logged: a workbook that cannot be written gets its
+            # changes (and their log lines) on the run that catches up.
+            landing = [c for c in changes if c.target == Side.SHEET or not problems]
+            tabs = self._managed_tabs(merged_view, result, issues, landing)
+
             wb_tab_updates = {
                 t: v for t, v in tabs.items() if _grid_differs(book.tab_grid(t), v[0])
             }
             wb_needs_write = bool(wb_changes or wb_tab_updates or result.deletions)
             workbook_writable = True
             if wb_needs_write:
-                book_busy = busy_reason(path)
-                problems = [book_busy] if book_busy else book.lossy_content()
                 workbook_writable = not problems
                 for problem in problems:
                     self.notes.append(
@@ -283,6 +293,7 @@ class _Run:
                     )
 
             sheet_plan = _SheetPlan(cfg, sheet, sheet_table, book.table, publish, plan_grid)
+            sheet_plan.clear_rows([d.rec_no for d in result.deletions if d.target == Side.SHEET])
             sheet_plan.add_changes([c for c in changes if c.target == Side.SHEET])
             for title, (grid, chart) in tabs.items():
                 sheet_plan.set_tab(title, grid, grids.get(title), chart)
@@ -292,7 +303,9 @@ class _Run:
                 _checkpoint("after-sheet-write")
                 applied_wb = False
                 if wb_needs_write and workbook_writable:
-                    _apply_to_workbook(book, wb_changes, result, tabs, changes_applied=True)
+                    _apply_to_workbook(
+                        book, wb_changes, result, wb_tab_updates, changes_applied=True
+                    )
                     book.save(backups=cfg.workbook.backups, backup_dir=cfg.workbook.backup_dir)
                     applied_wb = True
                 _checkpoint("after-workbook-write")
@@ -410,7 +423,11 @@ class _Run:
         )
 
     def _managed_tabs(
-        self, view: dict[int, dict[str, Value]], result: MergeResult, issues: Sequence[Issue]
+        self,
+        view: dict[int, dict[str, Value]],
+        result: MergeResult,
+        issues: Sequence[Issue],
+        landing: Sequence[Change],
     ) -> dict[str, tuple[list[list[Value]], object | None]]:
         from ccrc_sync import report, summary
 
@@ -427,7 +444,7 @@ class _Run:
             self.figures, last_changed and self._local(last_changed), self.config.plan
         )
         conflicts = [_conflict_dict(c, raw=True) for c in result.conflicts]
-        log_entries = self._change_log_entries(result.changes)
+        log_entries = self._change_log_entries(landing)
         return {
             SUMMARY_TAB: (_plain(grid), chart),
             ISSUES_TAB: (_plain(report.sync_issues_grid(conflicts, issues)), None),
@@ -453,6 +470,10 @@ class _Run:
         return moment.astimezone(ZoneInfo(self.config.schedule.timezone))
 
     def _change_log_entries(self, changes: Sequence[Change]) -> list[dict]:
+        """The Change Log tab's rows, newest first, exactly as the next run will rebuild them
+        from the state: stamped with their run's start (the state stamps the finish, which
+        the tab cannot know yet) and in the state's order (last logged first), so an idle
+        run finds the tab unchanged and writes nothing."""
         limit = self.config.sync.change_log_rows
         new = [
             {
@@ -465,12 +486,13 @@ class _Run:
                 "old": c.old,
                 "new": c.new,
             }
-            for c in changes
+            for c in reversed(changes)
         ]
         old = [] if self.state is None else self.state.change_log(limit)
+        started = {} if self.state is None else {r.run_id: r.started for r in self.state.runs()}
         entries = new + [
             {
-                "when": self._local(e.when),
+                "when": self._local(started.get(e.run_id, e.when)),
                 "run_id": e.run_id,
                 "rec_no": e.rec_no,
                 "field": e.field,
@@ -601,6 +623,18 @@ class _SheetPlan:
         self.rows = {}
         self.next_row = len(grid) + 1
 
+    def clear_rows(self, rec_nos: Sequence[int]) -> None:
+        """Propagate a deletion by blanking the row (readers skip blank rows). A values write
+        is safe to repeat, where a retried `deleteDimension` whose first answer was lost
+        would delete the next row down as well."""
+        if not rec_nos or self.table is None:
+            return
+        width = max([*self.table.columns.values(), *self.table.extra_columns.values(), 1])
+        for rec_no in rec_nos:
+            row = self.rows.pop(rec_no, None)
+            if row is not None:
+                self.blocks.append((self.config.plan.sheet, row, 1, [[None] * width]))
+
     def add_changes(self, changes: Sequence[Change]) -> None:
         if not changes or self.table is None:
             return
@@ -659,12 +693,13 @@ def _apply_to_workbook(
     book, changes: Sequence[Change], result: MergeResult, tabs, *, changes_applied: bool
 ) -> None:
     existing = set(book.table.by_rec_no())
-    updates = [(c.rec_no, c.field, c.new) for c in changes if c.rec_no in existing]
+    updates = [(c.rec_no, c.field, _typed(c.field, c.new)) for c in changes if c.rec_no in existing]
     book.set_cells(updates)
     new_rows: dict[int, dict[str, Value]] = {}
     for c in changes:
         if c.rec_no not in existing:
-            new_rows.setdefault(c.rec_no, {schema.REC_NO: c.rec_no})[c.field] = c.new
+            row = new_rows.setdefault(c.rec_no, {schema.REC_NO: c.rec_no})
+            row[c.field] = _typed(c.field, c.new)
     if new_rows:
         book.append_rows([new_rows[r] for r in sorted(new_rows)])
     doomed = [d.rec_no for d in result.deletions if d.target == Side.WORKBOOK]
@@ -672,6 +707,79 @@ def _apply_to_workbook(
         book.delete_rows(doomed)
     for title, (grid, chart) in tabs.items():
         book.replace_tab(title, grid, chart=chart)
+
+
+def _after_run(
+    table: PlanTable,
+    changes: Sequence[Change],
+    result: MergeResult,
+    side: Side,
+    publish: bool = False,
+) -> PlanTable:
+    """`table` (one side's plan tab) as it will read after this run's writes to `side`.
+
+    New rows land where the writers put them: after the last data row in the workbook,
+    after the last row of the grid on the sheet, in the order the changes come. The sheet
+    hands every cell back as text, so its values are kept as the text a read returns.
+    `publish` means the sheet is empty and receives `table` (the workbook's) whole.
+    """
+    after = table.model_copy(deep=True)
+    as_read = (lambda v: v) if side is Side.WORKBOOK else _as_sheet_text
+    if publish:  # headers in row 1, then the workbook's rows one after another
+        after.header_row = 1
+        for row, plan_row in enumerate(after.rows, start=2):
+            plan_row.row = row
+            plan_row.values = {k: as_read(v) for k, v in plan_row.values.items()}
+            plan_row.extras = {k: as_read(v) for k, v in plan_row.extras.items()}
+        after.merged = []
+        return after
+    rows = {}
+    for plan_row in after.rows:
+        number = schema.rec_no_of(plan_row.values.get(schema.REC_NO))
+        if number is not None and number not in rows:
+            rows[number] = plan_row
+    for d in result.deletions:  # both writers blank a deleted row; nothing moves up
+        if d.target == side and d.rec_no in rows:
+            after.rows.remove(rows.pop(d.rec_no))
+    last = max([r.row for r in after.rows] + [after.header_row])
+    mine = [c for c in changes if c.target == side and c.field in after.columns]
+    if side is Side.WORKBOOK:
+        mine.sort(key=lambda c: c.rec_no)  # new rows are appended in Rec No. order
+    for c in mine:
+        plan_row = rows.get(c.rec_no)
+        if plan_row is None:
+            last += 1
+            plan_row = schema.PlanRow.model_construct(
+                row=last,
+                values={label: None for label in after.columns} | {schema.REC_NO: c.rec_no},
+                extras={},
+            )
+            if side is Side.SHEET:
+                plan_row.values[schema.REC_NO] = as_read(c.rec_no)
+            after.rows.append(plan_row)
+            rows[c.rec_no] = plan_row
+        new = _typed(c.field, c.new) if side is Side.WORKBOOK else as_read(c.new)
+        plan_row.values[c.field] = new
+    return after
+
+
+def _as_sheet_text(value: Value) -> Value:
+    return None if schema.is_blank(value) else schema.display(value)
+
+
+def _typed(field: str, value: Value) -> Value:
+    """The Google Sheet hands every cell over as text; the workbook should hold what the
+    person meant: a Rec No. as a number and a date as a real date (not text that Excel
+    would neither sort nor filter as one). Anything that does not read cleanly stays text."""
+    if not isinstance(value, str):
+        return value
+    if field == schema.REC_NO:
+        number = schema.rec_no_of(value)
+        return value if number is None else number
+    if field in schema.DATE_FIELDS:
+        day = schema.as_date(value)
+        return value if day is None else day
+    return value
 
 
 def _hold_back(
@@ -702,6 +810,8 @@ def _apply_view(
     for c in result.changes:
         if c.target == side:
             view.setdefault(c.rec_no, {schema.REC_NO: c.rec_no})[c.field] = c.new
+    for d in result.deletions:  # a propagated deletion leaves the plan on both sides
+        view.pop(d.rec_no, None)
     return view
 
 

@@ -172,7 +172,7 @@ def test_change_log_is_newest_first_and_names_the_sides() -> None:
     grid = change_log_grid(entries)
     assert grid[0] == list(CHANGE_LOG_HEADER)
     assert grid[1] == [
-        dt.datetime(2026, 7, 2, 2, 0),
+        "2026-07-02 02:00",
         "r2",
         4,
         "Target Date",

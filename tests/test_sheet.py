@@ -621,7 +621,7 @@ def test_request_builders_are_plain_data():
         (dt.date(2027, 3, 31), "2027-03-31"),
         (dt.datetime(2027, 3, 31), "2027-03-31"),
         (dt.datetime(2027, 3, 31, 14, 5), "2027-03-31 14:05:00"),
-        (schema.Formula("=TODAY()"), "=TODAY()"),
+        (schema.Formula("=TODAY()"), "'=TODAY()"),  # a formula crosses as its text
         (float("nan"), "'nan"),
     ],
 )
