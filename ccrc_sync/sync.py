@@ -253,7 +253,7 @@ class _Run:
             grids = sheet.read([cfg.plan.sheet, *MANAGED_TABS])
             plan_grid = grids.get(cfg.plan.sheet) or []
             publish = not any(any(not schema.is_blank(v) for v in row) for row in plan_grid)
-            sheet_table = None if publish else schema.table_from_grid(plan_grid, cfg.plan.sheet)
+            sheet_table = None if publish else _sheet_table(plan_grid, cfg.plan.sheet)
             issues, invalid = self._validate(book.table, sheet_table)
             blocked = self._blocking_problem(book.table, sheet_table)
             if blocked:
@@ -724,13 +724,16 @@ def _after_run(
     `publish` means the sheet is empty and receives `table` (the workbook's) whole.
     """
     after = table.model_copy(deep=True)
-    as_read = (lambda v: v) if side is Side.WORKBOOK else _as_sheet_text
+
+    def as_read(field: str, value: Value) -> Value:
+        return value if side is Side.WORKBOOK else _typed(field, _as_sheet_text(value))
+
     if publish:  # headers in row 1, then the workbook's rows one after another
         after.header_row = 1
         for row, plan_row in enumerate(after.rows, start=2):
             plan_row.row = row
-            plan_row.values = {k: as_read(v) for k, v in plan_row.values.items()}
-            plan_row.extras = {k: as_read(v) for k, v in plan_row.extras.items()}
+            plan_row.values = {k: as_read(k, v) for k, v in plan_row.values.items()}
+            plan_row.extras = {k: as_read(k, v) for k, v in plan_row.extras.items()}
         after.merged = []
         return after
     rows = {}
@@ -755,16 +758,28 @@ def _after_run(
                 extras={},
             )
             if side is Side.SHEET:
-                plan_row.values[schema.REC_NO] = as_read(c.rec_no)
+                plan_row.values[schema.REC_NO] = as_read(schema.REC_NO, c.rec_no)
             after.rows.append(plan_row)
             rows[c.rec_no] = plan_row
-        new = _typed(c.field, c.new) if side is Side.WORKBOOK else as_read(c.new)
+        new = _typed(c.field, c.new) if side is Side.WORKBOOK else as_read(c.field, c.new)
         plan_row.values[c.field] = new
     return after
 
 
 def _as_sheet_text(value: Value) -> Value:
     return None if schema.is_blank(value) else schema.display(value)
+
+
+def _sheet_table(grid: list[list[str]], sheet: str) -> PlanTable:
+    """The Google Sheet's plan tab, read as the person meant it.
+
+    A read hands every cell over as formatted text, so a real date in the sheet arrives as
+    `2027-03-31`: it is a date, not a date typed as text, and is judged and carried as one.
+    """
+    table = schema.table_from_grid(grid, sheet)
+    for row in table.rows:
+        row.values = {field: _typed(field, value) for field, value in row.values.items()}
+    return table
 
 
 def _typed(field: str, value: Value) -> Value:
