@@ -25,7 +25,7 @@ from filelock import FileLock, Timeout
 
 from ccrc_sync import schema
 from ccrc_sync.config import Config, EmailWhen
-from ccrc_sync.errors import CcrcSyncError, LockError, MailError, WorkbookError
+from ccrc_sync.errors import CcrcSyncError, LockError, MailError, SheetError, WorkbookError
 from ccrc_sync.merge import Change, Conflict, MergeResult, Side, merge
 from ccrc_sync.schema import Issue, PlanTable, Severity, Value
 from ccrc_sync.state import State
@@ -88,14 +88,24 @@ class SyncOutcome:
 def render_text(outcome: SyncOutcome) -> str:
     """The sync's human summary: what moved, what needs a person, and the verdict."""
     lines: list[str] = []
-    verb = "Would change" if outcome.dry_run else "Changed"
-    if outcome.changes:
-        lines.append(f"{verb} {len(outcome.changes)} cell(s):")
-        for c in outcome.changes:
+    verb = "Would carry" if outcome.dry_run else "Carried"
+    for source, target in (("workbook", "sheet"), ("sheet", "workbook")):
+        moved = [c for c in outcome.changes if c["from"] == source]
+        if moved:
+            rows = len({c["rec_no"] for c in moved})
             lines.append(
-                f"  Rec {c['rec_no']} {c['field']}: {c['from']} -> {c['to']}: "
-                f"{_short(c['old'])!r} -> {_short(c['new'])!r}"
+                f"{verb} {len(moved)} cell(s) in {rows} recommendation(s) from the "
+                f"{_SIDE_NAMES[source]} to the {_SIDE_NAMES[target]}:"
             )
+            for c in moved[:_DETAIL_LINES]:
+                lines.append(
+                    f"  Rec {c['rec_no']} {c['field']}: "
+                    f"{_short(c['old'])!r} -> {_short(c['new'])!r}"
+                )
+            if len(moved) > _DETAIL_LINES:
+                lines.append(
+                    f"  ... and {len(moved) - _DETAIL_LINES} more (see the Change Log tab)."
+                )
     if outcome.conflicts:
         lines.append(f"{len(outcome.conflicts)} conflict(s) need a person:")
         for c in outcome.conflicts:
@@ -122,6 +132,10 @@ def render_text(outcome: SyncOutcome) -> str:
         f"Run {outcome.run_id}{' (dry run: nothing written)' if outcome.dry_run else ''}."
     )
     return "\n".join(lines)
+
+
+_SIDE_NAMES = {"workbook": "workbook", "sheet": "Google Sheet"}
+_DETAIL_LINES = 20
 
 
 def _short(value: object, limit: int = 60) -> str:
@@ -299,7 +313,7 @@ class _Run:
                 sheet_plan.set_tab(title, grid, grids.get(title), chart)
 
             if not self.dry_run:
-                sheet_plan.apply()
+                self.notes += sheet_plan.apply()
                 _checkpoint("after-sheet-write")
                 applied_wb = False
                 if wb_needs_write and workbook_writable:
@@ -680,10 +694,26 @@ class _SheetPlan:
             padded += [[None] * cols for _ in range(rows - len(grid))]
             self.blocks.append((title, 1, 1, padded))
 
-    def apply(self) -> None:
+    def apply(self) -> list[str]:
+        """Send the structure, then the values; returns notes for the run."""
         # Tabs added in this batch are sized for their content; existing ones grow to fit.
-        self.sheet.update_structure(self.structure + self.sheet.expansion_requests(self.blocks))
+        structure = self.structure + self.sheet.expansion_requests(self.blocks)
+        notes: list[str] = []
+        try:
+            self.sheet.update_structure(structure)
+        except SheetError as exc:
+            # The batch is atomic, so nothing of it applied. Drop-downs, formats and the
+            # chart are furniture: if the service refuses them, the data still goes across.
+            essential = [r for r in structure if {"addSheet", "appendDimension"} & r.keys()]
+            if exc.code != 400 or essential == structure:
+                raise
+            self.sheet.update_structure(essential)
+            notes.append(
+                "The Google Sheet refused the drop-downs, formats or chart "
+                f"({exc}); the data was synced without them."
+            )
         self.sheet.write(self.blocks)
+        return notes
 
 
 # --------------------------------------------------------------------------- the workbook side

@@ -20,6 +20,7 @@ import tempfile
 import zipfile
 from collections.abc import Iterable, Iterator
 from copy import copy
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any, Protocol
 from xml.etree import ElementTree
@@ -27,11 +28,21 @@ from xml.etree import ElementTree
 from openpyxl import Workbook, load_workbook
 from openpyxl.cell.cell import Cell, MergedCell
 from openpyxl.chart import BarChart, Reference
+from openpyxl.reader.strings import read_string_table
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.styles.numbers import is_date_format
+from openpyxl.styles.stylesheet import Stylesheet
 from openpyxl.utils import get_column_letter
+from openpyxl.utils.cell import range_boundaries
+from openpyxl.utils.datetime import CALENDAR_MAC_1904, CALENDAR_WINDOWS_1900
+from openpyxl.worksheet._reader import WorkSheetParser
 from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
 from openpyxl.worksheet.worksheet import Worksheet
+
+try:  # the same guarded parser openpyxl uses when defusedxml is installed
+    from defusedxml.ElementTree import fromstring as _safe_fromstring
+except ImportError:  # pragma: no cover - defusedxml is a dependency
+    from xml.etree.ElementTree import fromstring as _safe_fromstring
 
 from ccrc_sync.errors import WorkbookBusy, WorkbookError
 from ccrc_sync.schema import (
@@ -41,6 +52,7 @@ from ccrc_sync.schema import (
     PlanRow,
     PlanTable,
     Value,
+    a1,
     display,
     is_blank,
     normalise,
@@ -332,27 +344,6 @@ def _rels(archive: zipfile.ZipFile, part: str) -> list[tuple[str, str]]:
     return out
 
 
-def _sheet_parts(archive: zipfile.ZipFile) -> list[tuple[str, str, str]]:
-    """(sheet name, kind 'worksheet'/'chartsheet', part path) in workbook order."""
-    try:
-        root = ElementTree.fromstring(archive.read("xl/workbook.xml"))
-    except (KeyError, ElementTree.ParseError):
-        return []
-    targets: dict[str | None, tuple[str, str]] = {}
-    with contextlib.suppress(KeyError, ElementTree.ParseError):
-        rels_root = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
-        for rel in rels_root.iter(f"{{{_NS_PKG_REL}}}Relationship"):
-            target = rel.get("Target", "")
-            target = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
-            targets[rel.get("Id")] = (rel.get("Type", "").rsplit("/", 1)[-1], target)
-    sheets = []
-    for sheet in root.iter(f"{{{_NS_MAIN}}}sheet"):
-        rid = sheet.get(f"{{{_NS_REL}}}id")
-        kind, target = targets.get(rid, ("worksheet", ""))
-        sheets.append((sheet.get("name", ""), kind, target))
-    return sheets
-
-
 def lossy_content_of(data: bytes, managed: Iterable[str] = MANAGED_TABS) -> list[str]:
     """Plain-English notes on what saving this workbook with openpyxl would lose.
 
@@ -411,8 +402,288 @@ def _has_rel(archive: zipfile.ZipFile, part: str, kind: str) -> bool:
 # --------------------------------------------------------------------------------------
 
 
+# --------------------------------------------------------------------------------------
+# What must survive a save, read straight from the zip parts
+# --------------------------------------------------------------------------------------
+
+_M = f"{{{_NS_MAIN}}}"
+# Reserved names openpyxl keeps; it rebuilds `_FilterDatabase` from the autofilter and has
+# never kept the rest (Criteria, Extract, ...), so only these two are held to surviving.
+_KEPT_RESERVED = frozenset({"_xlnm.Print_Titles", "_xlnm.Print_Area"})
+_SHEET_DATA_OPEN = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?sheetData\b[^>]*?(/?)>")
+_SHEET_DATA_CLOSE = b"sheetData>"
+_PREFIX = re.compile(rb"(?:[A-Za-z_][\w.-]*:)?")
+_ROW_START = re.compile(rb"<row\b[^>]*?\sr=\"(\d+)\"[^>]*?(/?)>")
+_MAX_COLUMN = 16384
+# Untouched plan rows re-read after a save, spread evenly (all of them in smaller plans).
+_SAMPLE_ROWS = 64
+
+
+@dataclass
+class _Book:
+    """What workbook.xml and its relationships say: sheets, names, parts, date system."""
+
+    sheets: list[tuple[str, str, str]]  # (name, kind, part) in tab order
+    names: dict[str | None, list[str]]  # sheet name (None: workbook-level) -> defined names
+    parts: dict[str, str]  # relationship kind (styles, sharedStrings, ...) -> part
+    date1904: bool
+
+
+def _book_info(archive: zipfile.ZipFile) -> _Book:
+    try:
+        root = _safe_fromstring(archive.read("xl/workbook.xml"))
+    except (KeyError, ElementTree.ParseError):
+        return _Book([], {}, {}, False)
+    targets: dict[str | None, tuple[str, str]] = {}
+    with contextlib.suppress(KeyError, ElementTree.ParseError):
+        rels_root = _safe_fromstring(archive.read("xl/_rels/workbook.xml.rels"))
+        for rel in rels_root.iter(f"{{{_NS_PKG_REL}}}Relationship"):
+            target = rel.get("Target", "")
+            target = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+            targets[rel.get("Id")] = (rel.get("Type", "").rsplit("/", 1)[-1], target)
+    sheets = []
+    for sheet in root.iter(f"{_M}sheet"):
+        kind, target = targets.get(sheet.get(f"{{{_NS_REL}}}id"), ("worksheet", ""))
+        sheets.append((sheet.get("name", ""), kind, target))
+    names: dict[str | None, list[str]] = {}
+    for defined in root.iter(f"{_M}definedName"):
+        name = defined.get("name", "")
+        if name.startswith("_xlnm.") and name not in _KEPT_RESERVED:
+            continue
+        local = defined.get("localSheetId")
+        owner: str | None = None
+        if local is not None:
+            index = int(local) if local.isdigit() else -1
+            owner = sheets[index][0] if 0 <= index < len(sheets) else f"#{local}"
+        names.setdefault(owner, []).append(name)
+    parts = {kind: target for kind, target in targets.values()}
+    pr = root.find(f"{_M}workbookPr")
+    date1904 = pr is not None and pr.get("date1904", "").lower() in ("1", "true")
+    return _Book(sheets, names, parts, date1904)
+
+
+def _sheet_parts(archive: zipfile.ZipFile) -> list[tuple[str, str, str]]:
+    """(sheet name, kind 'worksheet'/'chartsheet', part path) in workbook order."""
+    return _book_info(archive).sheets
+
+
+def _outside_sheet_data(xml: bytes) -> ElementTree.Element:
+    """A worksheet part parsed without its cells.
+
+    Everything the survival check counts (columns, merges, drop-downs, conditional
+    formats) sits outside `<sheetData>`; cutting the cells out first keeps this to a few
+    milliseconds at any size. Anything unexpected falls back to parsing the whole part.
+    """
+    opening = _SHEET_DATA_OPEN.search(xml)
+    if opening is not None:
+        stripped = None
+        if opening[1]:
+            stripped = xml[: opening.start()] + xml[opening.end() :]
+        else:
+            close = xml.rfind(_SHEET_DATA_CLOSE)
+            lt = xml.rfind(b"<", opening.end(), close)
+            if (
+                close > opening.end()
+                and lt >= 0
+                and xml[lt + 1 : lt + 2] == b"/"
+                and _PREFIX.fullmatch(xml, lt + 2, close)
+            ):
+                stripped = xml[: opening.start()] + xml[close + len(_SHEET_DATA_CLOSE) :]
+        if stripped is not None:
+            with contextlib.suppress(ElementTree.ParseError):
+                return _safe_fromstring(stripped)
+    return _safe_fromstring(xml)
+
+
+def _range_key(ref: str) -> str:
+    """A merged range in one spelling (`A1:A1` and `A1`, `$A$1:$B$2` and `A1:B2` alike)."""
+    text = ref.replace("$", "").upper()
+    try:
+        min_col, min_row, max_col, max_row = range_boundaries(text)
+    except (ValueError, TypeError):
+        return text
+    return f"{min_col},{min_row},{max_col},{max_row}"
+
+
+def _number(text: str | None) -> float:
+    try:
+        return float(text) if text is not None else 0.0
+    except ValueError:
+        return 0.0
+
+
+def _comment_count(archive: zipfile.ZipFile, part: str) -> int:
+    total = 0
+    for kind, target in _rels(archive, part):
+        if kind == "comments":
+            with contextlib.suppress(KeyError, ElementTree.ParseError):
+                root = _safe_fromstring(archive.read(target))
+                total += sum(1 for _ in root.iter(f"{_M}comment"))
+    return total
+
+
+def _sheet_features(
+    archive: zipfile.ZipFile, name: str, part: str, names: list[str]
+) -> dict[tuple[str, str], Any]:
+    root = _outside_sheet_data(archive.read(part))
+    widths = set()
+    for col in root.iter(f"{_M}col"):
+        width = round(_number(col.get("width")), 2)
+        if width <= 0:  # openpyxl writes no width of 0; hidden columns keep `hidden`
+            continue
+        low = int(_number(col.get("min")))
+        high = min(int(_number(col.get("max"))), _MAX_COLUMN)
+        widths.update((index, width) for index in range(max(low, 1), high + 1))
+    return {
+        (name, "data validations"): sum(1 for _ in root.iter(f"{_M}dataValidation")),
+        (name, "conditional formats"): sum(1 for _ in root.iter(f"{_M}cfRule")),
+        (name, "comments"): _comment_count(archive, part),
+        (name, "column widths"): frozenset(widths),
+        (name, "merged cells"): tuple(
+            sorted(_range_key(m.get("ref", "")) for m in root.iter(f"{_M}mergeCell"))
+        ),
+        (name, "local names"): tuple(sorted(names)),
+    }
+
+
+def _features_in(archive: zipfile.ZipFile, book: _Book) -> dict[tuple[str, str], Any]:
+    out: dict[tuple[str, str], Any] = {("", "sheets"): tuple(n for n, _k, _p in book.sheets)}
+    out[("", "defined names")] = tuple(sorted(book.names.get(None, [])))
+    for name, kind, part in book.sheets:
+        if kind != "worksheet":
+            continue
+        # A part this reader cannot make sense of is left unmeasured rather than blocking
+        # every write; openpyxl parsed it, so it is valid XML in all but odd corners.
+        with contextlib.suppress(KeyError, ElementTree.ParseError, ValueError):
+            out.update(_sheet_features(archive, name, part, book.names.get(name, [])))
+    return out
+
+
+def workbook_features(data: bytes) -> dict[tuple[str, str], Any]:
+    """What must survive a save, read from the .xlsx zip parts without parsing any cell.
+
+    Sheets in tab order; workbook-level defined names; and for each worksheet its own
+    names (print titles and print area included), the number of drop-downs and of
+    conditional-format rules, the number of comments, each column's set width and the
+    merged ranges. The original is measured at load and the written file after a save in
+    exactly the same way, so any difference is a real change, not a reader's quirk.
+    """
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        return _features_in(archive, _book_info(archive))
+
+
+def _grew(what: str, before: Any, after: Any) -> bool:
+    """Added managed tabs, new column widths and wider drop-down ranges are growth, not loss."""
+    if what == "sheets":
+        return isinstance(after, tuple) and set(before) <= set(after)
+    if what == "column widths":
+        return isinstance(after, frozenset) and before <= after
+    return what == "data validations" and isinstance(after, int) and after >= before
+
+
+def _kind(value: Value) -> str:
+    if is_blank(value):
+        return "blank"
+    if isinstance(value, Formula):
+        return "formula"
+    if isinstance(value, dt.date):
+        return "date"
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, int | float):
+        return "number"
+    return "text"
+
+
+def _same_cell(label: str, want: Value, got: Value) -> bool:
+    """Same kind (text stays text, a date a date) and the same value, as the merge compares."""
+    return _kind(want) == _kind(got) and normalise(label, want) == normalise(label, got)
+
+
+def _read_rows(
+    archive: zipfile.ZipFile, book: _Book, part: str, wanted: set[int]
+) -> dict[int, dict[int, Value]]:
+    """The values of the given rows of a worksheet part, as `_cell_value` reads them.
+
+    The rows are cut out of the part by their `<row r="N">` tags (the file is openpyxl's
+    own output, one row element per row) and only they are parsed, with openpyxl's own
+    cell parser, the saved stylesheet (to tell dates from numbers) and shared strings if
+    any are used. A wanted row missing from the part reads as empty.
+    """
+    xml = archive.read(part)
+    pieces = []
+    for match in _ROW_START.finditer(xml):
+        if int(match[1]) not in wanted:
+            continue
+        if match[2]:
+            pieces.append(match[0])
+            continue
+        end = xml.find(b"</row>", match.end())
+        if end < 0:
+            raise ValueError(f"row {match[1]} is not closed")
+        pieces.append(xml[match.start() : end + len(b"</row>")])
+    doc = b"".join(
+        [
+            f'<worksheet xmlns="{_NS_MAIN}"><sheetData>'.encode(),
+            *pieces,
+            b"</sheetData></worksheet>",
+        ]
+    )
+    strings: list[str] = []
+    if b't="s"' in doc and "sharedStrings" in book.parts:
+        with archive.open(book.parts["sharedStrings"]) as src:
+            strings = read_string_table(src)
+    date_formats: set[int] = set()
+    timedelta_formats: set[int] = set()
+    if "styles" in book.parts:
+        with contextlib.suppress(KeyError):
+            sheet = Stylesheet.from_tree(_safe_fromstring(archive.read(book.parts["styles"])))
+            date_formats, timedelta_formats = sheet.date_formats, sheet.timedelta_formats
+    parser = WorkSheetParser(
+        io.BytesIO(doc),
+        strings,
+        data_only=False,
+        epoch=CALENDAR_MAC_1904 if book.date1904 else CALENDAR_WINDOWS_1900,
+        date_formats=date_formats,
+        timedelta_formats=timedelta_formats,
+    )
+    out: dict[int, dict[int, Value]] = {}
+    for _index, cells in parser.parse():
+        for cell in cells:
+            out.setdefault(cell["row"], {})[cell["column"]] = _cell_value(
+                cell["value"], cell["data_type"]
+            )
+    return out
+
+
+def _sheet_grid(ws: Worksheet) -> list[list[Value]]:
+    """Every cell's value, row-major from A1 and padded like `iter_rows()` would give it,
+    built from the cells the sheet holds rather than by asking for (and so creating) every
+    cell of the bounding box."""
+    cells = ws._cells
+    if not cells:
+        return []
+    max_row = max(r for r, _c in cells)
+    max_col = max(c for _r, c in cells)
+    grid: list[list[Value]] = [[None] * max_col for _ in range(max_row)]
+    for (r, c), cell in cells.items():
+        value = cell._value
+        if value is not None:
+            grid[r - 1][c - 1] = _cell_value(value, cell.data_type)
+    return grid
+
+
+# --------------------------------------------------------------------------------------
+# The workbook the sync edits
+# --------------------------------------------------------------------------------------
+
+
 class PlanWorkbook:
-    """The workbook loaded for editing: change only the cells asked for, then save safely."""
+    """The workbook loaded for editing: change only the cells asked for, then save safely.
+
+    `table` mirrors the plan sheet as edited; change it only through these methods, which
+    keep it, the Rec No. index and the record of written cells in step.
+    """
 
     def __init__(self, path: Path, data: bytes, wb: Workbook, ws: Worksheet) -> None:
         self.path = path
@@ -420,8 +691,12 @@ class PlanWorkbook:
         self.ws = ws
         self._original = data
         self._digest = hashlib.sha256(data).digest()
-        self._snapshot = _features(wb)
+        self._snapshot = workbook_features(data)
         self._replaced: set[str] = set()
+        # (row, column) -> the value this object wrote there; re-read after every save.
+        self._written: dict[tuple[int, int], Value] = {}
+        self._index: dict[int, PlanRow] | None = None
+        self._index_stamp: tuple[int, int] = (0, 0)
         self.table = self._read_table()
 
     @classmethod
@@ -437,24 +712,29 @@ class PlanWorkbook:
         return book
 
     def _read_table(self) -> PlanTable:
-        grid = [[_cell_value(c.value, c.data_type) for c in row] for row in self.ws.iter_rows()]
-        table = table_from_grid(grid, self.ws.title)
+        table = table_from_grid(_sheet_grid(self.ws), self.ws.title)
         table.merged = [str(r) for r in self.ws.merged_cells.ranges]
         return table
 
     # ---- edits ---------------------------------------------------------------------
 
-    def _cell(self, rec_no: int, label: str) -> Cell:
-        row = self.table.row_of().get(rec_no)
-        if row is None:
-            raise WorkbookError(
-                f"Rec {rec_no} is not in the '{self.ws.title}' sheet of {self.path}."
-            )
-        col = self.table.columns.get(label)
-        if col is None:
-            raise WorkbookError(
-                f"The '{self.ws.title}' sheet of {self.path} has no '{label}' column."
-            )
+    def _rows_by_rec_no(self) -> dict[int, PlanRow]:
+        """Rec No. -> its first row (as `PlanTable.row_of`), built once, not per cell.
+
+        Rebuilt after rows are added or removed, or the Rec No. column is written; the
+        stamp also catches a caller replacing or growing `table.rows` directly.
+        """
+        stamp = (id(self.table.rows), len(self.table.rows))
+        if self._index is None or stamp != self._index_stamp:
+            index: dict[int, PlanRow] = {}
+            for plan_row in self.table.rows:
+                number = rec_no_of(plan_row.values.get(REC_NO))
+                if number is not None and number not in index:
+                    index[number] = plan_row
+            self._index, self._index_stamp = index, stamp
+        return self._index
+
+    def _writable(self, row: int, col: int) -> Cell:
         cell = self.ws.cell(row=row, column=col)
         if isinstance(cell, MergedCell):
             raise WorkbookError(
@@ -466,12 +746,21 @@ class PlanWorkbook:
     def set_cells(self, updates: Iterable[tuple[int, str, Value]]) -> None:
         """Write (Rec No., field label, value) triples, touching only those cells."""
         for rec_no, label, value in updates:
-            cell = self._cell(rec_no, label)
-            write_value(cell, value)
-            for plan_row in self.table.rows:
-                if plan_row.row == cell.row:
-                    plan_row.values[label] = value
-                    break
+            plan_row = self._rows_by_rec_no().get(rec_no)
+            if plan_row is None:
+                raise WorkbookError(
+                    f"Rec {rec_no} is not in the '{self.ws.title}' sheet of {self.path}."
+                )
+            col = self.table.columns.get(label)
+            if col is None:
+                raise WorkbookError(
+                    f"The '{self.ws.title}' sheet of {self.path} has no '{label}' column."
+                )
+            write_value(self._writable(plan_row.row, col), value)
+            self._written[(plan_row.row, col)] = value
+            plan_row.values[label] = value
+            if label == REC_NO:
+                self._index = None
 
     def set_cell(self, coordinate: str, value: Value) -> None:
         """Write one plan-sheet cell by its A1 reference (`validate --fix` works by cell)."""
@@ -479,6 +768,17 @@ class PlanWorkbook:
         if isinstance(cell, MergedCell):
             raise WorkbookError(f"Cell {coordinate} is part of merged cells and cannot be written.")
         write_value(cell, value)
+        self._written[(cell.row, cell.column)] = value
+        for plan_row in self.table.rows:
+            if plan_row.row == cell.row:
+                for label, col in self.table.columns.items():
+                    if col == cell.column:
+                        plan_row.values[label] = value
+                for text, col in self.table.extra_columns.items():
+                    if col == cell.column:
+                        plan_row.extras[text] = value
+                break
+        self._index = None
 
     def append_rows(self, rows: list[dict[str, Value]]) -> None:
         """Add rows after the last data row, styled like the row above them.
@@ -497,6 +797,7 @@ class PlanWorkbook:
                 cell = self.ws.cell(row=target, column=col)
                 if above.has_style:
                     cell._style = copy(above._style)
+                self._written[(target, col)] = None
             height = self.ws.row_dimensions[last].height
             if height is not None:
                 self.ws.row_dimensions[target].height = height
@@ -504,6 +805,7 @@ class PlanWorkbook:
                 col = columns.get(label)
                 if col is not None:
                     write_value(self.ws.cell(row=target, column=col), value)
+                    self._written[(target, col)] = value
             self._extend_validations(last, target, every_col)
             self.table.rows.append(
                 PlanRow.model_construct(
@@ -512,6 +814,7 @@ class PlanWorkbook:
                     extras={text: None for text in self.table.extra_columns},
                 )
             )
+        self._index = None
         self._extend_filter(last + len(rows))
 
     def _extend_validations(self, above: int, target: int, cols: list[int]) -> None:
@@ -544,16 +847,21 @@ class PlanWorkbook:
                     cell = self.ws.cell(row=plan_row.row, column=col)
                     if not isinstance(cell, MergedCell):
                         cell.value = None
+                        self._written[(plan_row.row, col)] = None
             else:
                 keep.append(plan_row)
         self.table.rows = keep
+        self._index = None
 
     def replace_tab(
         self, title: str, grid: list[list[Value]], *, chart: ChartSpecLike | None = None
     ) -> None:
         """Create or fully rewrite a managed tab (Summary, Sync Issues, Change Log).
 
-        Only the named tab is touched; it keeps its place among the tabs.
+        Only the named tab is touched; it keeps its place among the tabs. Every cell of a
+        kind shares one prepared style (wrapped text; header colours; a date format),
+        copied in as a whole rather than assigned property by property, which is what
+        keeps a tab of tens of thousands of cells cheap to build.
         """
         if " ".join(title.split()).casefold() == " ".join(self.ws.title.split()).casefold():
             raise WorkbookError(f"The '{title}' tab holds the plan and is never regenerated.")
@@ -564,22 +872,18 @@ class PlanWorkbook:
             self.wb.remove(old)
         ws = self.wb.create_sheet(title, index)
         self._replaced.add(title)
+        styles = _TabStyles(ws)
+        header_rows = {1} | ({chart.header_row} if chart is not None else set())
         widths: dict[int, int] = {}
         for r, values in enumerate(grid, start=1):
+            header = r in header_rows
             for c, value in enumerate(values, start=1):
                 if value is None:
                     continue
                 cell = ws.cell(row=r, column=c)
+                cell._style = copy(styles.pick(header, isinstance(value, dt.date)))
                 write_value(cell, value)
-                cell.alignment = Alignment(wrap_text=True, vertical="top")
                 widths[c] = max(widths.get(c, 0), min(len(display(value)), 60))
-        header_rows = {1} | ({chart.header_row} if chart is not None else set())
-        for r in header_rows:
-            for cell in ws[r] if r <= ws.max_row else ():
-                if cell.value is not None:
-                    cell.font = HEADER_FONT
-                    cell.fill = HEADER_FILL
-                    cell.alignment = Alignment(wrap_text=True, vertical="center")
         for c, width in widths.items():
             ws.column_dimensions[get_column_letter(c)].width = max(10, width + 2)
         if grid:
@@ -594,8 +898,7 @@ class PlanWorkbook:
         tell whether regenerating it would change anything and skip the write if not."""
         if title not in self.wb.sheetnames:
             return None
-        ws = self.wb[title]
-        return [[_cell_value(c.value, c.data_type) for c in row] for row in ws.iter_rows()]
+        return _sheet_grid(self.wb[title])
 
     def lossy_content(self) -> list[str]:
         """What saving with openpyxl would lose (see `lossy_content_of`); [] when safe."""
@@ -622,15 +925,16 @@ class PlanWorkbook:
                 f"The workbook {self.path.name} changed after it was read; it was left alone "
                 "and the next run will include the new edits."
             )
+        del current
         backup = self._backup(backups, backup_dir) if backups > 0 else None
         self._write_atomic(self.path)
         try:
-            self._verify(self.path)
+            written = self._verify(self.path)
         except WorkbookError:
             _replace_bytes(self.path, self._original)
             raise
-        self._original = self.path.read_bytes()
-        self._digest = hashlib.sha256(self._original).digest()
+        self._original = written
+        self._digest = hashlib.sha256(written).digest()
         return backup
 
     def save_as(self, out: Path) -> None:
@@ -697,74 +1001,129 @@ class PlanWorkbook:
                 f"{_short(exc)}); it was left as it was."
             ) from None
 
-    def _verify(self, target: Path) -> None:
-        """Re-open what was written and check the staff's content survived."""
+    def _verify(self, target: Path) -> bytes:
+        """Re-open what was written and check the staff's content survived; its bytes.
+
+        Checks, on the file as it is on disk: every zip member is intact (CRC); the
+        features of `workbook_features` on every sheet but the regenerated tabs are as
+        they were (or grew); and the plan sheet's header row, every cell this object
+        wrote (set, appended or cleared) and an even sample of the other data rows hold
+        what the table says, read back by kind (text stays text even when it starts
+        with '=', a date stays a date). It does not re-read every untouched row: that
+        full re-parse cost as much as the save itself.
+        """
         try:
-            wb = load_workbook(target)
+            data = target.read_bytes()
+            with zipfile.ZipFile(io.BytesIO(data)) as archive:
+                broken = archive.testzip()
+                if broken is not None:
+                    raise ValueError(f"the part {broken} is damaged")
+                book = _book_info(archive)
+                problems = self._lost_features(_features_in(archive, book))
+                if not problems:
+                    problems = self._check_written(archive, book)
+        except WorkbookError:
+            raise
         except Exception as exc:
             raise WorkbookError(
                 f"The written workbook {target} could not be re-opened ({_short(exc)}); "
                 "the original was kept."
             ) from None
-        after = _features(wb)
-        before = {k: v for k, v in self._snapshot.items() if k[0] not in self._replaced}
-        problems = [
-            f"{what} on '{sheet}'" if sheet else what
-            for (sheet, what), value in before.items()
-            if after.get((sheet, what)) != value
-            and not _grew(what, value, after.get((sheet, what)))
-        ]
-        if not problems:
-            problems = self._check_values(wb)
         if problems:
             raise WorkbookError(
                 f"Writing {target.name} would have lost {', '.join(problems[:5])}; "
                 "the original was kept."
             )
+        return data
 
-    def _check_values(self, wb: Workbook) -> list[str]:
-        ws = wb[self.ws.title]
-        grid = [[_cell_value(c.value, c.data_type) for c in row] for row in ws.iter_rows()]
-        again = table_from_grid(grid, ws.title).by_rec_no()
-        want = self.table.by_rec_no()
-        for rec_no, values in want.items():
-            got = again.get(rec_no, {})
-            for label, value in values.items():
-                if normalise(label, value) != normalise(label, got.get(label)):
-                    return [f"the value of {label} for Rec {rec_no}"]
+    def _lost_features(self, after: dict[tuple[str, str], Any]) -> list[str]:
+        before = {k: v for k, v in self._snapshot.items() if k[0] not in self._replaced}
+        return [
+            f"{what} on '{sheet}'" if sheet else what
+            for (sheet, what), value in before.items()
+            if after.get((sheet, what)) != value
+            and not _grew(what, value, after.get((sheet, what)))
+        ]
+
+    def _expected_rows(self) -> dict[int, dict[int, Value]]:
+        """Row -> column -> the value the saved plan sheet must hold there."""
+        table = self.table
+        by_row = {plan_row.row: plan_row for plan_row in table.rows}
+
+        def row_values(row: int) -> dict[int, Value]:
+            plan_row = by_row.get(row)
+            if plan_row is None:
+                return {}
+            values = {col: plan_row.values.get(label) for label, col in table.columns.items()}
+            for text, col in table.extra_columns.items():
+                values.setdefault(col, plan_row.extras.get(text))
+            return values
+
+        rows = table.rows
+        step = max(1, len(rows) // _SAMPLE_ROWS)
+        sample = {plan_row.row for plan_row in rows[::step]} | ({rows[-1].row} if rows else set())
+        expected = {row: row_values(row) for row in sample}
+        for (row, col), value in self._written.items():
+            if row not in expected:
+                expected[row] = row_values(row)
+            expected[row][col] = value
+        return expected
+
+    def _check_written(self, archive: zipfile.ZipFile, book: _Book) -> list[str]:
+        part = next((p for n, _k, p in book.sheets if n == self.ws.title), None)
+        if part is None:
+            return [f"the '{self.ws.title}' sheet"]
+        expected = self._expected_rows()
+        header_row = self.table.header_row
+        got = _read_rows(archive, book, part, {*expected, header_row})
+        header = got.get(header_row, {})
+        for col, text in enumerate(self.table.headers, start=1):
+            if text.strip() and display(header.get(col)) != text:
+                return [f"the header '{text}' in {a1(header_row, col)}"]
+        labels = {col: label for label, col in self.table.columns.items()}
+        for row in sorted(expected):
+            cells = got.get(row, {})
+            for col, want in sorted(expected[row].items()):
+                label = labels.get(col, "")
+                if not _same_cell(label, want, cells.get(col)):
+                    named = f" ({label})" if label else ""
+                    return [f"the value written to {a1(row, col)}{named}"]
         return []
 
 
-def _grew(what: str, before: Any, after: Any) -> bool:
-    """Added managed tabs and wider drop-down ranges are growth, not loss."""
-    if what == "sheets":
-        return isinstance(after, tuple) and set(before) <= set(after)
-    return what == "data validations" and isinstance(after, int) and after >= before
+class _TabStyles:
+    """The few styles a managed tab uses, each registered with the workbook once."""
 
+    def __init__(self, ws: Worksheet) -> None:
+        body = Alignment(wrap_text=True, vertical="top")
+        head = Alignment(wrap_text=True, vertical="center")
+        self._styles = {
+            (False, False): self._make(ws, body, None, None, None),
+            (False, True): self._make(ws, body, None, None, DATE_FORMAT),
+            (True, False): self._make(ws, head, HEADER_FONT, HEADER_FILL, None),
+            (True, True): self._make(ws, head, HEADER_FONT, HEADER_FILL, DATE_FORMAT),
+        }
 
-def _features(wb: Workbook) -> dict[tuple[str, str], Any]:
-    """What must survive a save: sheets, drop-downs, names, comments, widths, merges."""
-    out: dict[tuple[str, str], Any] = {("", "sheets"): tuple(wb.sheetnames)}
-    out[("", "defined names")] = tuple(sorted(wb.defined_names.keys()))
-    for ws in wb.worksheets:
-        name = ws.title
-        out[(name, "data validations")] = len(ws.data_validations.dataValidation)
-        out[(name, "conditional formats")] = sum(
-            len(rules) for rules in ws.conditional_formatting._cf_rules.values()
-        )
-        out[(name, "comments")] = sum(
-            1 for row in ws.iter_rows() for cell in row if cell.comment is not None
-        )
-        out[(name, "column widths")] = tuple(
-            sorted(
-                (key, round(dim.width or 0, 2))
-                for key, dim in ws.column_dimensions.items()
-                if dim.customWidth
-            )
-        )
-        out[(name, "merged cells")] = tuple(sorted(str(r) for r in ws.merged_cells.ranges))
-        out[(name, "local names")] = tuple(sorted(ws.defined_names.keys()))
-    return out
+    @staticmethod
+    def _make(
+        ws: Worksheet,
+        alignment: Alignment,
+        font: Font | None,
+        fill: PatternFill | None,
+        number_format: str | None,
+    ) -> Any:
+        proto = Cell(ws)  # never added to the sheet; only its style array is kept
+        proto.alignment = alignment
+        if font is not None:
+            proto.font = font
+        if fill is not None:
+            proto.fill = fill
+        if number_format is not None:
+            proto.number_format = number_format
+        return proto._style
+
+    def pick(self, header: bool, dated: bool) -> Any:
+        return self._styles[(header, dated)]
 
 
 def _same_file(a: Path, b: Path) -> bool:

@@ -87,6 +87,17 @@ def test_first_sync_publishes_the_plan_and_a_second_run_sends_no_write(fresh: Ri
     assert fresh.workbook.read_bytes() == before
 
 
+def test_a_service_that_refuses_the_furniture_still_gets_the_data(fresh: Rig) -> None:
+    """Drop-downs, formats and the chart are refused (400): the plan still goes across."""
+    fresh.emu.fail_next(1, "400", path_contains=":batchUpdate", method="POST")
+    first = fresh.sync()
+    assert first.code == 0, first.out + first.err
+    assert any("refused the drop-downs" in note for note in first.json["notes"])
+    assert len(fresh.sheet_rows()) == 34
+    for tab in MANAGED:
+        assert tab in fresh.sheet_tabs()
+
+
 def test_unreadable_workbook_fails_in_one_line_without_touching_the_sheet(fresh: Rig) -> None:
     fresh.workbook.write_bytes(b"this is not a spreadsheet")
     result = fresh.sync()

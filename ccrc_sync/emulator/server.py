@@ -37,8 +37,10 @@ from ccrc_sync.emulator.store import (
     now_iso,
 )
 
-FAULT_KINDS = ("429", "500", "503", "drop", "slow")
+FAULT_KINDS = ("400", "429", "500", "503", "drop", "slow")
 _FAULT_MESSAGES = {
+    # A refusal, as a service that does not support one of the requests would answer.
+    400: ("Invalid requests[0]: this request is not supported.", "INVALID_ARGUMENT"),
     429: (
         "Quota exceeded for quota metric 'Read requests' and limit 'Read requests per minute "
         "per user' of service 'sheets.googleapis.com'.",
@@ -168,7 +170,7 @@ class Emulator:
         path_contains: str | None = None,
         delay: float = 0.0,
     ) -> None:
-        """Make the next ``n`` matching requests fail with ``kind`` (429/500/503/drop/slow)."""
+        """Make the next ``n`` matching requests fail with ``kind`` (400/429/500/503/drop/slow)."""
         if kind not in FAULT_KINDS:
             raise ValueError(f"fault kind must be one of {', '.join(FAULT_KINDS)}, not {kind!r}")
         with self.lock:

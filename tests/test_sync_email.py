@@ -1,0 +1,159 @@
+"""`ccrc-sync sync --email` and `ccrc-sync report` end to end: a real sync against the emulator,
+a real SMTP server (aiosmtpd on 127.0.0.1, started here), real report files on disk."""
+
+from __future__ import annotations
+
+import email
+import io
+import socket
+from collections.abc import Iterator
+from email.message import EmailMessage
+from email.policy import default
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+from openpyxl import load_workbook
+from synchelp import (  # noqa: F401  (the *_fixture names register the fixtures)
+    Rig,
+    baseline_fixture,
+    synced_fixture,
+)
+
+
+class Inbox:
+    """An SMTP handler that keeps every message it is given."""
+
+    def __init__(self) -> None:
+        self.envelopes: list[Any] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.envelopes.append(envelope)
+        return "250 Message accepted for delivery"
+
+    def messages(self) -> list[EmailMessage]:
+        return [email.message_from_bytes(e.content, policy=default) for e in self.envelopes]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def smtp_port() -> int:
+    return _free_port()
+
+
+@pytest.fixture
+def inbox(smtp_port: int) -> Iterator[Inbox]:
+    handler = Inbox()
+    controller = Controller(handler, hostname="127.0.0.1", port=smtp_port)
+    controller.start()
+    try:
+        yield handler
+    finally:
+        controller.stop()
+
+
+def _mail_config(rig: Rig, port: int, when: str = "never") -> None:
+    rig.write_config(
+        "[email]\n"
+        f'when = "{when}"\n'
+        'smtp_host = "127.0.0.1"\n'
+        f"smtp_port = {port}\n"
+        'sender = "ccrc-sync@ccrc.example"\n'
+        'recipients = ["governance@ccrc.example"]\n'
+        "timeout = 5\n"
+    )
+
+
+def _make_conflict(rig: Rig) -> None:
+    rig.edit_book({(7, "Owner"): "<script>alert(1)</script>"})
+    rig.edit_sheet({(7, "Owner"): "=cmd|' /C calc'!A0"}, user_entered=False)  # typed as text
+
+
+def test_sync_email_sends_the_report_with_both_parts_and_the_findings(
+    synced: Rig, inbox: Inbox, smtp_port: int
+) -> None:
+    _mail_config(synced, smtp_port)
+    _make_conflict(synced)
+    result = synced.sync("--email")
+    assert result.code == 1
+    [msg] = inbox.messages()
+    warnings = sum(1 for i in result.json["issues"] if i["severity"] == "warning")
+    assert msg["Subject"] == f"CCRC action plan: 1 conflict, 0 errors, {warnings} warnings"
+    assert msg["To"] == "governance@ccrc.example"
+    parts = {p.get_content_type(): p for p in msg.walk()}
+    assert "Rec 7" in parts["text/plain"].get_content()
+    html = parts["text/html"].get_content()
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "<script>" not in html
+    [attachment] = [p for p in msg.iter_attachments()]
+    book = load_workbook(io.BytesIO(attachment.get_content()))
+    cells = [c for ws in book.worksheets for row in ws.iter_rows() for c in row]
+    hostile = [c for c in cells if c.value == "=cmd|' /C calc'!A0"]
+    assert hostile and all(c.data_type == "s" for c in hostile)
+
+
+def test_nightly_config_sends_only_when_something_is_flagged(
+    synced: Rig, inbox: Inbox, smtp_port: int
+) -> None:
+    _mail_config(synced, smtp_port, when="flagged")
+    synced.edit_book({(5, "Owner"): "Jo Bloggs"})
+    assert synced.sync().code == 0
+    assert inbox.messages() == []
+    _make_conflict(synced)
+    assert synced.sync().code == 1
+    assert len(inbox.messages()) == 1
+
+
+def test_smtp_down_keeps_the_report_and_sends_it_with_the_next_run(
+    synced: Rig, smtp_port: int
+) -> None:
+    _mail_config(synced, smtp_port)  # nothing listens on this port yet
+    synced.edit_book({(5, "Owner"): "Jo Bloggs"})
+    down = synced.sync("--email")
+    assert down.code == 0  # the sync's own result is not lost
+    assert any("could not be emailed" in n for n in down.json["notes"])
+    kept = synced.root / "state" / "reports" / f"{down.json['run_id']}.html"
+    assert kept.is_file()
+    assert synced.sheet_rows()[5]["Owner"] == "Jo Bloggs"
+
+    handler = Inbox()
+    controller = Controller(handler, hostname="127.0.0.1", port=smtp_port)
+    controller.start()
+    try:
+        again = synced.sync("--email")
+    finally:
+        controller.stop()
+    assert again.code == 0
+    sent = [m["Subject"] for m in handler.messages()]
+    assert len(sent) == 2  # the one that failed to go, then this run's
+    bodies = [
+        {p.get_content_type(): p for p in m.walk()}["text/plain"].get_content()
+        for m in handler.messages()
+    ]
+    assert down.json["run_id"] in bodies[0] and again.json["run_id"] in bodies[1]
+
+
+def test_report_command_renders_and_resends_the_last_report(
+    synced: Rig, inbox: Inbox, smtp_port: int
+) -> None:
+    _mail_config(synced, smtp_port)
+    _make_conflict(synced)
+    run = synced.sync()
+    out = synced.root / "last.html"
+    rendered = synced.cli("report", "--out", str(out))
+    assert rendered.code == 0
+    assert run.json["run_id"] in out.read_text(encoding="utf-8")
+    resent = synced.cli("report", "--email")
+    assert resent.code == 0 and "governance@ccrc.example" in resent.out
+    assert len(inbox.messages()) == 1
+
+
+def test_report_without_any_run_is_one_clear_line(synced: Rig) -> None:
+    synced.write_config('[sync]\nreports_dir = "nowhere"\n')
+    result = synced.cli("report")
+    assert result.code == 2
+    assert result.err.startswith("ccrc-sync: ") and result.err.count("\n") == 1
