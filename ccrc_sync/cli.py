@@ -85,10 +85,15 @@ def validate(workbook: Path | None, config_path: Path | None, fmt: str, fix_path
 @click.option("--email", is_flag=True, default=None, help="Email the run's report.")
 def sync(config_path: Path | None, fmt: str, dry_run: bool, email: bool | None):
     """Reconcile the workbook with the Google Sheet, three-way against the last agreed version."""
-    from ccrc_sync.sync import render_text, run_sync
+    from ccrc_sync.sync import failure_outcome, render_text, run_sync
 
-    config = _config(config_path)
-    outcome = run_sync(config, dry_run=dry_run, email=email or None)
+    try:
+        config = _config(config_path)
+        outcome = run_sync(config, dry_run=dry_run, email=email or None)
+    except CcrcSyncError as exc:
+        if fmt == "json":  # a caller parsing the output still gets "status": "failed"
+            click.echo(failure_outcome(exc, dry_run=dry_run).to_json())
+        raise
     click.echo(outcome.to_json() if fmt == "json" else render_text(outcome))
     return outcome.exit_code
 
@@ -149,7 +154,13 @@ def emulator(host: str, port: int, data: Path | None):
     """Run the local Google Sheets API emulator (for the demo and tests)."""
     from ccrc_sync.emulator import serve as serve_emulator
 
-    return serve_emulator(host, port, data)
+    try:
+        return serve_emulator(host, port, data)
+    except OSError as exc:
+        raise CcrcSyncError(
+            f"The emulator could not listen on {host}:{port} ({exc.strerror or exc}); "
+            "choose another --port, or 0 for any free one."
+        ) from None
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -285,16 +285,21 @@ def load_config(path: Path | None = None, env: Mapping[str, str] | None = None) 
     try:
         return Config.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(_explain(exc, source)) from None
+        raise ConfigError(_explain(exc, source, env)) from None
 
 
-def _explain(exc: ValidationError, source: Path | None) -> str:
-    where = f"in {source}" if source else "in the configuration"
+def _explain(exc: ValidationError, source: Path | None, env: Mapping[str, str]) -> str:
+    where = f"in {source}" if source else ""
+    from_env = {
+        f"{section}.{key}": var for var, (section, key) in ENV_OVERRIDES.items() if env.get(var)
+    }
     problems = []
     for err in exc.errors():
         key = ".".join(str(p) for p in err["loc"])
         msg = err["msg"].removeprefix("Value error, ")
         if err["type"] == "extra_forbidden":
-            msg = "is not a setting ccrc-sync knows (check the spelling)"
-        problems.append(f"{key} {msg}" if err["type"] == "extra_forbidden" else f"{key}: {msg}")
-    return f"The configuration {where} is wrong: " + "; ".join(problems) + "."
+            problems.append(f"{key} is not a setting ccrc-sync knows (check the spelling)")
+            continue
+        var = next((v for k, v in from_env.items() if key.startswith(k)), None)
+        problems.append(f"{key} (set by {var}): {msg}" if var else f"{key}: {msg}")
+    return f"The configuration {where} is wrong: ".replace("  ", " ") + "; ".join(problems) + "."

@@ -126,10 +126,11 @@ _MONTHS = {
 }
 
 
-def parse_date_text(text: object) -> dt.date | None:
+def parse_date_text(text: object, *, day_first: bool = True) -> dt.date | None:
     """Read a date typed as text, UK day-first, only where the reading is unambiguous.
 
-    Accepts ISO `2027-03-31` (with an optional time part), `31/03/2027`, `31-03-2027`,
+    `day_first=False` reads `3/31/2027` month-first, for a Google Sheet in a US locale,
+    which shows its dates that way. Accepts ISO `2027-03-31` (with an optional time part), `31/03/2027`, `31-03-2027`,
     `31.03.2027`, two-digit years as 20xx, and `31 March 2027` / `31 Mar 2027`.
     Returns None for anything else, including impossible dates such as `31/02/2027`.
     """
@@ -145,7 +146,8 @@ def parse_date_text(text: object) -> dt.date | None:
         m = re.fullmatch(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{2}|\d{4})", s)
         if m:
             year = int(m[3]) + (2000 if len(m[3]) == 2 else 0)
-            return dt.date(year, int(m[2]), int(m[1]))
+            day, month = (m[1], m[2]) if day_first else (m[2], m[1])
+            return dt.date(year, int(month), int(day))
         m = re.fullmatch(r"(\d{1,2})(?:st|nd|rd|th)?\s+([A-Za-z]+)\.?,?\s+(\d{4})", s)
         if m and m[2].casefold() in _MONTHS:
             return dt.date(int(m[3]), _MONTHS[m[2].casefold()], int(m[1]))
@@ -154,14 +156,14 @@ def parse_date_text(text: object) -> dt.date | None:
     return None
 
 
-def as_date(value: Value) -> dt.date | None:
+def as_date(value: Value, *, day_first: bool = True) -> dt.date | None:
     """A real date from a date, a datetime, or text that reads as one."""
     if isinstance(value, dt.datetime):
         return value.date()
     if isinstance(value, dt.date):
         return value
     if isinstance(value, str):
-        return parse_date_text(value)
+        return parse_date_text(value, day_first=day_first)
     return None
 
 
@@ -621,7 +623,7 @@ def _check_row(
                     Severity.WARNING,
                     "cell.formula",
                     f"{label} holds a formula; the plan expects typed values, and the "
-                    "sync copies only what the formula shows today.",
+                    "Google Sheet receives the formula's text, not its result.",
                     suggestion="Replace the formula with its value.",
                     **where,
                 )
@@ -650,7 +652,7 @@ def _check_row(
             out.add(
                 Severity.WARNING,
                 "cell.formula",
-                f"'{text}' holds a formula; the sync copies only what it shows today.",
+                f"'{text}' holds a formula; the plan expects typed values.",
                 row=row,
                 col=table.extra_columns[text],
                 rec_no=number,

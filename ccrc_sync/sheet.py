@@ -202,6 +202,42 @@ class TabInfo:
         return bool(self.chart_ids)
 
 
+class TabMap(dict[str, TabInfo]):
+    """Tabs by title, found regardless of case: Google keeps tab names unique ignoring
+    case, so `action plan` is the plan tab and adding `Action Plan` beside it would fail.
+    Keys stay as Google spells them, which is what ranges use."""
+
+    def __init__(self, tabs: Iterable[TabInfo] = ()) -> None:
+        super().__init__()
+        for tab in tabs:
+            self[tab.title] = tab
+
+    def _real(self, title: object) -> str | None:
+        if super().__contains__(title):
+            return str(title)
+        folded = str(title).casefold()
+        return next((key for key in self.keys() if key.casefold() == folded), None)
+
+    def __getitem__(self, title: str) -> TabInfo:
+        return super().__getitem__(self._real(title) or title)
+
+    def __setitem__(self, title: str, tab: TabInfo) -> None:
+        old = self._real(title)
+        if old is not None and old != title:
+            super().__delitem__(old)
+        super().__setitem__(title, tab)
+
+    def __contains__(self, title: object) -> bool:
+        return self._real(title) is not None
+
+    def get(self, title: str, default: TabInfo | None = None) -> TabInfo | None:  # type: ignore[override]
+        real = self._real(title)
+        return default if real is None else super().__getitem__(real)
+
+    def pop(self, title: str, *default: TabInfo | None) -> TabInfo | None:  # type: ignore[override]
+        return super().pop(self._real(title) or title, *default)
+
+
 class ChartSpec(Protocol):
     """What `chart_request` needs; `summary` builds it (1-based rows/columns in the tab)."""
 
@@ -406,9 +442,9 @@ def chart_request(sheet_id: int, spec: ChartSpec) -> dict:
     }
 
 
-def tabs_from_metadata(metadata: Mapping[str, Any]) -> dict[str, TabInfo]:
+def tabs_from_metadata(metadata: Mapping[str, Any]) -> TabMap:
     """Title -> TabInfo from a `spreadsheets.get` reply."""
-    tabs: dict[str, TabInfo] = {}
+    tabs = TabMap()
     for sheet in metadata.get("sheets", []):
         props = sheet.get("properties", {})
         grid = props.get("gridProperties", {})
@@ -680,7 +716,7 @@ class GoogleSheet:
         self.emulator = emulator  # host:port when talking to an emulator
         self.title = ""
         self.locale = ""
-        self.tabs: dict[str, TabInfo] = {}
+        self.tabs = TabMap()
 
     @classmethod
     def connect(cls, cfg: SheetConfig) -> GoogleSheet:
@@ -739,7 +775,7 @@ class GoogleSheet:
         present = [t for t in dict.fromkeys(titles) if t in self.tabs]
         if not present:
             return {}
-        ranges = [absolute_range_name(title) for title in present]
+        ranges = [absolute_range_name(self.tabs[title].title) for title in present]
         params: dict[str, Any] = {"valueRenderOption": "FORMATTED_VALUE", "majorDimension": "ROWS"}
         reply = self._call(
             "read",
@@ -771,7 +807,7 @@ class GoogleSheet:
             a1 = f"{rowcol_to_a1(row, col)}:{rowcol_to_a1(row + len(grid) - 1, col + width - 1)}"
             data.append(
                 {
-                    "range": absolute_range_name(title, a1),
+                    "range": absolute_range_name(self.tabs[title].title, a1),
                     "majorDimension": "ROWS",
                     "values": [[encode_cell(v) for v in r] for r in grid],
                 }

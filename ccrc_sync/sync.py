@@ -25,7 +25,14 @@ from filelock import FileLock, Timeout
 
 from ccrc_sync import schema
 from ccrc_sync.config import Config, EmailWhen
-from ccrc_sync.errors import CcrcSyncError, LockError, MailError, SheetError, WorkbookError
+from ccrc_sync.errors import (
+    CcrcSyncError,
+    LockError,
+    MailError,
+    SheetError,
+    WorkbookBusy,
+    WorkbookError,
+)
 from ccrc_sync.merge import Change, Conflict, MergeResult, Side, merge
 from ccrc_sync.schema import Issue, PlanTable, Severity, Value
 from ccrc_sync.state import State
@@ -85,6 +92,17 @@ class SyncOutcome:
         return json.dumps(self.to_dict(), indent=2, ensure_ascii=False)
 
 
+def failure_outcome(exc: CcrcSyncError, *, dry_run: bool = False) -> SyncOutcome:
+    """The JSON a run that could not run prints, so a caller parsing it still gets a status."""
+    return SyncOutcome(
+        status="failed",
+        run_id=getattr(exc, "run_id", ""),
+        api_calls=getattr(exc, "api_calls", 0),
+        dry_run=dry_run,
+        error=str(exc),
+    )
+
+
 def render_text(outcome: SyncOutcome) -> str:
     """The sync's human summary: what moved, what needs a person, and the verdict."""
     lines: list[str] = []
@@ -118,7 +136,7 @@ def render_text(outcome: SyncOutcome) -> str:
     if errors:
         lines.append(f"{len(errors)} validation error(s) (values not carried across):")
         for i in errors:
-            lines.append(f"  {i.sheet}!{i.cell or ''} {i.message}")
+            lines.append(f"  {i.sheet}!{i.cell} {i.message}" if i.cell else f"  {i.message}")
     lines.extend(f"Note: {n}" for n in outcome.notes)
     counts = _counts(outcome.issues)
     verdict = {
@@ -190,6 +208,8 @@ def run_sync(
                 outcome = run.execute()
             except CcrcSyncError as exc:
                 run.record_failure(str(exc))
+                exc.run_id = run.run_id  # type: ignore[attr-defined]
+                exc.api_calls = run.api_calls  # type: ignore[attr-defined]
                 raise
             except Exception as exc:
                 run.record_failure(f"unexpected error: {type(exc).__name__}: {exc}")
@@ -223,7 +243,11 @@ class _Run:
             else "dry-run-" + self.started.strftime("%Y%m%dT%H%M%SZ")
         )
         self.notes: list[str] = []
-        self.api_calls = 0
+        self.sheet = None  # the GoogleSheet once connected
+
+    @property
+    def api_calls(self) -> int:
+        return 0 if self.sheet is None else self.sheet.api_calls
 
     # -- failure bookkeeping
 
@@ -264,10 +288,11 @@ class _Run:
         path = self._workbook_path()
         book = PlanWorkbook.load(path, cfg.plan.sheet)
         with _sheet_connection(cfg) as sheet:
+            self.sheet = sheet
             grids = sheet.read([cfg.plan.sheet, *MANAGED_TABS])
             plan_grid = grids.get(cfg.plan.sheet) or []
             publish = not any(any(not schema.is_blank(v) for v in row) for row in plan_grid)
-            sheet_table = None if publish else _sheet_table(plan_grid, cfg.plan.sheet)
+            sheet_table = None if publish else _sheet_table(plan_grid, cfg.plan.sheet, sheet.locale)
             issues, invalid = self._validate(book.table, sheet_table)
             blocked = self._blocking_problem(book.table, sheet_table)
             if blocked:
@@ -306,7 +331,17 @@ class _Run:
                         "synced, and the next run catches up."
                     )
 
-            sheet_plan = _SheetPlan(cfg, sheet, sheet_table, book.table, publish, plan_grid)
+            furnished_key = f"furnished:{cfg.sheet.spreadsheet_id}"
+            furnished = self.state is not None and self.state.get_meta(furnished_key) == "yes"
+            sheet_plan = _SheetPlan(
+                cfg,
+                sheet,
+                sheet_table,
+                book.table,
+                publish,
+                plan_grid,
+                furnish=not furnished and not self.dry_run,
+            )
             sheet_plan.clear_rows([d.rec_no for d in result.deletions if d.target == Side.SHEET])
             sheet_plan.add_changes([c for c in changes if c.target == Side.SHEET])
             for title, (grid, chart) in tabs.items():
@@ -314,14 +349,22 @@ class _Run:
 
             if not self.dry_run:
                 self.notes += sheet_plan.apply()
+                if self.state is not None:
+                    self.state.set_meta(furnished_key, "yes")
                 _checkpoint("after-sheet-write")
                 applied_wb = False
                 if wb_needs_write and workbook_writable:
                     _apply_to_workbook(
                         book, wb_changes, result, wb_tab_updates, changes_applied=True
                     )
-                    book.save(backups=cfg.workbook.backups, backup_dir=cfg.workbook.backup_dir)
-                    applied_wb = True
+                    try:
+                        book.save(backups=cfg.workbook.backups, backup_dir=cfg.workbook.backup_dir)
+                        applied_wb = True
+                    except WorkbookBusy as exc:  # opened or saved by someone meanwhile
+                        workbook_writable = False
+                        self.notes.append(
+                            f"{exc} The Google Sheet was synced; the next run catches up."
+                        )
                 _checkpoint("after-workbook-write")
                 landed = [c for c in changes if c.target == Side.SHEET or applied_wb]
                 base = result.base
@@ -330,7 +373,6 @@ class _Run:
             else:
                 landed = changes
                 base = result.base
-            self.api_calls = sheet.api_calls
 
         conflicts = [_conflict_dict(c) for c in result.conflicts]
         needs_person = conflicts or _counts(issues)["error"] or blocked or not workbook_writable
@@ -392,9 +434,9 @@ class _Run:
             sheet_issues = schema.validate_plan(sheet_table, plan, self.today)
             invalid |= {(Side.SHEET, r, f) for r, f in schema.invalid_cells(sheet_issues)}
             seen = {(i.code, i.rec_no, i.field, i.value) for i in book_issues}
-            label = f"{plan.sheet} (Google Sheet)"
+            # Same tab name on both sides; the message says which side the cell is on.
             issues += [
-                i.model_copy(update={"sheet": label})
+                i.model_copy(update={"message": f"In the Google Sheet: {i.message}"})
                 for i in sheet_issues
                 if (i.code, i.rec_no, i.field, i.value) not in seen
             ]
@@ -579,6 +621,8 @@ class _SheetPlan:
         book_table: PlanTable,
         publish: bool,
         plan_grid: list[list[str]],
+        *,
+        furnish: bool = False,
     ) -> None:
         self.config = config
         self.sheet = sheet
@@ -586,7 +630,6 @@ class _SheetPlan:
         self.structure: list[dict] = []
         self.blocks: list[tuple[str, int, int, list[list[Value]]]] = []
         self.next_sheet_id = 1 + max((t.sheet_id for t in sheet.tabs.values()), default=0)
-        self.rows_needed: dict[str, tuple[int, int]] = {}
         title = config.plan.sheet
         if publish:
             self._publish(book_table, title)
@@ -597,6 +640,19 @@ class _SheetPlan:
                 if (r := schema.rec_no_of(row.values.get(schema.REC_NO))) is not None
             }
             self.next_row = len(plan_grid) + 1
+            info = sheet.tabs.get(title)
+            if furnish and info is not None:
+                # A plan tab staff made themselves gets the drop-downs, frozen header and
+                # date format once, as a published one does.
+                from ccrc_sync.sheet import plan_format_requests
+
+                self.structure += plan_format_requests(
+                    info.sheet_id,
+                    table.columns,
+                    config.plan.statuses,
+                    config.plan.sections,
+                    header_row=table.header_row,
+                )
 
     def _new_tab(self, title: str, rows: int, cols: int) -> int:
         from ccrc_sync.sheet import add_tab_request
@@ -800,19 +856,23 @@ def _as_sheet_text(value: Value) -> Value:
     return None if schema.is_blank(value) else schema.display(value)
 
 
-def _sheet_table(grid: list[list[str]], sheet: str) -> PlanTable:
+def _sheet_table(grid: list[list[str]], sheet: str, locale: str = "") -> PlanTable:
     """The Google Sheet's plan tab, read as the person meant it.
 
     A read hands every cell over as formatted text, so a real date in the sheet arrives as
-    `2027-03-31`: it is a date, not a date typed as text, and is judged and carried as one.
+    `2027-03-31` (or `3/31/2027` in a US-locale sheet): it is a date, not a date typed as
+    text, and is judged and carried as one.
     """
+    day_first = not locale.startswith("en_US")
     table = schema.table_from_grid(grid, sheet)
     for row in table.rows:
-        row.values = {field: _typed(field, value) for field, value in row.values.items()}
+        row.values = {
+            field: _typed(field, value, day_first=day_first) for field, value in row.values.items()
+        }
     return table
 
 
-def _typed(field: str, value: Value) -> Value:
+def _typed(field: str, value: Value, *, day_first: bool = True) -> Value:
     """The Google Sheet hands every cell over as text; the workbook should hold what the
     person meant: a Rec No. as a number and a date as a real date (not text that Excel
     would neither sort nor filter as one). Anything that does not read cleanly stays text."""
@@ -822,7 +882,7 @@ def _typed(field: str, value: Value) -> Value:
         number = schema.rec_no_of(value)
         return value if number is None else number
     if field in schema.DATE_FIELDS:
-        day = schema.as_date(value)
+        day = schema.as_date(value, day_first=day_first)
         return value if day is None else day
     return value
 
@@ -917,6 +977,8 @@ def _conflict_dict(c: Conflict, raw: bool = False) -> dict:
 
 
 def _json_value(value: Value) -> Value:
+    if schema.is_blank(value):
+        return None  # an empty cell reads the same whichever side it came from
     if isinstance(value, dt.date):
         return schema.display(value)
     return value

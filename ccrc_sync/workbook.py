@@ -164,7 +164,9 @@ def _find_sheet(path: Path, wb: Workbook, sheet: str) -> Any:
 
 def _cell_value(value: Any, data_type: str) -> Value:
     """A cell's value as the schema holds it: formulas marked, midnight datetimes as dates."""
-    if data_type == "f" or isinstance(value, ArrayFormula | DataTableFormula):
+    if isinstance(value, DataTableFormula):  # a what-if table: no text, only its inputs
+        return Formula(f"=TABLE({value.r1 or ''},{value.r2 or ''})")
+    if data_type == "f" or isinstance(value, ArrayFormula):
         text = getattr(value, "text", None)
         return Formula(text if isinstance(text, str) else str(value))
     if isinstance(value, dt.datetime) and value.time() == dt.time():
@@ -668,8 +670,12 @@ def _sheet_grid(ws: Worksheet) -> list[list[Value]]:
     grid: list[list[Value]] = [[None] * max_col for _ in range(max_row)]
     for (r, c), cell in cells.items():
         value = cell._value
-        if value is not None:
-            grid[r - 1][c - 1] = _cell_value(value, cell.data_type)
+        if value is None:
+            continue
+        kind = cell.data_type
+        # Plain text and numbers, most of a plan, need none of `_cell_value`'s conversions.
+        simple = (kind == "s" and type(value) is str) or type(value) in (int, float)
+        grid[r - 1][c - 1] = value if simple else _cell_value(value, kind)
     return grid
 
 
@@ -1078,7 +1084,7 @@ class PlanWorkbook:
         got = _read_rows(archive, book, part, {*expected, header_row})
         header = got.get(header_row, {})
         for col, text in enumerate(self.table.headers, start=1):
-            if text.strip() and display(header.get(col)) != text:
+            if text.strip() and normalise("", header.get(col)) != normalise("", text):
                 return [f"the header '{text}' in {a1(header_row, col)}"]
         labels = {col: label for label, col in self.table.columns.items()}
         for row in sorted(expected):

@@ -162,6 +162,22 @@ def test_append_finds_the_table_and_expands(emu: Emulator, sheet: gspread.Spread
     assert emu.sheet_properties(sheet.id, "Notes")["gridProperties"]["rowCount"] == 3
 
 
+def quote(title: str) -> str:
+    """A tab title as Google writes it in a range: quoted when it has spaces."""
+    return f"'{title}'" if " " in title else title
+
+
+def test_append_to_a_bounded_range_goes_after_the_whole_table(
+    emu: Emulator, sheet: gspread.Spreadsheet
+) -> None:
+    ws = sheet.sheet1
+    ws.update([["a", "b"], ["c", "d"], ["e", "f"]], "A1")
+    result = ws.append_rows([["g", "h"]], table_range="A1:B1")
+    assert result["tableRange"] == f"{quote(ws.title)}!A1:B3"
+    assert result["updates"]["updatedRange"] == f"{quote(ws.title)}!A4:B4"
+    assert ws.get_all_values()[:4] == [["a", "b"], ["c", "d"], ["e", "f"], ["g", "h"]]
+
+
 def test_batch_get_update_and_clear(emu: Emulator, sheet: gspread.Spreadsheet) -> None:
     result = sheet.values_batch_update(
         {

@@ -5,6 +5,7 @@ sync, and reads both sides back the way a person would see them."""
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 import uuid
 import zipfile
 from collections.abc import Callable
@@ -21,6 +22,7 @@ from openpyxl.workbook.defined_name import DefinedName
 from synchelp import (  # noqa: F401  (the *_fixture names register the fixtures)
     MANAGED,
     PLAN,
+    TEMPLATE,
     Rig,
     baseline_fixture,
     fresh_fixture,
@@ -526,7 +528,7 @@ def test_persistent_fault_fails_cleanly_and_the_next_run_converges(synced: Rig, 
 
     failed = synced.sync()
     assert failed.code == 2
-    assert failed.out == ""
+    assert failed.json["status"] == "failed" and failed.json["error"]
     assert failed.err.count("\n") == 1 and failed.err.startswith("ccrc-sync: ")
     assert synced.workbook.read_bytes() == before
     status = synced.cli("status")
@@ -719,3 +721,51 @@ def test_every_edit_ends_on_both_sides_or_is_flagged(
                 assert text(sheet[cell[0]][cell[1]]) == sh
         assert result.code == (1 if conflicts else 0)
     rig.assert_quiet()
+
+
+# --------------------------------------------------------------------------- a sheet staff made
+
+
+def _staff_made_sheet(emu, tab: str) -> str:
+    """A spreadsheet whose plan tab was typed in by staff (no drop-downs, nothing frozen)."""
+    sid = emu.create_spreadsheet("Staff's plan", sheets=(tab,))
+    grid = [
+        [text(v) for v in row] for row in load_workbook(TEMPLATE)[PLAN].iter_rows(values_only=True)
+    ]
+    emu.set_values(sid, tab, "A1", grid, user_entered=False)
+    return sid
+
+
+def test_a_plan_tab_named_in_another_case_is_the_plan_tab(
+    emulator, tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sid = _staff_made_sheet(emulator, "action plan")
+    shutil.copyfile(TEMPLATE, tmp_path / "plan.xlsx")
+    rig = Rig(tmp_path, emulator, sid, monkeypatch)
+    first = rig.sync()
+    assert first.code == 0, first.out + first.err
+    assert first.json["changes"] == []
+    titles = [s["properties"]["title"] for s in emulator.store.get(sid).to_json()["sheets"]]
+    assert [t for t in titles if t.casefold() == "action plan"] == ["action plan"]
+
+
+def test_a_staff_made_plan_tab_gets_its_drop_downs_once(
+    emulator, tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sid = _staff_made_sheet(emulator, PLAN)
+    shutil.copyfile(TEMPLATE, tmp_path / "plan.xlsx")
+    rig = Rig(tmp_path, emulator, sid, monkeypatch)
+    assert rig.sync().code == 0
+    props = emulator.sheet_properties(sid, PLAN)
+    assert props["gridProperties"].get("frozenRowCount") == 1
+    rules = emulator.data_validations(sid, PLAN)
+    assert any("In Progress" in str(rule) for rule in rules.values())
+    rig.assert_quiet()
+
+
+def test_dates_in_a_us_locale_sheet_are_read_month_first(synced: Rig) -> None:
+    assert synced.emu.store.get(synced.sid).locale == "en_US"
+    synced.edit_sheet({(4, TARGET): "3/31/2027"})
+    result = synced.sync()
+    assert result.code == 0, result.out + result.err
+    assert synced.book_rows()[4][TARGET] == dt.datetime(2027, 3, 31)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from fixtures.plans import add_shape, add_x14_validation, template_copy
+from fixtures.plans import add_shape, add_x14_validation, rewrite_zip, template_copy
 from openpyxl import load_workbook
 from openpyxl.comments import Comment
 from openpyxl.formatting.rule import CellIsRule
@@ -18,7 +19,7 @@ from openpyxl.workbook.defined_name import DefinedName
 
 from ccrc_sync.errors import WorkbookBusy, WorkbookError
 from ccrc_sync.schema import Formula
-from ccrc_sync.workbook import PlanWorkbook, busy_reason, read_plan
+from ccrc_sync.workbook import PlanWorkbook, busy_reason, read_plan, workbook_features
 
 
 def unchanged(path: Path, before: bytes) -> bool:
@@ -148,7 +149,8 @@ class Chart:
 
 
 def _decorated(tmp_path: Path) -> Path:
-    """The template plus what staff add: comments, a sheet, names, conditional formats."""
+    """The template plus what staff add: comments, a sheet, names, conditional formats,
+    merged cells and a column width on their own sheet."""
 
     def edit(wb) -> None:
         ws = wb["Action Plan"]
@@ -164,6 +166,7 @@ def _decorated(tmp_path: Path) -> Path:
         extra = wb.create_sheet("Contacts")
         extra["A1"] = "Jo Bloggs"
         extra.column_dimensions["A"].width = 33
+        extra.merge_cells("C1:D1")
         wb.defined_names["Owners"] = DefinedName("Owners", attr_text="Contacts!$A$1:$A$5")
 
     return _workbook_with(tmp_path, edit)
@@ -310,3 +313,220 @@ def test_managed_tabs_may_hold_charts_without_blocking(tmp_path: Path) -> None:
     )
     book.save(backups=0)
     assert PlanWorkbook.load(path).lossy_content() == []
+
+
+# --------------------------------------------------------------------------------------
+# The check after every save: losses are caught and the original put back
+# --------------------------------------------------------------------------------------
+
+
+def _drop_comment(book: PlanWorkbook) -> None:
+    book.ws["F2"].comment = None
+
+
+def _drop_conditional_format(book: PlanWorkbook) -> None:
+    from openpyxl.formatting.formatting import ConditionalFormattingList
+
+    book.ws.conditional_formatting = ConditionalFormattingList()
+
+
+def _drop_validation(book: PlanWorkbook) -> None:
+    book.ws.data_validations.dataValidation.pop()
+
+
+def _narrow_a_column(book: PlanWorkbook) -> None:
+    book.wb["Contacts"].column_dimensions["A"].width = 12
+
+
+def _unmerge(book: PlanWorkbook) -> None:
+    book.wb["Contacts"].unmerge_cells("C1:D1")
+
+
+def _drop_name(book: PlanWorkbook) -> None:
+    del book.wb.defined_names["Owners"]
+
+
+def _drop_print_titles(book: PlanWorkbook) -> None:
+    book.ws._print_rows = None  # openpyxl's setter ignores None
+
+
+def _drop_sheet(book: PlanWorkbook) -> None:
+    book.wb.remove(book.wb["Contacts"])
+
+
+LOSSES = {
+    "comment": (_drop_comment, "comments on 'Action Plan'"),
+    "conditional format": (_drop_conditional_format, "conditional formats on 'Action Plan'"),
+    "drop-down": (_drop_validation, "data validations on 'Action Plan'"),
+    "column width": (_narrow_a_column, "column widths on 'Contacts'"),
+    "merged cells": (_unmerge, "merged cells on 'Contacts'"),
+    "defined name": (_drop_name, "defined names"),
+    "print titles": (_drop_print_titles, "local names on 'Action Plan'"),
+    "sheet": (_drop_sheet, "sheets"),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(LOSSES))
+def test_a_save_that_loses_staff_content_is_undone(tmp_path: Path, kind: str) -> None:
+    """Whatever openpyxl might drop on the way out is caught by re-reading the saved file,
+    and the staff's file goes back to its exact bytes."""
+    path = _decorated(tmp_path)
+    before = path.read_bytes()
+    book = PlanWorkbook.load(path)
+    book.set_cells([(1, "Owner", "Someone")])
+    lose, named = LOSSES[kind]
+    lose(book)  # stands in for openpyxl dropping it while saving
+    with pytest.raises(WorkbookError, match="would have lost") as info:
+        book.save(backups=1, backup_dir=tmp_path / "backups")
+    assert named in str(info.value) and "the original was kept" in str(info.value)
+    assert unchanged(path, before)
+    assert [p.read_bytes() for p in (tmp_path / "backups").iterdir()] == [before]
+
+
+def test_a_value_that_did_not_land_is_caught_and_the_original_kept(tmp_path: Path) -> None:
+    path = template_copy(tmp_path)
+    before = path.read_bytes()
+    book = PlanWorkbook.load(path)
+    book.set_cells([(16, "Status", "Complete")])
+    book.ws["E17"].value = "Planned"  # the cell ends up holding something else
+    with pytest.raises(WorkbookError, match=r"the value written to E17 \(Status\)"):
+        book.save(backups=0)
+    assert unchanged(path, before)
+
+
+def test_text_that_became_a_formula_is_caught(tmp_path: Path) -> None:
+    path = template_copy(tmp_path)
+    before = path.read_bytes()
+    book = PlanWorkbook.load(path)
+    book.set_cells([(3, "Notes", "=1+1 is what they wrote")])
+    book.ws["I4"].data_type = "f"  # saved as a formula rather than the text it is
+    with pytest.raises(WorkbookError, match=r"I4 \(Notes\)"):
+        book.save(backups=0)
+    assert unchanged(path, before)
+
+
+def test_an_untouched_row_that_changed_is_caught(tmp_path: Path) -> None:
+    path = template_copy(tmp_path)
+    before = path.read_bytes()
+    book = PlanWorkbook.load(path)
+    book.set_cells([(1, "Owner", "Someone")])
+    book.ws["C20"].value = "Something nobody wrote"  # a row the sync never touched
+    with pytest.raises(WorkbookError, match=r"C20 \(Recommendation\)"):
+        book.save(backups=0)
+    assert unchanged(path, before)
+
+
+def test_cleared_and_appended_rows_are_checked_after_saving(tmp_path: Path) -> None:
+    path = template_copy(tmp_path)
+    book = PlanWorkbook.load(path)
+    book.delete_rows([5])
+    book.append_rows([{"Rec No.": 35, "Section": "Assurance", "Status": "Planned"}])
+    book.ws["B6"].value = "Assurance"  # the cleared row is not empty after all
+    with pytest.raises(WorkbookError, match=r"B6 \(Section\)"):
+        book.save(backups=0)
+    book.ws["B6"].value = None
+    book.save(backups=0)
+    table = read_plan(path).by_rec_no()
+    assert 5 not in table and table[35]["Status"] == "Planned"
+
+
+def _excel_spelling(xml: bytes) -> bytes:
+    """The template's sheet as other writers spell it: the main namespace under a prefix,
+    a single-cell merge written as a range, a styled column without a width, a hidden
+    zero-width column."""
+    main = b"http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+    xml = xml.replace(b'xmlns="' + main + b'"', b'xmlns:x="' + main + b'"', 1)
+    xml = re.sub(rb"<(/?)([A-Za-z])", rb"<\1x:\2", xml)
+    xml = xml.replace(
+        b"</x:cols>",
+        b'<x:col min="10" max="10" style="0"/>'
+        b'<x:col min="11" max="12" width="0" hidden="1"/></x:cols>',
+    )
+    return xml.replace(
+        b"</x:sheetData>",
+        b'</x:sheetData><x:mergeCells count="1"><x:mergeCell ref="K40:K40"/></x:mergeCells>',
+    )
+
+
+def test_other_writers_spellings_are_not_mistaken_for_losses(tmp_path: Path) -> None:
+    path = template_copy(tmp_path)
+    rewrite_zip(path, {"xl/worksheets/sheet1.xml": _excel_spelling})
+    book = PlanWorkbook.load(path)
+    assert book.table.by_rec_no()[16]["Status"] == "In Progress"
+    book.set_cells([(16, "Status", "Complete"), (2, "Target Date", dt.date(2027, 1, 31))])
+    book.save(backups=0)
+    table = read_plan(path).by_rec_no()
+    assert table[16]["Status"] == "Complete" and table[2]["Target Date"] == dt.date(2027, 1, 31)
+
+
+def test_features_are_read_from_the_file_the_same_way_before_and_after(tmp_path: Path) -> None:
+    path = _decorated(tmp_path)
+    before = workbook_features(path.read_bytes())
+    assert before[("", "sheets")] == ("Action Plan", "Contacts")
+    assert before[("", "defined names")] == ("Owners",)
+    assert before[("Action Plan", "local names")] == ("_xlnm.Print_Titles",)
+    assert before[("Action Plan", "data validations")] == 2
+    assert before[("Action Plan", "conditional formats")] == 1
+    assert before[("Action Plan", "comments")] == 1
+    assert (1, 33.0) in before[("Contacts", "column widths")]
+    assert before[("Contacts", "merged cells")] == ("3,1,4,1",)
+    book = PlanWorkbook.load(path)
+    book.set_cells([(1, "Owner", "Someone")])
+    book.save(backups=0)
+    assert workbook_features(path.read_bytes()) == before
+
+
+# --------------------------------------------------------------------------------------
+# Edits find their rows once, and the index follows added, removed and renumbered rows
+# --------------------------------------------------------------------------------------
+
+
+def test_set_cells_follows_rows_added_removed_and_renumbered(tmp_path: Path) -> None:
+    path = template_copy(tmp_path)
+    book = PlanWorkbook.load(path)
+    book.set_cells([(1, "Owner", "A")])
+    book.append_rows([{"Rec No.": 35, "Section": "Assurance", "Status": "Planned"}])
+    book.set_cells([(35, "Owner", "New owner")])
+    book.delete_rows([7])
+    with pytest.raises(WorkbookError, match="Rec 7 is not in"):
+        book.set_cells([(7, "Owner", "Nobody")])
+    book.set_cells([(8, "Rec No.", 70), (70, "Owner", "Renumbered")])
+    with pytest.raises(WorkbookError, match="no 'Colour' column"):
+        book.set_cells([(1, "Colour", "red")])
+    book.save(backups=0)
+    table = read_plan(path).by_rec_no()
+    assert table[35]["Owner"] == "New owner" and 7 not in table and 8 not in table
+    assert table[70]["Owner"] == "Renumbered" and table[1]["Owner"] == "A"
+    assert book.table.by_rec_no() == table
+
+
+def test_regenerated_tabs_are_styled_and_read_back(tmp_path: Path) -> None:
+    path = template_copy(tmp_path)
+    book = PlanWorkbook.load(path)
+    grid = [
+        ["When", "Rec No.", "Field", "Old", "New"],
+        [dt.date(2026, 11, 27), 16, "Status", "In Progress", "Complete"],
+        ["today", 3, "Notes", None, "=not a formula"],
+    ]
+    book.replace_tab("Change Log", grid)
+    assert book.tab_grid("Change Log") == grid
+    assert book.tab_grid("Sync Issues") is None
+    book.save(backups=0)
+    ws = load_workbook(path)["Change Log"]
+    assert ws["A1"].font.bold and ws["A1"].fill.fgColor.rgb.endswith("1F4E78")
+    assert ws["B2"].alignment.wrap_text and not ws["B2"].font.bold
+    assert ws["A2"].is_date and ws["A2"].number_format == "dd/mm/yyyy"
+    assert ws["E3"].data_type == "s" and ws["E3"].value == "=not a formula"
+    assert ws.freeze_panes == "A2" and ws.column_dimensions["E"].width >= 10
+    assert PlanWorkbook.load(path).tab_grid("Change Log") == grid
+
+
+def test_a_header_that_changed_is_caught(tmp_path: Path) -> None:
+    path = template_copy(tmp_path)
+    before = path.read_bytes()
+    book = PlanWorkbook.load(path)
+    book.set_cells([(1, "Owner", "Someone")])
+    book.ws["E1"].value = "State"  # the column would no longer be found as Status
+    with pytest.raises(WorkbookError, match=r"the header 'Status' in E1"):
+        book.save(backups=0)
+    assert unchanged(path, before)

@@ -246,11 +246,42 @@ def _has_value(sheet: Sheet, r: int, c: int) -> bool:
     return bool(cell and cell.get("userEnteredValue"))
 
 
+def _region(sheet: Sheet, box: a1.Box) -> a1.Box:
+    """`box` grown while a filled cell touches it: a table reaches past the range it was
+    found from (appending at `A1` to data in A1:B3 lands in row 4, not inside the data)."""
+    top, bottom = box.start_row or 0, (box.end_row or 1) - 1
+    left, right = box.start_col or 0, (box.end_col or 1) - 1
+    filled = {k for k in sheet.cells if _has_value(sheet, *k)}
+    grown = True
+    while grown:
+        grown = False
+        if any((bottom + 1, c) in filled for c in range(left - 1, right + 2)):
+            bottom, grown = bottom + 1, True
+        if top > 0 and any((top - 1, c) in filled for c in range(left - 1, right + 2)):
+            top, grown = top - 1, True
+        if any((r, right + 1) in filled for r in range(top, bottom + 1)):
+            right, grown = right + 1, True
+        if left > 0 and any((r, left - 1) in filled for r in range(top, bottom + 1)):
+            left, grown = left - 1, True
+    return a1.Box(top, bottom + 1, left, right + 1)
+
+
 def find_table(sheet: Sheet, box: a1.Box) -> a1.Box | None:
     """The 'table' values.append looks for: the run of filled cells ending at the last one."""
     filled = [k for k in sheet.cells if _inside(k, box) and _has_value(sheet, *k)]
     if not filled:
         return None
+    if box.end_row is not None and box.end_col is not None:  # a bounded range: grow it
+        rows = [r for r, _ in filled]
+        cols = [c for _, c in filled]
+        region = _region(sheet, a1.Box(min(rows), max(rows) + 1, min(cols), max(cols) + 1))
+        box = a1.Box(
+            min(region.start_row or 0, box.start_row or 0),
+            max(region.end_row or 0, box.end_row),
+            min(region.start_col or 0, box.start_col or 0),
+            max(region.end_col or 0, box.end_col),
+        )
+        filled = [k for k in sheet.cells if _inside(k, box) and _has_value(sheet, *k)]
     last_row = max(r for r, _ in filled)
     last_col = max(c for r, c in filled if r == last_row)
     first_col = last_col
