@@ -318,15 +318,17 @@ def _whole(group: tuple[str, str, int], total: int) -> str:
 def _lead(group: tuple[str, str, int], total: int) -> str:
     kind, label, count = group
     of_all = f"{count} of the {total} recommendations"
+    # A sentence never opens on a numeral: "Of the 34 recommendations, 5 are complete".
+    of_the = f"Of the {total} recommendations, {count}"
     if kind == _COMPLETE:
-        return f"{of_all} {_be(count)} complete"
+        return f"{of_the} {_be(count)} complete"
     if kind == _UNDERWAY:
         return f"Work is underway on {of_all}"
     if kind == _PLANNED:
         return f"Planned activity is in place to address {of_all}"
     if label:
-        return f'{of_all} {_be(count)} marked "{label}"'
-    return f"{of_all} {_have(count)} no recognised status"
+        return f'{of_the} {_be(count)} marked "{label}"'
+    return f"{of_the} {_have(count)} no recognised status"
 
 
 def _follow(group: tuple[str, str, int], *, last: bool) -> str:

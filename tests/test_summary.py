@@ -190,14 +190,14 @@ def test_empty_plan() -> None:
             5,
             19,
             10,
-            "5 of the 34 recommendations are complete; work is underway on 19, "
+            "Of the 34 recommendations, 5 are complete; work is underway on 19, "
             "with planned activity in place to address the remaining 10.",
         ),
         (
             1,
             23,
             10,
-            "1 of the 34 recommendations is complete; work is underway on 23, "
+            "Of the 34 recommendations, 1 is complete; work is underway on 23, "
             "with planned activity in place to address the remaining 10.",
         ),
         (34, 0, 0, "All 34 recommendations are complete."),
@@ -212,13 +212,13 @@ def test_empty_plan() -> None:
             4,
             30,
             0,
-            "4 of the 34 recommendations are complete; work is underway on the remaining 30.",
+            "Of the 34 recommendations, 4 are complete; work is underway on the remaining 30.",
         ),
         (
             4,
             0,
             30,
-            "4 of the 34 recommendations are complete, "
+            "Of the 34 recommendations, 4 are complete, "
             "with planned activity in place to address the remaining 30.",
         ),
         (
@@ -239,13 +239,13 @@ def test_empty_plan() -> None:
             1,
             1,
             0,
-            "1 of the 2 recommendations is complete; work is underway on the remaining one.",
+            "Of the 2 recommendations, 1 is complete; work is underway on the remaining one.",
         ),
         (
             33,
             0,
             1,
-            "33 of the 34 recommendations are complete, "
+            "Of the 34 recommendations, 33 are complete, "
             "with planned activity in place to address the remaining one.",
         ),
         (0, 0, 0, "There are no recommendations in the plan yet."),
@@ -279,12 +279,15 @@ def test_sentence_is_grammatical_for_any_counts(
     assert not re.search(r"\b1 recommendations\b", text)
     assert not re.search(r"\b1 of the \d+ recommendations are\b", text)
     assert not re.search(r"\b(?:[02-9]|\d\d+) of the \d+ recommendations is\b", text)
+    assert not re.search(r"recommendations, 1 are\b", text)
+    assert not re.search(r"recommendations, (?:[02-9]|\d\d+) is\b", text)
     assert not re.search(r"\bthe remaining 1\b", text)
     assert not re.search(r"\b0\b", text), "a zero count is left out, not spelled out"
     if total >= 2 and max(complete, underway, planned, other) < total:
         # Every non-zero count is told, and together they make the total.
         numbers = [int(n) for n in re.findall(r"\d+", text.replace("the remaining one", "1"))]
-        assert numbers[1] == total
+        told_total = numbers[0] if text.startswith("Of the") else numbers[1]
+        assert told_total == total
         assert sum(numbers) - total == total
 
 
