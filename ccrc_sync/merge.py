@@ -135,6 +135,8 @@ class _Merger:
         self, rec_no: int, name: str, base: Value, wb: Value, sh: Value, kind: str
     ) -> Value:
         """Plan one cell; return the value the base should hold afterwards."""
+        if type(base) is type(wb) is type(sh) and base == wb == sh:
+            return base  # untouched everywhere: most cells of most runs
         base_key, wb_key, sh_key = self.key(name, base), self.key(name, wb), self.key(name, sh)
         if wb_key == sh_key:
             # Agreed (perhaps written differently): keep the stored base if it already says

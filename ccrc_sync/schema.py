@@ -7,6 +7,7 @@ Google Sheet are read into the same `PlanTable`, so one set of rules judges both
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections.abc import Iterable
 from enum import StrEnum
@@ -97,10 +98,13 @@ def match_header(text: object) -> str | None:
 def canonical(vocabulary: Iterable[str], text: object) -> str | None:
     """The vocabulary entry `text` means, ignoring case and spaces at the ends (and doubled inside)."""
     key = " ".join(str(text or "").split()).casefold()
-    for word in vocabulary:
-        if " ".join(word.split()).casefold() == key:
-            return word
-    return None
+    return _vocabulary_index(tuple(vocabulary)).get(key)
+
+
+@functools.lru_cache(maxsize=32)
+def _vocabulary_index(vocabulary: tuple[str, ...]) -> dict[str, str]:
+    """Folded spelling -> vocabulary word (the first wins), built once per vocabulary."""
+    return {" ".join(w.split()).casefold(): w for w in reversed(vocabulary)}
 
 
 _MONTHS = {
@@ -471,15 +475,22 @@ class _Findings:
         return [item[3] for item in sorted(self._items, key=lambda item: item[:3])]
 
 
-def validate_plan(table: PlanTable, plan: _PlanRules, today: dt.date) -> list[Issue]:
-    """Judge a plan table against the rules of the action plan; findings in sheet order."""
+def validate_plan(
+    table: PlanTable, plan: _PlanRules, today: dt.date, *, plan_wide: bool = True
+) -> list[Issue]:
+    """Judge a plan table against the rules of the action plan; findings in sheet order.
+
+    `plan_wide=False` leaves out the near-duplicate comparison, a warning that can never
+    stop a value from being carried; the sync uses it where it only needs the errors.
+    """
     out = _Findings(table.sheet)
     _check_columns(table, out)
     numbers = _check_rec_nos(table, plan, out)
     for plan_row in table.rows:
         _check_row(table, plan_row, numbers.get(plan_row.row), plan, today, out)
     _check_merged(table, out)
-    _near_duplicates(table, numbers, out)
+    if plan_wide:
+        _near_duplicates(table, numbers, out)
     return out.sorted()
 
 

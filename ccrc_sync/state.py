@@ -253,10 +253,16 @@ class State:
             if not cur.execute("SELECT 1 FROM runs WHERE run_id = ?", (run_id,)).fetchone():
                 raise StateError(f"The state file {self.path} has no run {run_id} to finish.")
             if base is not None:
-                cur.execute("DELETE FROM base_rows")
+                # Only rows that differ are written: a large plan changes a few per run.
+                stored = dict(cur.execute("SELECT rec_no, data FROM base_rows").fetchall())
+                wanted = {int(r): _encode_row(row) for r, row in base.items()}
                 cur.executemany(
-                    "INSERT INTO base_rows (rec_no, data) VALUES (?, ?)",
-                    ((int(r), _encode_row(row)) for r, row in base.items()),
+                    "DELETE FROM base_rows WHERE rec_no = ?",
+                    ((r,) for r in stored.keys() - wanted.keys()),
+                )
+                cur.executemany(
+                    "INSERT OR REPLACE INTO base_rows (rec_no, data) VALUES (?, ?)",
+                    ((r, data) for r, data in wanted.items() if stored.get(r) != data),
                 )
                 cur.execute(
                     "INSERT OR REPLACE INTO base_info (id, committed_run, committed_at) "

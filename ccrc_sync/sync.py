@@ -293,8 +293,10 @@ class _Run:
             plan_grid = grids.get(cfg.plan.sheet) or []
             publish = not any(any(not schema.is_blank(v) for v in row) for row in plan_grid)
             sheet_table = None if publish else _sheet_table(plan_grid, cfg.plan.sheet, sheet.locale)
-            issues, invalid = self._validate(book.table, sheet_table)
             blocked = self._blocking_problem(book.table, sheet_table)
+            # The errors decide what may be carried; the findings reported are worked out
+            # again below, on both sides as they will read after this run.
+            issues, invalid = self._validate(book.table, sheet_table, plan_wide=bool(blocked))
             if blocked:
                 self.notes.append(blocked)
                 result = MergeResult(changes=(), conflicts=(), deletions=(), base={})
@@ -423,15 +425,19 @@ class _Run:
         return wb.path
 
     def _validate(
-        self, book_table: PlanTable, sheet_table: PlanTable | None
+        self, book_table: PlanTable, sheet_table: PlanTable | None, *, plan_wide: bool = True
     ) -> tuple[list[Issue], set[tuple[Side, int, str]]]:
-        """Findings on both sides; a sheet finding already made on the workbook is not repeated."""
+        """Findings on both sides; a sheet finding already made on the workbook is not repeated.
+
+        Near-duplicates are looked for in the workbook only (`plan_wide`): everything valid
+        on the sheet reaches it, and the comparison is the costliest rule on a large plan.
+        """
         plan = self.config.plan
-        book_issues = schema.validate_plan(book_table, plan, self.today)
+        book_issues = schema.validate_plan(book_table, plan, self.today, plan_wide=plan_wide)
         invalid = {(Side.WORKBOOK, r, f) for r, f in schema.invalid_cells(book_issues)}
         issues = list(book_issues)
         if sheet_table is not None:
-            sheet_issues = schema.validate_plan(sheet_table, plan, self.today)
+            sheet_issues = schema.validate_plan(sheet_table, plan, self.today, plan_wide=False)
             invalid |= {(Side.SHEET, r, f) for r, f in schema.invalid_cells(sheet_issues)}
             seen = {(i.code, i.rec_no, i.field, i.value) for i in book_issues}
             # Same tab name on both sides; the message says which side the cell is on.
@@ -809,7 +815,18 @@ def _after_run(
     hands every cell back as text, so its values are kept as the text a read returns.
     `publish` means the sheet is empty and receives `table` (the workbook's) whole.
     """
-    after = table.model_copy(deep=True)
+    # Cell values are plain scalars, so copying each row's dicts is a full copy.
+    after = table.model_copy(
+        update={
+            "rows": [
+                schema.PlanRow.model_construct(
+                    row=r.row, values=dict(r.values), extras=dict(r.extras)
+                )
+                for r in table.rows
+            ],
+            "merged": list(table.merged),
+        }
+    )
 
     def as_read(field: str, value: Value) -> Value:
         return value if side is Side.WORKBOOK else _typed(field, _as_sheet_text(value))

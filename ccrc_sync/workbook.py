@@ -434,10 +434,10 @@ class _Book:
 def _book_info(archive: zipfile.ZipFile) -> _Book:
     try:
         root = _safe_fromstring(archive.read("xl/workbook.xml"))
-    except (KeyError, ElementTree.ParseError):
+    except (KeyError, ElementTree.ParseError, ValueError):  # defusedxml refusals are ValueErrors
         return _Book([], {}, {}, False)
     targets: dict[str | None, tuple[str, str]] = {}
-    with contextlib.suppress(KeyError, ElementTree.ParseError):
+    with contextlib.suppress(KeyError, ElementTree.ParseError, ValueError):
         rels_root = _safe_fromstring(archive.read("xl/_rels/workbook.xml.rels"))
         for rel in rels_root.iter(f"{{{_NS_PKG_REL}}}Relationship"):
             target = rel.get("Target", "")
@@ -518,7 +518,7 @@ def _comment_count(archive: zipfile.ZipFile, part: str) -> int:
     total = 0
     for kind, target in _rels(archive, part):
         if kind == "comments":
-            with contextlib.suppress(KeyError, ElementTree.ParseError):
+            with contextlib.suppress(KeyError, ElementTree.ParseError, ValueError):
                 root = _safe_fromstring(archive.read(target))
                 total += sum(1 for _ in root.iter(f"{_M}comment"))
     return total

@@ -197,6 +197,14 @@ def write_range(
     return body
 
 
+def check_write(ss: Spreadsheet, range_text: str, rows: Any, major: str = "ROWS") -> None:
+    """Raise what `write_range` would refuse, before anything is written, so a batch of
+    writes can be checked whole and then applied in place (all or nothing, like Google)."""
+    sheet, raw = ss.resolve(range_text)
+    grid = _orient(rows or [], major)
+    _check_fits(sheet, raw, range_text, len(grid), max((len(r) for r in grid), default=0))
+
+
 def _check_fits(sheet: Sheet, raw: a1.Box, text: str, height: int, width: int) -> None:
     """Data larger than an explicit multi-cell range is Google's 400."""
     single = (

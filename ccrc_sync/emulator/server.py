@@ -341,15 +341,13 @@ def _route_sheets(
         value_ranges = [cells.read_range(ss, r, major, vro, dtro) for r in query.get("ranges", [])]
         return 200, {"spreadsheetId": sid, "valueRanges": value_ranges}, False
     if rest == "/values:batchUpdate" and method == "POST":
-        # All or nothing, like Google: work on a copy and swap it in on success.
-        work = copy.deepcopy(ss)
-        result = _values_batch_update(work, body)
-        store.add(work)
-        return 200, result, True
+        return 200, _values_batch_update(ss, body), True
     if rest == "/values:batchClear" and method == "POST":
-        work = copy.deepcopy(ss)
-        cleared = [cells.clear_range(work, r)["clearedRange"] for r in body.get("ranges") or []]
-        store.add(work)
+        # All or nothing, like Google: every range is resolved before any is cleared.
+        ranges = body.get("ranges") or []
+        for r in ranges:
+            ss.resolve(r)
+        cleared = [cells.clear_range(ss, r)["clearedRange"] for r in ranges]
         return 200, {"spreadsheetId": sid, "clearedRanges": cleared}, True
     if rest.startswith("/sheets/") and rest.endswith(":copyTo") and method == "POST":
         return 200, _copy_to(store, ss, rest, body), True
@@ -429,9 +427,16 @@ def _values_batch_update(ss: Spreadsheet, body: dict) -> dict:
     option = body.get("valueInputOption")
     if not option:
         raise bad_request("'valueInputOption' is required but not specified")
+    data = body.get("data") or []
+    # All or nothing, like Google: every write is checked before any is applied (cheaper
+    # than copying a 10,000-row spreadsheet to roll back).
+    for item in data:
+        cells.check_write(
+            ss, item.get("range", ""), item.get("values"), item.get("majorDimension") or "ROWS"
+        )
     responses = []
     sheets: set[str] = set()
-    for item in body.get("data") or []:
+    for item in data:
         result = cells.write_range(
             ss,
             item.get("range", ""),
