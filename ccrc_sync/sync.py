@@ -17,6 +17,7 @@ import logging
 import os
 import shutil
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -286,10 +287,13 @@ class _Run:
 
         cfg = self.config
         path = self._workbook_path()
-        book = PlanWorkbook.load(path, cfg.plan.sheet)
-        with _sheet_connection(cfg) as sheet:
+        with _sheet_connection(cfg) as connect, ThreadPoolExecutor(1) as pool:
+            # The Google Sheet is read while the workbook loads: one waits on the network,
+            # the other parses XML, so a run takes about as long as the slower of the two.
+            fetch = pool.submit(_read_sheet, connect, [cfg.plan.sheet, *MANAGED_TABS])
+            book = PlanWorkbook.load(path, cfg.plan.sheet)
+            sheet, grids = fetch.result()
             self.sheet = sheet
-            grids = sheet.read([cfg.plan.sheet, *MANAGED_TABS])
             plan_grid = grids.get(cfg.plan.sheet) or []
             publish = not any(any(not schema.is_blank(v) for v in row) for row in plan_grid)
             sheet_table = None if publish else _sheet_table(plan_grid, cfg.plan.sheet, sheet.locale)
@@ -596,7 +600,7 @@ class _Run:
 
 @contextlib.contextmanager
 def _sheet_connection(config: Config) -> Iterator:
-    """Connect to the Google Sheet, starting the embedded emulator first when configured."""
+    """A way to connect to the Google Sheet, starting the embedded emulator when configured."""
     from ccrc_sync.sheet import GoogleSheet
 
     sheet_cfg = config.sheet
@@ -610,10 +614,16 @@ def _sheet_connection(config: Config) -> Iterator:
         emu.ensure_spreadsheet(sheet_cfg.spreadsheet_id, title="CCRC Action Plan")
         sheet_cfg = sheet_cfg.model_copy(update={"emulator_host": emu.host_port})
     try:
-        yield GoogleSheet.connect(sheet_cfg)
+        yield lambda: GoogleSheet.connect(sheet_cfg)
     finally:
         if emu is not None:
             emu.stop()
+
+
+def _read_sheet(connect: Callable, titles: list[str]) -> tuple:
+    """Connect (one metadata GET) and read the tabs (one batchGet)."""
+    sheet = connect()
+    return sheet, sheet.read(titles)
 
 
 class _SheetPlan:

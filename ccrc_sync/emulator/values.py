@@ -8,6 +8,7 @@ map onto it directly. These functions are pure; formulas are evaluated by the ca
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -194,6 +195,7 @@ def _decimals(pattern: str) -> int:
     return len(re.match(r"[0#]*", tail).group(0))  # type: ignore[union-attr]
 
 
+@functools.lru_cache(maxsize=4096)  # a plan repeats the same few dates thousands of times
 def format_date(serial: float, pattern: str) -> str:
     """Render a serial number through a date/time pattern (yyyy, mm, m, dd, d, h, ss...)."""
     dt = from_serial(serial + 1e-9)
