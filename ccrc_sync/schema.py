@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from enum import StrEnum
 from typing import Protocol
 
@@ -471,6 +471,10 @@ class _Findings:
         key = (row if row is not None else _LAST, col if col is not None else _LAST)
         self._items.append((*key, len(self._items), issue))
 
+    def extend(self, items: Sequence[tuple[int, int, int, Issue]]) -> None:
+        for row, col, _, issue in items:
+            self._items.append((row, col, len(self._items), issue))
+
     def sorted(self) -> list[Issue]:
         return [item[3] for item in sorted(self._items, key=lambda item: item[:3])]
 
@@ -486,12 +490,58 @@ def validate_plan(
     out = _Findings(table.sheet)
     _check_columns(table, out)
     numbers = _check_rec_nos(table, plan, out)
+    context = (
+        table.sheet,
+        tuple(table.columns.items()),
+        tuple(table.extra_columns.items()),
+        tuple(plan.statuses),
+        tuple(plan.sections),
+        plan.complete_status,
+        today,
+    )
     for plan_row in table.rows:
-        _check_row(table, plan_row, numbers.get(plan_row.row), plan, today, out)
+        out.extend(_row_findings(table, plan_row, numbers.get(plan_row.row), plan, today, context))
     _check_merged(table, out)
     if plan_wide:
         _near_duplicates(table, numbers, out)
     return out.sorted()
+
+
+# Row findings depend only on the row and its context, so a row judged once is not judged
+# again: the sync validates each side before and after the merge, and most rows are the same.
+_ROW_CACHE: dict[tuple, list[tuple[int, int, int, Issue]]] = {}
+_ROW_CACHE_LIMIT = 100_000
+
+
+def _row_findings(
+    table: PlanTable,
+    plan_row: PlanRow,
+    number: int | None,
+    plan: _PlanRules,
+    today: dt.date,
+    context: tuple,
+) -> list[tuple[int, int, int, Issue]]:
+    try:
+        key = (
+            context,
+            plan_row.row,
+            number,
+            # The type is part of the key: a Formula equals its text, and 1 equals True.
+            tuple((k, type(v), v) for k, v in plan_row.values.items()),
+            tuple((k, type(v), v) for k, v in plan_row.extras.items()),
+        )
+        found = _ROW_CACHE.get(key)
+    except TypeError:  # a value that cannot be a key: judge it afresh
+        key, found = None, None
+    if found is None:
+        row_out = _Findings(table.sheet)
+        _check_row(table, plan_row, number, plan, today, row_out)
+        found = row_out._items
+        if key is not None:
+            if len(_ROW_CACHE) >= _ROW_CACHE_LIMIT:
+                _ROW_CACHE.clear()
+            _ROW_CACHE[key] = found
+    return found
 
 
 def _check_columns(table: PlanTable, out: _Findings) -> None:

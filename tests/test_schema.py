@@ -251,3 +251,16 @@ def test_ten_thousand_rows_validate_quickly() -> None:
     issues = check(grid, PlanConfig(rec_nos="1-10300"))
     assert time.perf_counter() - start < 5
     assert codes(issues).count("text.near_duplicate") == 299
+
+
+def test_judging_a_row_again_gives_the_same_findings_whatever_was_judged_before() -> None:
+    """Rows are judged once and remembered; a formula and its text must not be confused."""
+    as_text = small_grid(row(1, notes="=SUM(A1)"), row(2), row(3))
+    as_formula = small_grid(row(1, notes=Formula("=SUM(A1)")), row(2), row(3))
+    first = check(as_text, ONE_TO_THREE)
+    assert "cell.formula" not in codes(first)
+    assert "cell.formula" in codes(check(as_formula, ONE_TO_THREE))
+    assert check(as_text, ONE_TO_THREE) == first
+    overdue = small_grid(row(1, target=dt.date(2026, 1, 1)), row(2), row(3))
+    assert "date.overdue" in codes(check(overdue, ONE_TO_THREE, today=TODAY))
+    assert "date.overdue" not in codes(check(overdue, ONE_TO_THREE, today=dt.date(2025, 1, 1)))
