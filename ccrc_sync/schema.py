@@ -480,12 +480,19 @@ class _Findings:
 
 
 def validate_plan(
-    table: PlanTable, plan: _PlanRules, today: dt.date, *, plan_wide: bool = True
+    table: PlanTable,
+    plan: _PlanRules,
+    today: dt.date,
+    *,
+    plan_wide: bool = True,
+    remember: bool = False,
 ) -> list[Issue]:
     """Judge a plan table against the rules of the action plan; findings in sheet order.
 
     `plan_wide=False` leaves out the near-duplicate comparison, a warning that can never
     stop a value from being carried; the sync uses it where it only needs the errors.
+    `remember=True` keeps each row's findings for the next call (the sync judges each side
+    before and after its merge, and most rows are the same both times).
     """
     out = _Findings(table.sheet)
     _check_columns(table, out)
@@ -500,7 +507,11 @@ def validate_plan(
         today,
     )
     for plan_row in table.rows:
-        out.extend(_row_findings(table, plan_row, numbers.get(plan_row.row), plan, today, context))
+        number = numbers.get(plan_row.row)
+        if remember:
+            out.extend(_row_findings(table, plan_row, number, plan, today, context))
+        else:
+            _check_row(table, plan_row, number, plan, today, out)
     _check_merged(table, out)
     if plan_wide:
         _near_duplicates(table, numbers, out)

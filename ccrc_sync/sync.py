@@ -437,11 +437,15 @@ class _Run:
         on the sheet reaches it, and the comparison is the costliest rule on a large plan.
         """
         plan = self.config.plan
-        book_issues = schema.validate_plan(book_table, plan, self.today, plan_wide=plan_wide)
+        book_issues = schema.validate_plan(
+            book_table, plan, self.today, plan_wide=plan_wide, remember=True
+        )
         invalid = {(Side.WORKBOOK, r, f) for r, f in schema.invalid_cells(book_issues)}
         issues = list(book_issues)
         if sheet_table is not None:
-            sheet_issues = schema.validate_plan(sheet_table, plan, self.today, plan_wide=False)
+            sheet_issues = schema.validate_plan(
+                sheet_table, plan, self.today, plan_wide=False, remember=True
+            )
             invalid |= {(Side.SHEET, r, f) for r, f in schema.invalid_cells(sheet_issues)}
             seen = {(i.code, i.rec_no, i.field, i.value) for i in book_issues}
             # Same tab name on both sides; the message says which side the cell is on.

@@ -26,8 +26,9 @@ def template_grid() -> list[list[schema.Value]]:
     return grid
 
 
-def check(grid, plan: PlanConfig | None = None, today: dt.date = TODAY):
-    return validate_plan(table_from_grid(grid, "Action Plan"), plan or PlanConfig(), today)
+def check(grid, plan: PlanConfig | None = None, today: dt.date = TODAY, remember: bool = False):
+    table = table_from_grid(grid, "Action Plan")
+    return validate_plan(table, plan or PlanConfig(), today, remember=remember)
 
 
 def codes(issues) -> list[str]:
@@ -257,10 +258,12 @@ def test_judging_a_row_again_gives_the_same_findings_whatever_was_judged_before(
     """Rows are judged once and remembered; a formula and its text must not be confused."""
     as_text = small_grid(row(1, notes="=SUM(A1)"), row(2), row(3))
     as_formula = small_grid(row(1, notes=Formula("=SUM(A1)")), row(2), row(3))
-    first = check(as_text, ONE_TO_THREE)
+    first = check(as_text, ONE_TO_THREE, remember=True)
+    assert first == check(as_text, ONE_TO_THREE)
     assert "cell.formula" not in codes(first)
-    assert "cell.formula" in codes(check(as_formula, ONE_TO_THREE))
-    assert check(as_text, ONE_TO_THREE) == first
+    assert "cell.formula" in codes(check(as_formula, ONE_TO_THREE, remember=True))
+    assert check(as_text, ONE_TO_THREE, remember=True) == first
     overdue = small_grid(row(1, target=dt.date(2026, 1, 1)), row(2), row(3))
-    assert "date.overdue" in codes(check(overdue, ONE_TO_THREE, today=TODAY))
-    assert "date.overdue" not in codes(check(overdue, ONE_TO_THREE, today=dt.date(2025, 1, 1)))
+    assert "date.overdue" in codes(check(overdue, ONE_TO_THREE, TODAY, remember=True))
+    later = check(overdue, ONE_TO_THREE, dt.date(2025, 1, 1), remember=True)
+    assert "date.overdue" not in codes(later)
