@@ -14,3 +14,4 @@ process), `worker` (the child side of `measure`), `scenario` (one size end to en
 
 SIZES: tuple[int, ...] = (34, 1_000, 10_000)
 EDIT_FRACTION = 0.01  # of the data cells, on each side
+REPEATS = 3  # timed operations run this often; the median run is reported

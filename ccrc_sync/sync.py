@@ -374,8 +374,11 @@ class _Run:
                 _checkpoint("after-workbook-write")
                 landed = [c for c in changes if c.target == Side.SHEET or applied_wb]
                 base = result.base
-                if not blocked and wb_changes and not applied_wb:
-                    base = _hold_back(self.state.base() if self.state else None, base, wb_changes)
+                wb_deletions = [d.rec_no for d in result.deletions if d.target == Side.WORKBOOK]
+                if not blocked and (wb_changes or wb_deletions) and not applied_wb:
+                    base = _hold_back(
+                        self.state.base() if self.state else None, base, wb_changes, wb_deletions
+                    )
             else:
                 landed = changes
                 base = result.base
@@ -922,11 +925,15 @@ def _hold_back(
     old_base: Mapping[int, Mapping[str, Value]] | None,
     base: dict[int, dict[str, Value]],
     unapplied: Sequence[Change],
+    undeleted: Sequence[int] = (),
 ) -> dict[int, dict[str, Value]]:
-    """Keep the old base for cells that could not be written to the workbook, so the next
-    run still sees them as one-sided edits and carries them across then."""
+    """Keep the old base for cells (and rows to delete) that could not be written to the
+    workbook, so the next run still sees them as one-sided and carries them across then."""
     held = {r: dict(v) for r, v in base.items()}
     old = old_base or {}
+    for rec_no in undeleted:
+        if rec_no in old:
+            held[rec_no] = dict(old[rec_no])
     for c in unapplied:
         if c.rec_no not in old:
             held.pop(c.rec_no, None)

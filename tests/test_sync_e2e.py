@@ -582,6 +582,20 @@ def test_workbook_open_in_excel_is_left_alone_and_caught_up_later(synced: Rig) -
     synced.assert_quiet()
 
 
+def test_a_deletion_held_back_by_excel_is_carried_later_not_undone(synced: Rig) -> None:
+    synced.write_config(PROPAGATE)
+    owner = synced.root / "~$plan.xlsx"
+    owner.write_bytes(b"\x0bSomeone    " + b"\x00" * 40)
+    synced.delete_sheet_row(12)
+    busy = synced.sync()
+    assert busy.code == 1, busy.out
+    assert 12 in synced.book_rows() and 12 not in synced.sheet_rows()
+    owner.unlink()
+    caught_up = synced.sync()
+    assert caught_up.code == 0, caught_up.out
+    assert 12 not in synced.book_rows() and 12 not in synced.sheet_rows()
+
+
 @pytest.mark.filterwarnings("ignore:Data Validation extension:UserWarning")
 @pytest.mark.parametrize("damage", [add_x14_validation, add_shape], ids=["x14", "shape"])
 def test_content_openpyxl_would_lose_blocks_the_workbook_write(synced: Rig, damage) -> None:
