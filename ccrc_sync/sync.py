@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import gc
 import json
 import logging
 import os
@@ -206,7 +207,8 @@ def run_sync(
         with State(state_dir) as state:
             run = _Run(config, clock, dry_run=False, state=state)
             try:
-                outcome = run.execute()
+                with _bulk_allocation():
+                    outcome = run.execute()
             except CcrcSyncError as exc:
                 run.record_failure(str(exc))
                 exc.run_id = run.run_id  # type: ignore[attr-defined]
@@ -219,6 +221,24 @@ def run_sync(
             return outcome
     finally:
         lock.release()
+
+
+@contextlib.contextmanager
+def _bulk_allocation() -> Iterator[None]:
+    """Pause Python's cycle collector while a run builds its large, long-lived trees.
+
+    Loading a 10,000-row workbook creates some million objects that all live until the
+    run ends; the collector would walk them again and again for nothing (a third of the
+    load time at that size). It runs once at the end instead.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+        gc.collect()
 
 
 class _Run:
