@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-import email
 import io
-import socket
 from collections.abc import Iterator
 from email.message import EmailMessage
-from email.policy import default
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +13,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 from openpyxl import load_workbook
+from smtphelp import Collector, free_port, start_smtp
 
 from ccrc_sync.config import EmailConfig, Security
 from ccrc_sync.errors import MailError
@@ -29,20 +27,6 @@ PASSWORD = "s3cret-Pa55word"
 XLSX_SUBTYPE = XLSX_TYPE.split("/")[1]
 
 
-class Collector:
-    """An SMTP handler that keeps every message it is given."""
-
-    def __init__(self) -> None:
-        self.envelopes: list[Any] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.envelopes.append(envelope)
-        return "250 Message accepted for delivery"
-
-    def messages(self) -> list[EmailMessage]:
-        return [email.message_from_bytes(e.content, policy=default) for e in self.envelopes]
-
-
 def _authenticator(server: Any, session: Any, envelope: Any, mechanism: str, data: Any) -> Any:
     ok = (
         isinstance(data, LoginPassword)
@@ -52,22 +36,9 @@ def _authenticator(server: Any, session: Any, envelope: Any, mechanism: str, dat
     return AuthResult(success=ok, handled=False)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _start(**smtp_params: Any) -> tuple[Controller, Collector]:
-    handler = Collector()
-    controller = Controller(handler, hostname="127.0.0.1", port=_free_port(), **smtp_params)
-    controller.start()
-    return controller, handler
-
-
 @pytest.fixture
 def smtp() -> Iterator[tuple[Controller, Collector]]:
-    controller, handler = _start()
+    controller, handler = start_smtp()
     try:
         yield controller, handler
     finally:
@@ -76,7 +47,7 @@ def smtp() -> Iterator[tuple[Controller, Collector]]:
 
 @pytest.fixture
 def smtp_auth() -> Iterator[tuple[Controller, Collector]]:
-    controller, handler = _start(authenticator=_authenticator, auth_require_tls=False)
+    controller, handler = start_smtp(authenticator=_authenticator, auth_require_tls=False)
     try:
         yield controller, handler
     finally:
@@ -187,7 +158,7 @@ def test_login_uses_the_password_from_the_environment_only(
 
 
 def test_server_down_is_a_clear_error_and_the_report_stays(tmp_path: Path) -> None:
-    port = _free_port()  # nothing listens here
+    port = free_port()  # nothing listens here
     report = _report()
     write_report(report, tmp_path / "reports")
 

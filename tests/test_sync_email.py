@@ -3,17 +3,13 @@ a real SMTP server (aiosmtpd on 127.0.0.1, started here), real report files on d
 
 from __future__ import annotations
 
-import email
 import io
-import socket
 from collections.abc import Iterator
-from email.message import EmailMessage
-from email.policy import default
-from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 from openpyxl import load_workbook
+from smtphelp import Collector as Inbox
+from smtphelp import free_port, start_smtp
 from synchelp import (  # noqa: F401  (the *_fixture names register the fixtures)
     Rig,
     baseline_fixture,
@@ -21,36 +17,14 @@ from synchelp import (  # noqa: F401  (the *_fixture names register the fixtures
 )
 
 
-class Inbox:
-    """An SMTP handler that keeps every message it is given."""
-
-    def __init__(self) -> None:
-        self.envelopes: list[Any] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.envelopes.append(envelope)
-        return "250 Message accepted for delivery"
-
-    def messages(self) -> list[EmailMessage]:
-        return [email.message_from_bytes(e.content, policy=default) for e in self.envelopes]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def smtp_port() -> int:
-    return _free_port()
+    return free_port()
 
 
 @pytest.fixture
 def inbox(smtp_port: int) -> Iterator[Inbox]:
-    handler = Inbox()
-    controller = Controller(handler, hostname="127.0.0.1", port=smtp_port)
-    controller.start()
+    controller, handler = start_smtp(smtp_port)
     try:
         yield handler
     finally:
@@ -120,9 +94,7 @@ def test_smtp_down_keeps_the_report_and_sends_it_with_the_next_run(
     assert kept.is_file()
     assert synced.sheet_rows()[5]["Owner"] == "Jo Bloggs"
 
-    handler = Inbox()
-    controller = Controller(handler, hostname="127.0.0.1", port=smtp_port)
-    controller.start()
+    controller, handler = start_smtp(smtp_port)
     try:
         again = synced.sync("--email")
     finally:
