@@ -118,12 +118,14 @@ def report(config_path: Path | None, email: bool, out: Path | None):
 
 @cli.command()
 @config_option
-def serve(config_path: Path | None):
+@click.option("--verbose", "-v", is_flag=True, help="Log more detail (also `ccrc-sync -v serve`).")
+def serve(config_path: Path | None, verbose: bool):
     """Run the sync every night (and in office hours if configured) until stopped."""
     from ccrc_sync.service import serve as run_service
 
     ctx = click.get_current_context()
-    return run_service(_config(config_path), verbose=ctx.obj.get("verbose", False))
+    verbose = verbose or ctx.obj.get("verbose", False)
+    return run_service(_config(config_path), verbose=verbose)
 
 
 @cli.command()
