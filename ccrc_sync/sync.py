@@ -342,7 +342,9 @@ class _Run:
             # Only what will land is logged: a workbook that cannot be written gets its
             # changes (and their log lines) on the run that catches up.
             landing = [c for c in changes if c.target == Side.SHEET or not problems]
-            tabs = self._managed_tabs(merged_view, result, issues, landing)
+            tabs = self._managed_tabs(
+                merged_view, result, issues, landing, _cell_finder(book.table, sheet_table)
+            )
 
             wb_tab_updates = {
                 t: v for t, v in tabs.items() if _grid_differs(book.tab_grid(t), v[0])
@@ -521,6 +523,7 @@ class _Run:
         result: MergeResult,
         issues: Sequence[Issue],
         landing: Sequence[Change],
+        cell_of: Callable[[int, str | None], str | None] = lambda rec_no, field: None,
     ) -> dict[str, tuple[list[list[Value]], object | None]]:
         from ccrc_sync import report, summary
 
@@ -536,7 +539,10 @@ class _Run:
         grid, chart = summary.summary_grid(
             self.figures, last_changed and self._local(last_changed), self.config.plan
         )
-        conflicts = [_conflict_dict(c, raw=True) for c in result.conflicts]
+        conflicts = [
+            {**_conflict_dict(c, raw=True), "cell": cell_of(c.rec_no, c.field)}
+            for c in result.conflicts
+        ]
         log_entries = self._change_log_entries(landing)
         return {
             SUMMARY_TAB: (_plain(grid), chart),
@@ -939,6 +945,30 @@ def _typed(field: str, value: Value, *, day_first: bool = True) -> Value:
         day = schema.as_date(value, day_first=day_first)
         return value if day is None else day
     return value
+
+
+def _cell_finder(
+    book: PlanTable, sheet: PlanTable | None
+) -> Callable[[int, str | None], str | None]:
+    """Where a conflict sits, so staff can go straight to it: one A1 reference when both
+    sides have it in the same place, else each side's."""
+    sides = [("workbook", book, book.row_of())]
+    if sheet is not None:
+        sides.append(("sheet", sheet, sheet.row_of()))
+
+    def cell_of(rec_no: int, field: str | None) -> str | None:
+        found = []
+        for name, table, rows in sides:
+            col = table.columns.get(field or schema.REC_NO)
+            if rec_no in rows and col is not None:
+                found.append((name, f"{table.sheet}!{schema.a1(rows[rec_no], col)}"))
+        if not found:
+            return None
+        if len({ref for _, ref in found}) == 1:
+            return found[0][1]
+        return ", ".join(f"{name} {ref}" for name, ref in found)
+
+    return cell_of
 
 
 def _hold_back(

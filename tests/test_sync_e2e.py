@@ -158,6 +158,7 @@ def _check_conflict_cycle(rig: Rig, result) -> None:
     assert _book_then_sheet(rig, 9, OWNER) == ("Alex Book", "Blake Sheet")
     for issues in (flat(rig.book_grid("Sync Issues")), flat(rig.sheet_grid("Sync Issues"))):
         assert "Alex Book" in issues and "Blake Sheet" in issues and OWNER in issues
+        assert "Action Plan!F10" in issues  # where to go: Rec 9's Owner cell
 
     again = rig.sync()  # nobody has acted: still flagged, still nothing overwritten
     assert again.code == 1 and conflict_keys(again) == {(9, OWNER)}
