@@ -207,7 +207,7 @@ def normalise(
         if day is not None:
             return day.isoformat()
     if isinstance(value, dt.datetime):
-        return value.isoformat(sep=" ")
+        return value.strftime("%Y-%m-%d %H:%M:%S")
     if isinstance(value, dt.date):
         return value.isoformat()
     if isinstance(value, bool):
@@ -221,9 +221,22 @@ def normalise(
         return canonical(sections, text) or text
     if field == REC_NO and (number := rec_no_of(text)) is not None:
         return str(number)
-    if re.fullmatch(r"-?\d+(\.\d+)?", text):
+    # A number shown as text is that number ("15", "15.0"), but "007" and "4.10" are text
+    # someone typed that way on purpose: changing one to the other is an edit.
+    if _PLAIN_NUMBER.fullmatch(text):
         return format_number(float(text))
+    # A date-time shown as text ("2027-03-31 9:30:00") is that date-time.
+    if m := _DATETIME_TEXT.fullmatch(text):
+        try:
+            stamp = dt.datetime(*(int(g or 0) for g in m.groups()))
+        except ValueError:
+            return text
+        return stamp.strftime("%Y-%m-%d %H:%M:%S")
     return text
+
+
+_PLAIN_NUMBER = re.compile(r"-?(0|[1-9]\d*)(\.0+|\.\d*[1-9])?")
+_DATETIME_TEXT = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})[ T](\d{1,2}):(\d{2})(?::(\d{2}))?")
 
 
 def format_number(value: int | float) -> str:

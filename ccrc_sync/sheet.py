@@ -766,7 +766,7 @@ class GoogleSheet:
 
     # ---------------------------------------------------------------- values
 
-    def read(self, titles: Sequence[str]) -> dict[str, list[list[str]]]:
+    def read(self, titles: Sequence[str]) -> dict[str, list[list[str | int | float]]]:
         """The formatted values of whole tabs, in one `values:batchGet`.
 
         Tabs that do not exist are absent from the result; rows come as Google returns
@@ -776,14 +776,20 @@ class GoogleSheet:
         if not present:
             return {}
         ranges = [absolute_range_name(self.tabs[title].title) for title in present]
-        params: dict[str, Any] = {"valueRenderOption": "FORMATTED_VALUE", "majorDimension": "ROWS"}
+        # Numbers as numbers (a displayed `1.23E+18` would lose digits), dates and times as
+        # the text the sheet shows (a date typed in a Notes cell must not become 46477).
+        params: dict[str, Any] = {
+            "valueRenderOption": "UNFORMATTED_VALUE",
+            "dateTimeRenderOption": "FORMATTED_STRING",
+            "majorDimension": "ROWS",
+        }
         reply = self._call(
             "read",
             lambda: self._http.values_batch_get(self.spreadsheet_id, ranges, params=params),
         )
         value_ranges = reply.get("valueRanges", [])
         return {
-            title: [[_text(cell) for cell in row] for row in vr.get("values", [])]
+            title: [[_cell(cell) for cell in row] for row in vr.get("values", [])]
             for title, vr in zip(present, value_ranges, strict=False)
         }
 
@@ -1002,12 +1008,13 @@ def _grown(tab: TabInfo, dimension: Any, length: int) -> TabInfo:
     return replace(tab, row_count=max(0, tab.row_count + length))
 
 
-def _text(cell: Any) -> str:
-    """FORMATTED_VALUE cells are strings; be tolerant of a server that sends numbers."""
-    if isinstance(cell, str):
-        return cell
+def _cell(cell: Any) -> str | int | float:
+    """A cell as read: text, or a number (a whole float as an int, so 15.0 reads as 15).
+    Booleans read as the TRUE/FALSE the sheet shows; there is no boolean in the plan."""
     if isinstance(cell, bool):
         return "TRUE" if cell else "FALSE"
-    if isinstance(cell, float) and cell.is_integer():
-        return str(int(cell))
+    if isinstance(cell, float) and cell.is_integer() and abs(cell) < 2**53:
+        return int(cell)
+    if isinstance(cell, int | float | str):
+        return cell
     return "" if cell is None else str(cell)

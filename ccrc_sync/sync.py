@@ -17,6 +17,7 @@ import json
 import logging
 import os
 import shutil
+import tempfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -32,7 +33,6 @@ from ccrc_sync.errors import (
     LockError,
     MailError,
     SheetError,
-    WorkbookBusy,
     WorkbookError,
 )
 from ccrc_sync.merge import Change, Conflict, MergeResult, Side, merge
@@ -188,7 +188,9 @@ def run_sync(
     clock = now or (lambda: dt.datetime.now(dt.UTC))
     state_dir = config.sync.state_dir
     if dry_run:
-        return _Run(config, clock, dry_run=True, state=None).execute()
+        run = _Run(config, clock, dry_run=True, state=None)
+        run.dry_base = _saved_base(state_dir)
+        return run.execute()
     try:
         state_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -256,6 +258,7 @@ class _Run:
         self.clock = clock
         self.dry_run = dry_run
         self.state = state
+        self.dry_base: dict[int, dict[str, Value]] | None = None  # what a dry run compares with
         self.started = clock()
         self.today = self.started.astimezone(ZoneInfo(config.schedule.timezone)).date()
         self.run_id = (
@@ -307,7 +310,10 @@ class _Run:
 
         cfg = self.config
         path = self._workbook_path()
-        with _sheet_connection(cfg) as connect, ThreadPoolExecutor(1) as pool:
+        with (
+            _sheet_connection(cfg, dry_run=self.dry_run) as connect,
+            ThreadPoolExecutor(1) as pool,
+        ):
             # The Google Sheet is read while the workbook loads: one waits on the network,
             # the other parses XML, so a run takes about as long as the slower of the two.
             fetch = pool.submit(_read_sheet, connect, [cfg.plan.sheet, *MANAGED_TABS])
@@ -332,6 +338,15 @@ class _Run:
             wb_changes = [c for c in changes if c.target == Side.WORKBOOK]
             book_busy = busy_reason(path)
             problems = [book_busy] if book_busy else book.lossy_content()
+            wb_deletions = [d.rec_no for d in result.deletions if d.target == Side.WORKBOOK]
+            if not problems and (wb_changes or wb_deletions):
+                # Cells go into the loaded workbook now, before anything is sent to the sheet,
+                # so a cell that cannot take them (merged, say) holds the workbook back
+                # instead of failing the run half-written.
+                try:
+                    _apply_cells(book, wb_changes, wb_deletions)
+                except WorkbookError as exc:
+                    problems = [str(exc)]
             if not blocked:
                 # Findings as both sides will read once this run's writes land, so the next
                 # run, reading exactly that, rebuilds the same tabs and writes nothing.
@@ -346,8 +361,19 @@ class _Run:
                 merged_view, result, issues, landing, _cell_finder(book.table, sheet_table)
             )
 
+            for title, side_name, current in (
+                *((t, "workbook", book.tab_grid(t)) for t in MANAGED_TABS),
+                *((t, "Google Sheet", grids.get(t)) for t in MANAGED_TABS),
+            ):
+                if not _made_by_us(current, tabs[title][0]):
+                    self.notes.append(
+                        f"The {side_name} has its own tab called '{title}'; it was left "
+                        f"alone. Rename it to let ccrc-sync keep its {title} tab there."
+                    )
             wb_tab_updates = {
-                t: v for t, v in tabs.items() if _grid_differs(book.tab_grid(t), v[0])
+                t: v
+                for t, v in tabs.items()
+                if _made_by_us(book.tab_grid(t), v[0]) and _grid_differs(book.tab_grid(t), v[0])
             }
             wb_needs_write = bool(wb_changes or wb_tab_updates or result.deletions)
             workbook_writable = True
@@ -373,7 +399,8 @@ class _Run:
             sheet_plan.clear_rows([d.rec_no for d in result.deletions if d.target == Side.SHEET])
             sheet_plan.add_changes([c for c in changes if c.target == Side.SHEET])
             for title, (grid, chart) in tabs.items():
-                sheet_plan.set_tab(title, grid, grids.get(title), chart)
+                if _made_by_us(grids.get(title), grid):
+                    sheet_plan.set_tab(title, grid, grids.get(title), chart)
 
             if not self.dry_run:
                 self.notes += sheet_plan.apply()
@@ -382,13 +409,12 @@ class _Run:
                 _checkpoint("after-sheet-write")
                 applied_wb = False
                 if wb_needs_write and workbook_writable:
-                    _apply_to_workbook(
-                        book, wb_changes, result, wb_tab_updates, changes_applied=True
-                    )
+                    for title, (grid, chart) in wb_tab_updates.items():
+                        book.replace_tab(title, grid, chart=chart)
                     try:
                         book.save(backups=cfg.workbook.backups, backup_dir=cfg.workbook.backup_dir)
                         applied_wb = True
-                    except WorkbookBusy as exc:  # opened or saved by someone meanwhile
+                    except WorkbookError as exc:  # opened meanwhile, disk full, no backup...
                         workbook_writable = False
                         self.notes.append(
                             f"{exc} The Google Sheet was synced; the next run catches up."
@@ -396,7 +422,6 @@ class _Run:
                 _checkpoint("after-workbook-write")
                 landed = [c for c in changes if c.target == Side.SHEET or applied_wb]
                 base = result.base
-                wb_deletions = [d.rec_no for d in result.deletions if d.target == Side.WORKBOOK]
                 if not blocked and (wb_changes or wb_deletions) and not applied_wb:
                     base = _hold_back(
                         self.state.base() if self.state else None, base, wb_changes, wb_deletions
@@ -504,7 +529,7 @@ class _Run:
         else:
             fields = [f for f in schema.FIELDS if f in book.columns and f in sheet.columns]
             sheet_rows = sheet.by_rec_no()
-            base = self.state.base() if self.state else None
+            base = self.state.base() if self.state else self.dry_base
         return merge(
             base,
             book.by_rec_no(),
@@ -632,17 +657,27 @@ class _Run:
 
 
 @contextlib.contextmanager
-def _sheet_connection(config: Config) -> Iterator:
-    """A way to connect to the Google Sheet, starting the embedded emulator when configured."""
+def _sheet_connection(config: Config, *, dry_run: bool = False) -> Iterator:
+    """A way to connect to the Google Sheet, starting the embedded emulator when configured
+    (for a dry run, on a scratch copy of its data, so not even the demo's file changes)."""
     from ccrc_sync.sheet import GoogleSheet
 
     sheet_cfg = config.sheet
     emu = None
+    scratch = None
     if sheet_cfg.embedded_emulator is not None and not sheet_cfg.emulator_host:
         from ccrc_sync.emulator import Emulator
 
-        sheet_cfg.embedded_emulator.parent.mkdir(parents=True, exist_ok=True)
-        emu = Emulator(host="127.0.0.1", port=0, data_path=sheet_cfg.embedded_emulator)
+        data = sheet_cfg.embedded_emulator
+        if dry_run:
+            scratch = tempfile.TemporaryDirectory(prefix="ccrc-sync-dry-run-")
+            copy = Path(scratch.name) / data.name
+            if data.is_file():
+                shutil.copyfile(data, copy)
+            data = copy
+        else:
+            data.parent.mkdir(parents=True, exist_ok=True)
+        emu = Emulator(host="127.0.0.1", port=0, data_path=data)
         emu.start()
         emu.ensure_spreadsheet(sheet_cfg.spreadsheet_id, title="CCRC Action Plan")
         sheet_cfg = sheet_cfg.model_copy(update={"emulator_host": emu.host_port})
@@ -651,6 +686,18 @@ def _sheet_connection(config: Config) -> Iterator:
     finally:
         if emu is not None:
             emu.stop()
+        if scratch is not None:
+            scratch.cleanup()
+
+
+def _saved_base(state_dir: Path) -> dict[int, dict[str, Value]] | None:
+    """The last agreed version, read without creating anything (a dry run writes nothing)."""
+    from ccrc_sync.state import STATE_FILE
+
+    if not (state_dir / STATE_FILE).is_file():
+        return None
+    with State(state_dir) as state:
+        return state.base()
 
 
 def _read_sheet(connect: Callable, titles: list[str]) -> tuple:
@@ -683,11 +730,8 @@ class _SheetPlan:
         if publish:
             self._publish(book_table, title)
         else:
-            self.rows = {
-                r: row.row
-                for row in table.rows
-                if (r := schema.rec_no_of(row.values.get(schema.REC_NO))) is not None
-            }
+            # The first row with a Rec No. is the one the merge read (a repeat is an error).
+            self.rows = table.row_of()
             self.next_row = len(plan_grid) + 1
             info = sheet.tabs.get(title)
             if furnish and info is not None:
@@ -824,9 +868,8 @@ class _SheetPlan:
 # --------------------------------------------------------------------------- the workbook side
 
 
-def _apply_to_workbook(
-    book, changes: Sequence[Change], result: MergeResult, tabs, *, changes_applied: bool
-) -> None:
+def _apply_cells(book, changes: Sequence[Change], doomed: Sequence[int]) -> None:
+    """This run's cells, new rows and (when configured) deletions, into the loaded workbook."""
     existing = set(book.table.by_rec_no())
     updates = [(c.rec_no, c.field, _typed(c.field, c.new)) for c in changes if c.rec_no in existing]
     book.set_cells(updates)
@@ -837,11 +880,17 @@ def _apply_to_workbook(
             row[c.field] = _typed(c.field, c.new)
     if new_rows:
         book.append_rows([new_rows[r] for r in sorted(new_rows)])
-    doomed = [d.rec_no for d in result.deletions if d.target == Side.WORKBOOK]
     if doomed:
         book.delete_rows(doomed)
-    for title, (grid, chart) in tabs.items():
-        book.replace_tab(title, grid, chart=chart)
+
+
+def _made_by_us(current: Sequence[Sequence[Value]] | None, desired: list[list[Value]]) -> bool:
+    """A tab ccrc-sync may regenerate: missing, empty, or starting as ours does. A tab staff
+    made and happened to call `Summary` is theirs, and is never overwritten."""
+    if not current or not any(not schema.is_blank(v) for row in current for v in row):
+        return True
+    first = current[0][0] if current[0] else None
+    return _same(desired[0][0], first)
 
 
 def _after_run(
@@ -872,7 +921,11 @@ def _after_run(
     )
 
     def as_read(field: str, value: Value) -> Value:
-        return value if side is Side.WORKBOOK else _typed(field, _as_sheet_text(value))
+        if side is Side.WORKBOOK:
+            return value
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return int(value) if float(value).is_integer() else value  # numbers read back
+        return _typed(field, _as_sheet_text(value))
 
     if publish:  # headers in row 1, then the workbook's rows one after another
         after.header_row = 1

@@ -237,13 +237,19 @@ def test_numbers_are_numbers_and_dates_are_dates(emulator, sid):
     cells = [[15, 2.5, dt.date(2027, 3, 31), dt.datetime(2026, 11, 2), True]]
     sheet.write([(PLAN, 2, 1, cells)])
     row = sheet.read([PLAN])[PLAN][1]
-    assert row[0] == "15"
-    assert row[1] == "2.5"
+    assert row[0] == 15 and row[1] == 2.5  # numbers read as numbers: no digits lost
     assert schema.as_date(row[2]) == dt.date(2027, 3, 31)
     assert schema.as_date(row[3]) == dt.date(2026, 11, 2)
     assert row[4] == "TRUE"
     sent = body_of(emulator.requests[-2])["data"][0]["values"][0]
     assert sent[:3] == [15, 2.5, "2027-03-31"]
+
+
+def test_long_numbers_keep_every_digit(emulator, sid):
+    sheet = connect(emulator, sid)
+    sheet.write([(PLAN, 2, 1, [[1234567890123456789.0, 0.30000000000000004]])])
+    row = sheet.read([PLAN])[PLAN][1]
+    assert row == [1234567890123456789.0, 0.30000000000000004]
 
 
 def test_dates_keep_their_date_format_after_formatting(emulator, sid):

@@ -616,7 +616,7 @@ def test_content_openpyxl_would_lose_blocks_the_workbook_write(synced: Rig, dama
 
 
 def test_dry_run_writes_nothing_anywhere(synced: Rig) -> None:
-    synced.edit_book({(5, OWNER): "Jo Bloggs"})
+    synced.edit_book({(5, OWNER): "Jo Bloggs", (7, "Action"): "Rewritten action"})
     synced.edit_sheet({(6, NOTES): "Board paper due"})
     before = synced.workbook.read_bytes()
     state = tree_digest(synced.state_dir)
@@ -625,7 +625,14 @@ def test_dry_run_writes_nothing_anywhere(synced: Rig) -> None:
     result = synced.sync("--dry-run")
     assert result.code == 0, result.out
     assert result.json["dry_run"] is True
-    assert change_keys(result) == {(5, OWNER, "sheet"), (6, NOTES, "workbook")}
+    # Compared with the last agreed version, as a real run would: a one-sided edit of a
+    # filled cell is a change, not a conflict.
+    assert change_keys(result) == {
+        (5, OWNER, "sheet"),
+        (6, NOTES, "workbook"),
+        (7, "Action", "sheet"),
+    }
+    assert result.json["conflicts"] == []
     assert writes(synced.emu) == []
     assert synced.workbook.read_bytes() == before
     assert tree_digest(synced.state_dir) == state
@@ -784,3 +791,35 @@ def test_dates_in_a_us_locale_sheet_are_read_month_first(synced: Rig) -> None:
     result = synced.sync()
     assert result.code == 0, result.out + result.err
     assert synced.book_rows()[4][TARGET] == dt.datetime(2027, 3, 31)
+
+
+def test_a_tab_staff_made_with_one_of_our_names_is_never_overwritten(synced: Rig) -> None:
+    wb = load_workbook(synced.workbook)
+    del wb["Summary"]
+    wb.create_sheet("Summary")["A1"] = "Board briefing notes, do not lose"
+    wb.save(synced.workbook)
+    synced.edit_sheet({(6, NOTES): "Board paper due"})
+    result = synced.sync()
+    assert any("its own tab called 'Summary'" in n for n in result.json["notes"])
+    assert load_workbook(synced.workbook)["Summary"]["A1"].value == (
+        "Board briefing notes, do not lose"
+    )
+    assert synced.book_rows()[6][NOTES] == "Board paper due"  # the plan still synced
+
+
+def test_a_merged_target_cell_holds_the_workbook_back_before_the_sheet_is_written(
+    synced: Rig,
+) -> None:
+    wb = load_workbook(synced.workbook)
+    wb[PLAN].merge_cells("H7:I7")  # Rec 6's Last Updated and Notes, merged in Excel
+    wb.save(synced.workbook)
+    synced.edit_sheet({(6, NOTES): "Board paper due"})
+    synced.edit_book({(5, OWNER): "Jo Bloggs"})
+    first = synced.sync()
+    assert first.code == 1, first.out  # flagged with a note, not a failed half-run
+    assert any("merged" in n for n in first.json["notes"]), first.json["notes"]
+    assert synced.sheet_rows()[5][OWNER] == "Jo Bloggs"
+    synced.emu.clear_log()
+    again = synced.sync()  # still held back, and nothing is sent again
+    assert again.code == 1
+    assert writes(synced.emu) == []
