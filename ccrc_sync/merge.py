@@ -160,6 +160,38 @@ class _Merger:
         self.changes.append(Change(rec_no, name, source, source.other, old, new))
         return _stored(new)
 
+    def added_both(self, rec_no: int, wb: Row, sh: Row) -> None:
+        """The same Rec No. added on both sides since the last sync.
+
+        If the two rows disagree anywhere both have a value, they are two different
+        recommendations under one number: nothing is filled in from either side (that
+        would splice them into one row). Every differing cell is flagged, and the row stays
+        out of the base, so it stays flagged until the sides agree. Rows that only differ
+        where one side is blank are one recommendation typed twice: blanks are filled.
+        """
+        differing = [n for n in self.fields if self.key(n, wb.get(n)) != self.key(n, sh.get(n))]
+        clash = any(not is_blank(wb.get(n)) and not is_blank(sh.get(n)) for n in differing)
+        if not clash:
+            self.merge_row(rec_no, None, wb, sh, ConflictKind.ADDED)
+            return
+        if self.policy is Policy.FLAG:
+            for name in differing:
+                self.conflicts.append(
+                    Conflict(rec_no, name, None, wb.get(name), sh.get(name), ConflictKind.ADDED)
+                )
+            return
+        # A "wins" policy settles the clashes; a blank on the winning side still takes the
+        # other side's value, since nobody typed anything there to win with.
+        winner = Side.WORKBOOK if self.policy is Policy.WORKBOOK_WINS else Side.SHEET
+        rows = {Side.WORKBOOK: wb, Side.SHEET: sh}
+        agreed: Row = {n: _stored(wb.get(n)) for n in self.fields}
+        for name in differing:
+            source = winner if not is_blank(rows[winner].get(name)) else winner.other
+            new, old = rows[source].get(name), rows[source.other].get(name)
+            self.changes.append(Change(rec_no, name, source, source.other, old, new))
+            agreed[name] = _stored(new)
+        self.base[rec_no] = agreed
+
     def new_row(self, rec_no: int, side: Side, row: Row) -> None:
         """A row on one side only, unknown to the base: append it to the other side."""
         if self.is_invalid(side, rec_no, REC_NO):
@@ -249,6 +281,9 @@ def merge(
         old = known.get(rec_no)
         wb, sh = workbook.get(rec_no), sheet.get(rec_no)
         if wb is not None and sh is not None:
+            if old is None and base is not None:
+                merger.added_both(rec_no, dict(wb), dict(sh))
+                continue
             kind = ConflictKind.EDIT if old is not None else both_kind
             merger.merge_row(rec_no, _row(old), dict(wb), dict(sh), kind)
         elif old is None:

@@ -240,13 +240,24 @@ CASES = [
         base_after={**BASE, 3: row(3, status="Planned", owner="Cy")},
     ),
     Case(
-        "the same row added on both sides differently: blanks filled, the rest a conflict",
+        "the same Rec No. added on both sides differently: nothing spliced, all flagged",
         BASE,
         {**BASE, 3: row(3, status="Planned", owner="Cy")},
         {**BASE, 3: row(3, status="Complete", target=D2)},
+        conflicts=[
+            Conflict(3, STATUS, None, "Planned", "Complete", "added"),
+            Conflict(3, OWNER, None, "Cy", None, "added"),
+            Conflict(3, TARGET_DATE, None, None, D2, "added"),
+        ],
+        base_after=BASE,  # the row stays out of the base, so it stays flagged
+    ),
+    Case(
+        "the same row added on both sides, one with more filled in: blanks filled",
+        BASE,
+        {**BASE, 3: row(3, status="Planned", owner="Cy")},
+        {**BASE, 3: row(3, status="Planned", target=D2)},
         changes=[ch(3, OWNER, W, None, "Cy"), ch(3, TARGET_DATE, S, None, D2)],
-        conflicts=[Conflict(3, STATUS, None, "Planned", "Complete", "added")],
-        base_after={**BASE, 3: row(3, owner="Cy", target=D2)},
+        base_after={**BASE, 3: row(3, status="Planned", owner="Cy", target=D2)},
     ),
     Case(
         "a row deleted on the sheet is flagged, not propagated",
@@ -580,7 +591,11 @@ def check_run(
             continue
         for name in FIELDS:
             a, b = key(name, wb1[r].get(name)), key(name, sh1[r].get(name))
-            if a == b:
+            if a == b and r not in result.base:
+                # The same Rec No. added on both sides as two different rows: kept out of
+                # the base (so it stays flagged), every difference flagged.
+                assert any(c.rec_no == r and c.kind == "added" for c in result.conflicts)
+            elif a == b:
                 assert key(name, result.base[r].get(name)) == a
             else:
                 held = (W, r, name) in invalid or (S, r, name) in invalid
