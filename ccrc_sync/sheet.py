@@ -27,7 +27,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
 import gspread
 import requests
@@ -50,6 +50,7 @@ from urllib3.exceptions import NewConnectionError
 from ccrc_sync.config import RetryConfig, SheetConfig
 from ccrc_sync.errors import SheetError
 from ccrc_sync.schema import LAST_UPDATED, SECTION, STATUS, TARGET_DATE, Value
+from ccrc_sync.summary import ChartSpec
 
 log = logging.getLogger(__name__)
 
@@ -236,18 +237,6 @@ class TabMap(dict[str, TabInfo]):
 
     def pop(self, title: str, *default: TabInfo | None) -> TabInfo | None:  # type: ignore[override]
         return super().pop(self._real(title) or title, *default)
-
-
-class ChartSpec(Protocol):
-    """What `chart_request` needs; `summary` builds it (1-based rows/columns in the tab)."""
-
-    title: str
-    header_row: int
-    first_row: int
-    last_row: int
-    category_col: int
-    series_cols: Sequence[int]
-    anchor: str
 
 
 def add_tab_request(title: str, sheet_id: int, rows: int = 1000, cols: int = 26) -> dict:

@@ -22,7 +22,7 @@ from collections.abc import Iterable, Iterator
 from copy import copy
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Any, Protocol
+from typing import Any
 from xml.etree import ElementTree
 
 from openpyxl import Workbook, load_workbook
@@ -59,6 +59,7 @@ from ccrc_sync.schema import (
     rec_no_of,
     table_from_grid,
 )
+from ccrc_sync.summary import ChartSpec
 
 # The tabs the sync regenerates; everything else in the workbook is the staff's own.
 MANAGED_TABS: tuple[str, ...] = ("Summary", "Sync Issues", "Change Log")
@@ -72,18 +73,6 @@ _ZIP_MAGIC = b"PK"
 _NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _NS_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 _NS_PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
-
-
-class ChartSpecLike(Protocol):
-    """What `replace_tab` needs of `summary.ChartSpec` (1-based rows/cols within the grid)."""
-
-    title: str
-    header_row: int
-    first_row: int
-    last_row: int
-    category_col: int
-    series_cols: tuple[int, ...] | list[int]
-    anchor: str
 
 
 # --------------------------------------------------------------------------------------
@@ -860,7 +849,7 @@ class PlanWorkbook:
         self._index = None
 
     def replace_tab(
-        self, title: str, grid: list[list[Value]], *, chart: ChartSpecLike | None = None
+        self, title: str, grid: list[list[Value]], *, chart: ChartSpec | None = None
     ) -> None:
         """Create or fully rewrite a managed tab (Summary, Sync Issues, Change Log).
 
@@ -1164,7 +1153,7 @@ def write_value(cell: Cell, value: Value) -> None:
         cell.number_format = DATE_FORMAT
 
 
-def _bar_chart(ws: Worksheet, spec: ChartSpecLike) -> BarChart:
+def _bar_chart(ws: Worksheet, spec: ChartSpec) -> BarChart:
     chart = BarChart()
     chart.type = "col"
     chart.title = spec.title

@@ -9,7 +9,6 @@ import datetime as dt
 import json
 import socket
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import gspread
@@ -31,6 +30,7 @@ from ccrc_sync.sheet import (
     load_credentials,
     plan_format_requests,
 )
+from ccrc_sync.summary import ChartSpec
 
 FAST = RetryConfig(max_seconds=2, initial_delay=0.01, max_delay=0.05, timeout=2)
 PLAN = schema.PLAN_SHEET
@@ -476,17 +476,6 @@ def test_emulator_host_forms():
 # --------------------------------------------------------------------------- structure
 
 
-@dataclass(frozen=True)
-class _Chart:
-    title: str
-    header_row: int
-    first_row: int
-    last_row: int
-    category_col: int
-    series_cols: tuple[int, ...]
-    anchor: str
-
-
 def _grid_data(emulator, sid: str, a1: str) -> dict:
     """The first cell of a range with its formats and validation, as Google returns it."""
     client = gspread.Client(auth=AnonymousCredentials(), http_client=SheetsHTTPClient)
@@ -546,7 +535,7 @@ def test_chart_is_added_and_seen(emulator, sid):
     grid: list[list[schema.Value]] = [["Section", *schema.DEFAULT_STATUSES]]
     grid += [[name, 1, 2, 3] for name in schema.DEFAULT_SECTIONS]
     sheet.write([("Summary", 1, 1, grid)])
-    spec = _Chart("Status by section", 1, 2, 6, 1, (2, 3, 4), "F2")
+    spec = ChartSpec("Status by section", 1, 2, 6, 1, (2, 3, 4), "F2")
     reply = sheet.update_structure([chart_request(summary_id, spec)])
     chart_id = reply["replies"][0]["addChart"]["chart"]["chartId"]
     assert sheet.tabs["Summary"].chart_ids == (chart_id,)
@@ -583,7 +572,7 @@ def test_request_builders_are_plain_data():
         "repeatCell",
         "repeatCell",
     ]
-    spec = _Chart("t", 3, 4, 8, 1, (2, 3), "H4")
+    spec = ChartSpec("t", 3, 4, 8, 1, (2, 3), "H4")
     chart = chart_request(5, spec)["addChart"]["chart"]
     basic = chart["spec"]["basicChart"]
     assert basic["chartType"] == "COLUMN" and len(basic["series"]) == 2
