@@ -28,7 +28,6 @@ from ccrc_sync.schema import (
     canonical,
     column_letter,
     display,
-    is_blank,
 )
 
 # The bucket for rows whose status (or section) is blank or not in the vocabulary. It only
@@ -437,8 +436,3 @@ def summary_grid(
         anchor=f"{column_letter(width + 2)}{header_row - 1}",
     )
     return grid, chart
-
-
-def is_complete(value: Value, plan: PlanConfig) -> bool:
-    """Whether a Status cell means the configured complete status."""
-    return not is_blank(value) and status_of(value, plan) == complete_status(plan)

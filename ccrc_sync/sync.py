@@ -361,8 +361,9 @@ class _Run:
                 merged_view, result, issues, landing, _cell_finder(book.table, sheet_table)
             )
 
+            book_tabs = {t: book.tab_grid(t) for t in MANAGED_TABS}  # each read once
             for title, side_name, current in (
-                *((t, "workbook", book.tab_grid(t)) for t in MANAGED_TABS),
+                *((t, "workbook", book_tabs[t]) for t in MANAGED_TABS),
                 *((t, "Google Sheet", grids.get(t)) for t in MANAGED_TABS),
             ):
                 if not _made_by_us(current, tabs[title][0]):
@@ -373,7 +374,7 @@ class _Run:
             wb_tab_updates = {
                 t: v
                 for t, v in tabs.items()
-                if _made_by_us(book.tab_grid(t), v[0]) and grid_differs(book.tab_grid(t), v[0])
+                if _made_by_us(book_tabs[t], v[0]) and grid_differs(book_tabs[t], v[0])
             }
             wb_needs_write = bool(wb_changes or wb_tab_updates or result.deletions)
             workbook_writable = True

@@ -18,7 +18,7 @@ import re
 import shutil
 import tempfile
 import zipfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from copy import copy
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -1169,11 +1169,3 @@ def _bar_chart(ws: Worksheet, spec: ChartSpec) -> BarChart:
     chart.height = 8
     chart.width = 16
     return chart
-
-
-def iter_sheet_names(path: Path) -> Iterator[str]:
-    """The sheet names of a workbook, cheaply (for messages and tests)."""
-    data = _check_file(Path(path))
-    with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        for name, _kind, _part in _sheet_parts(archive):
-            yield name
