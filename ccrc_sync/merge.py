@@ -163,15 +163,13 @@ class _Merger:
     def added_both(self, rec_no: int, wb: Row, sh: Row) -> None:
         """The same Rec No. added on both sides since the last sync.
 
-        If the two rows disagree anywhere both have a value, they are two different
-        recommendations under one number: nothing is filled in from either side (that
-        would splice them into one row). Every differing cell is flagged, and the row stays
-        out of the base, so it stays flagged until the sides agree. Rows that only differ
-        where one side is blank are one recommendation typed twice: blanks are filled.
+        Rows that differ anywhere (a blank against a value included) may be two different
+        recommendations under one number, so nothing is filled in from either side (that
+        could splice them into one row): every differing cell is flagged, and the row stays
+        out of the base, so it stays flagged until a person makes the two rows agree.
         """
         differing = [n for n in self.fields if self.key(n, wb.get(n)) != self.key(n, sh.get(n))]
-        clash = any(not is_blank(wb.get(n)) and not is_blank(sh.get(n)) for n in differing)
-        if not clash:
+        if not differing:
             self.merge_row(rec_no, None, wb, sh, ConflictKind.ADDED)
             return
         if self.policy is Policy.FLAG:

@@ -252,12 +252,15 @@ CASES = [
         base_after=BASE,  # the row stays out of the base, so it stays flagged
     ),
     Case(
-        "the same row added on both sides, one with more filled in: blanks filled",
+        "the same row added on both sides, one with more filled in: flagged, not spliced",
         BASE,
         {**BASE, 3: row(3, status="Planned", owner="Cy")},
         {**BASE, 3: row(3, status="Planned", target=D2)},
-        changes=[ch(3, OWNER, W, None, "Cy"), ch(3, TARGET_DATE, S, None, D2)],
-        base_after={**BASE, 3: row(3, status="Planned", owner="Cy", target=D2)},
+        conflicts=[
+            Conflict(3, OWNER, None, "Cy", None, "added"),
+            Conflict(3, TARGET_DATE, None, None, D2, "added"),
+        ],
+        base_after=BASE,
     ),
     Case(
         "a row deleted on the sheet is flagged, not propagated",
