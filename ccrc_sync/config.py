@@ -55,6 +55,12 @@ class Security(StrEnum):
     SSL = "ssl"
 
 
+class DateOrder(StrEnum):
+    DMY = "dmy"
+    MDY = "mdy"
+    YMD = "ymd"
+
+
 class PlanConfig(_Model):
     """What a correct plan looks like."""
 
@@ -65,6 +71,9 @@ class PlanConfig(_Model):
     # Expected Rec Nos., as ranges: "1-34", or "1-30, 40".
     rec_nos: str = "1-34"
     key_section: str = "Key Recommendations"
+    # How a date typed as text (1/2/2027) is read: day first ("dmy"), month first ("mdy")
+    # or year first ("ymd"). Never guessed from a spreadsheet's locale.
+    date_order: DateOrder = DateOrder.DMY
 
     @field_validator("rec_nos")
     @classmethod
@@ -82,6 +91,12 @@ class WorkbookConfig(_Model):
     template: Path | None = None
     backups: int = Field(default=5, ge=0)
     backup_dir: Path | None = None  # default: a `backups` folder beside the workbook
+    # Reading stops, before inflating anything, past these (a damaged file or a zip bomb);
+    # they sit far above any real action plan.
+    max_uncompressed_mb: int = Field(default=200, ge=1)
+    max_compression_ratio: int = Field(default=200, ge=2)
+    max_rows: int = Field(default=100_000, ge=1)
+    max_cells: int = Field(default=2_000_000, ge=1)
 
 
 class RetryConfig(_Model):
@@ -98,6 +113,8 @@ class SheetConfig(_Model):
     emulator_host: str | None = None
     # Start ccrc-sync's own emulator in-process with its data in this file (the demo).
     embedded_emulator: Path | None = None
+    # Status and Section drop-downs refuse a value outside the list as it is typed.
+    strict_dropdowns: bool = True
     retry: RetryConfig = RetryConfig()
 
 

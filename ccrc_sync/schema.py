@@ -25,6 +25,9 @@ OWNER = "Owner"
 TARGET_DATE = "Target Date"
 LAST_UPDATED = "Last Updated"
 NOTES = "Notes"
+# Closure evidence (optional columns after Notes; only synced where both sides have them).
+EVIDENCE = "Evidence"
+COMPLETED_ON = "Completed On"
 
 FIELDS: tuple[str, ...] = (
     REC_NO,
@@ -39,6 +42,9 @@ FIELDS: tuple[str, ...] = (
 )
 REQUIRED_FIELDS: tuple[str, ...] = (REC_NO, SECTION, RECOMMENDATION, ACTION, STATUS)
 DATE_FIELDS: tuple[str, ...] = (TARGET_DATE, LAST_UPDATED)
+# Free-text columns: a value there is the text a person sees, even when it looks like a
+# number, a percentage or an amount (columns the schema does not know are text too).
+TEXT_FIELDS: tuple[str, ...] = (RECOMMENDATION, ACTION, OWNER, NOTES, EVIDENCE)
 
 DEFAULT_STATUSES: tuple[str, ...] = ("Planned", "In Progress", "Complete")
 DEFAULT_SECTIONS: tuple[str, ...] = (
