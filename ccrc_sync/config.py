@@ -61,6 +61,12 @@ class DateOrder(StrEnum):
     YMD = "ymd"
 
 
+class Closure(StrEnum):
+    OFF = "off"
+    WARNING = "warning"
+    ERROR = "error"
+
+
 class PlanConfig(_Model):
     """What a correct plan looks like."""
 
@@ -68,12 +74,19 @@ class PlanConfig(_Model):
     statuses: tuple[str, ...] = DEFAULT_STATUSES
     sections: tuple[str, ...] = DEFAULT_SECTIONS
     complete_status: str = "Complete"
+    # The status of work not yet started, and of work underway (the roll-up of lettered
+    # parts and the summary's "in progress" use these).
+    planned_status: str = "Planned"
+    in_progress_status: str = "In Progress"
     # Expected Rec Nos., as ranges: "1-34", or "1-30, 40".
     rec_nos: str = "1-34"
     key_section: str = "Key Recommendations"
     # How a date typed as text (1/2/2027) is read: day first ("dmy"), month first ("mdy")
     # or year first ("ymd"). Never guessed from a spreadsheet's locale.
     date_order: DateOrder = DateOrder.DMY
+    # A recommendation marked complete without Evidence or Completed On: "off", "warning"
+    # or "error" (only where those columns exist).
+    closure: Closure = Closure.WARNING
 
     @field_validator("rec_nos")
     @classmethod

@@ -1,15 +1,21 @@
-"""The three-way merge: base, workbook and sheet tables in, a plan of changes and conflicts out.
+"""The three-way merge: base, workbook and sheet tables in; changes, conflicts and holds out.
 
 Staff edit both sides at once, so copying one side over the other would destroy someone's
 work. Instead every cell is judged against the *base*, the last version both sides agreed
 on: a cell changed on one side only is carried to the other; a cell changed on both sides
 differently is a conflict that nobody overwrites. Values are compared through
-`schema.normalise`, so the same thing written differently (spaces at the ends, `In
-progress`, a date typed as text, `15.0`) never counts as an edit.
+`schema.normalise`, so the same thing written differently never counts as an edit.
+
+What the merge will not do is as important as what it does. It never merges a row whose
+key is in doubt (a Rec No. claimed twice, or a side whose key column is broken, where a
+"missing" row may only have lost its number), never takes a vanished row or a vanished
+column's worth of values as deliberate when too much vanished at once, never fills a
+blank from the other side without an agreed version, and never carries the older values
+of a restored copy. Each of those is *held*: nothing is written for it and its base stays
+as it was, so once a person sorts it out the next run carries whatever is then true.
 
 Everything here is pure: plain tables in, a frozen `MergeResult` out. The caller writes the
-changes to both sides and only then commits `MergeResult.base`, so a crash in between
-leaves a state from which the next run converges.
+changes to both sides and only then commits `MergeResult.base`.
 """
 
 from __future__ import annotations
@@ -24,13 +30,25 @@ from ccrc_sync.schema import (
     DEFAULT_STATUSES,
     FIELDS,
     REC_NO,
+    RecNo,
     Value,
     is_blank,
     normalise,
+    rec_sort_key,
 )
 
 Row = dict[str, Value]
-Table = dict[int, Row]
+Table = dict[RecNo, Row]
+
+# Kept in a base row for what the sides have never agreed on (no agreed version, or a
+# rebase): the fields still unsettled, or the side that alone has the row. Such cells and
+# rows stay conflicts until the two sides agree; nothing is filled in from either side.
+UNSETTLED = "~unsettled"
+ONE_SIDE = "~one-side"
+
+# A column counts as "cleared as a whole" only when at least this many agreed values in
+# it went blank at once: a person clearing one or two cells is editing, not losing a column.
+WHOLE_COLUMN_MIN = 3
 
 
 class Side(StrEnum):
@@ -41,21 +59,39 @@ class Side(StrEnum):
     def other(self) -> Side:
         return Side.SHEET if self is Side.WORKBOOK else Side.WORKBOOK
 
+    @property
+    def label(self) -> str:
+        """How a person names the side."""
+        return "workbook" if self is Side.WORKBOOK else "Google Sheet"
+
 
 class ConflictKind(StrEnum):
-    """Why a cell or row needs a person. A `str`, so `kind == "edit"` reads naturally."""
+    """Why a cell or row needs a person; each kind has its own advice."""
 
-    EDIT = "edit"  # changed differently on both sides (or differing on the first sync)
-    ADDED = "added"  # the same Rec No. added on both sides with differing contents
-    DELETED = "deleted"  # the row was deleted on one side; deletions are not propagated
-    DELETED_EDITED = "deleted-edited"  # deleted on one side, edited on the other: edit kept
+    EDIT = "edit"  # changed differently on both sides since the last sync
+    FIRST = "first-sync"  # no agreed version yet, and the two sides differ
+    ADDED = "added"  # the same Rec No. added on both sides with different contents
+    DELETED = "deleted"  # deleted on one side (`side`); deletions are not propagated
+    DELETED_EDITED = "deleted-edited"  # deleted on `side`, edited on the other: edit kept
+    ONE_SIDE = "one-side"  # no agreed version, and the row is only on `side`
+    RESTORED = "restored"  # `side` looks like a restored older copy; its value not carried
+
+
+class HoldReason(StrEnum):
+    """Why something was neither carried nor flagged as a conflict this run."""
+
+    KEY_IN_DOUBT = "key-in-doubt"  # the Rec No. is claimed by more than one row
+    KEYS_BROKEN = "keys-broken"  # the side it vanished from has a broken Rec No. column
+    MANY_DELETED = "many-deleted"  # too many rows vanished from one side at once
+    COLUMN_CLEARED = "column-cleared"  # a whole column was emptied on one side at once
+    LOCKED = "locked"  # the target cell cannot be written (a workbook formula)
 
 
 @dataclass(frozen=True)
 class Change:
     """One cell to write. `old` is the target's current value, `new` the source's value."""
 
-    rec_no: int
+    rec_no: RecNo
     field: str
     source: Side
     target: Side
@@ -68,20 +104,33 @@ class Change:
 class Conflict:
     """A disagreement left for a person. For a whole-row conflict `field` is None."""
 
-    rec_no: int
+    rec_no: RecNo
     field: str | None
     base: Value
     workbook: Value
     sheet: Value
-    kind: str
+    kind: ConflictKind
+    side: Side | None = None  # which side deleted / holds the row / was restored
 
 
 @dataclass(frozen=True)
 class Deletion:
     """A row to delete on `target` (only with `propagate_deletions`)."""
 
-    rec_no: int
+    rec_no: RecNo
     target: Side
+
+
+@dataclass(frozen=True)
+class Hold:
+    """Something held back: on `side` (the side it came from), for `rec_no`/`field`
+    (None: every row, or the whole row), and why."""
+
+    reason: HoldReason
+    side: Side
+    rec_no: RecNo | None = None
+    field: str | None = None
+    value: Value = None
 
 
 @dataclass(frozen=True)
@@ -89,12 +138,48 @@ class MergeResult:
     changes: tuple[Change, ...]
     conflicts: tuple[Conflict, ...]
     deletions: tuple[Deletion, ...]
+    holds: tuple[Hold, ...]
     base: Table  # what to commit once both sides are written
 
     @property
     def in_sync(self) -> bool:
         """Nothing to write and nothing for a person to look at."""
-        return not (self.changes or self.conflicts or self.deletions)
+        return not (self.changes or self.conflicts or self.deletions or self.holds)
+
+
+@dataclass(frozen=True)
+class SideRows:
+    """One side's plan as the merge sees it.
+
+    `rows` holds each Rec No. claimed by exactly one row. `doubtful` are Rec Nos. claimed
+    by several rows (none of them is merged). `healthy` is False when any row has a blank,
+    invalid or formula Rec No.: such a row may be a recommendation that lost its number,
+    so nothing missing from this side is taken as deleted. `fields` are the columns this
+    side has.
+    """
+
+    rows: Mapping[RecNo, Mapping[str, Value]]
+    doubtful: frozenset[RecNo] = frozenset()
+    healthy: bool = True
+    fields: frozenset[str] = frozenset(FIELDS)
+
+
+@dataclass(frozen=True)
+class MergeSettings:
+    policy: Policy = Policy.FLAG
+    propagate_deletions: bool = False
+    # More than this share of the agreed rows vanishing from one side at once is held.
+    max_deletion_share: float = 0.2
+    statuses: tuple[str, ...] = DEFAULT_STATUSES
+    sections: tuple[str, ...] = DEFAULT_SECTIONS
+    # (side, Rec No., field): values that failed validation there; never carried from it.
+    invalid: frozenset[tuple[Side, RecNo, str]] = frozenset()
+    # (side, Rec No., field): cells that cannot be written on that side (a formula).
+    locked: frozenset[tuple[Side, RecNo, str]] = frozenset()
+    # Columns a person confirmed were meant to be cleared (`sync --accept-clears`).
+    accept_clears: frozenset[str] = frozenset()
+    # A side whose edits are a restored older copy: held as conflicts, never carried.
+    restored: Side | None = None
 
 
 @dataclass
@@ -102,37 +187,62 @@ class _Merger:
     """One merge's settings and the plan it accumulates, row by row in Rec No. order."""
 
     fields: tuple[str, ...]
-    policy: Policy
-    propagate_deletions: bool
-    invalid: frozenset[tuple[Side, int, str]]
-    statuses: tuple[str, ...]
-    sections: tuple[str, ...]
+    settings: MergeSettings
+    first_sync: bool
+    held_columns: frozenset[tuple[Side, str]] = frozenset()
     changes: list[Change] = field(default_factory=list)
     conflicts: list[Conflict] = field(default_factory=list)
     deletions: list[Deletion] = field(default_factory=list)
+    holds: list[Hold] = field(default_factory=list)
     base: Table = field(default_factory=dict)
 
     def key(self, name: str, value: Value) -> str:
-        return normalise(name, value, self.statuses, self.sections)
+        return normalise(name, value, self.settings.statuses, self.settings.sections)
 
-    def is_invalid(self, side: Side, rec_no: int, name: str) -> bool:
-        return (side, rec_no, name) in self.invalid
+    def is_invalid(self, side: Side, rec_no: RecNo, name: str) -> bool:
+        return (side, rec_no, name) in self.settings.invalid
 
     # -- rows
 
-    def merge_row(self, rec_no: int, base: Row | None, wb: Row, sh: Row, kind: str) -> None:
-        """A row on both sides: merge cell by cell. A missing base counts as blank cells,
-        which gives exactly the first-sync rules (empty takes the other's value)."""
-        merged: Row = dict(base) if base is not None else {}
-        old = base or {}
+    def merge_row(
+        self, rec_no: RecNo, base: Row | None, wb: Row, sh: Row, kind: ConflictKind
+    ) -> None:
+        """A row on both sides: merge cell by cell. Without an agreed version of a cell,
+        a difference is a conflict: nothing is filled in from the other side."""
+        old: Row = base or {}
+        merged: Row = {k: v for k, v in old.items() if k not in (UNSETTLED, ONE_SIDE)}
+        if base is None or ONE_SIDE in old:
+            unsettled = set(self.fields)
+        else:
+            unsettled = set(_names(old.get(UNSETTLED)))
+        still: list[str] = []
         for name in self.fields:
+            unknown = name in unsettled
+            before = len(self.conflicts)
             merged[name] = self.merge_cell(
-                rec_no, name, old.get(name), wb.get(name), sh.get(name), kind
+                rec_no,
+                name,
+                None if unknown else old.get(name),
+                wb.get(name),
+                sh.get(name),
+                ConflictKind.FIRST if unknown else kind,
+                unknown,
             )
+            if unknown and len(self.conflicts) > before:
+                still.append(name)
+        if still:
+            merged[UNSETTLED] = ",".join(still)
         self.base[rec_no] = merged
 
     def merge_cell(
-        self, rec_no: int, name: str, base: Value, wb: Value, sh: Value, kind: str
+        self,
+        rec_no: RecNo,
+        name: str,
+        base: Value,
+        wb: Value,
+        sh: Value,
+        kind: ConflictKind,
+        unknown_base: bool = False,
     ) -> Value:
         """Plan one cell; return the value the base should hold afterwards."""
         if type(base) is type(wb) is type(sh) and base == wb == sh:
@@ -141,26 +251,43 @@ class _Merger:
         if wb_key == sh_key:
             # Agreed (perhaps written differently): keep the stored base if it already says
             # the same, so an untouched plan never churns the base.
-            return base if base_key == wb_key else _stored(wb)
-        wb_edited, sh_edited = wb_key != base_key, sh_key != base_key
+            return base if base_key == wb_key and not unknown_base else _stored(wb)
+        wb_edited, sh_edited = (
+            (True, True) if unknown_base else (wb_key != base_key, sh_key != base_key)
+        )
         if (wb_edited and self.is_invalid(Side.WORKBOOK, rec_no, name)) or (
             sh_edited and self.is_invalid(Side.SHEET, rec_no, name)
         ):
             # An invalid edit is held where it was typed: validation reports it, and once it
             # is fixed it is still an edit against the unchanged base, so it then propagates.
             return base
+        for side, edited in ((Side.WORKBOOK, wb_edited), (Side.SHEET, sh_edited)):
+            if edited and (side, name) in self.held_columns:
+                return base  # a whole column emptied at once: held, reported once
+        restored = self.settings.restored
+        if restored is not None and (wb_edited if restored is Side.WORKBOOK else sh_edited):
+            self.conflicts.append(
+                Conflict(rec_no, name, base, wb, sh, ConflictKind.RESTORED, restored)
+            )
+            return base
         if wb_edited and sh_edited:
-            if self.policy is Policy.FLAG:
+            if self.settings.policy is Policy.FLAG:
                 self.conflicts.append(Conflict(rec_no, name, base, wb, sh, kind))
                 return base  # unchanged, so the cell stays flagged until the sides agree
-            source = Side.WORKBOOK if self.policy is Policy.WORKBOOK_WINS else Side.SHEET
+            source = Side.WORKBOOK if self.settings.policy is Policy.WORKBOOK_WINS else Side.SHEET
+            if unknown_base and is_blank(wb if source is Side.WORKBOOK else sh):
+                # Nobody typed anything on the winning side to win with.
+                source = source.other
         else:
             source = Side.WORKBOOK if wb_edited else Side.SHEET
         new, old = (wb, sh) if source is Side.WORKBOOK else (sh, wb)
+        if (source.other, rec_no, name) in self.settings.locked:
+            self.holds.append(Hold(HoldReason.LOCKED, source, rec_no, name, new))
+            return base
         self.changes.append(Change(rec_no, name, source, source.other, old, new))
         return _stored(new)
 
-    def added_both(self, rec_no: int, wb: Row, sh: Row) -> None:
+    def added_both(self, rec_no: RecNo, wb: Row, sh: Row) -> None:
         """The same Rec No. added on both sides since the last sync.
 
         Rows that differ anywhere (a blank against a value included) may be two different
@@ -170,9 +297,11 @@ class _Merger:
         """
         differing = [n for n in self.fields if self.key(n, wb.get(n)) != self.key(n, sh.get(n))]
         if not differing:
-            self.merge_row(rec_no, None, wb, sh, ConflictKind.ADDED)
+            self.merge_row(
+                rec_no, {n: _stored(wb.get(n)) for n in self.fields}, wb, sh, ConflictKind.ADDED
+            )
             return
-        if self.policy is Policy.FLAG:
+        if self.settings.policy is Policy.FLAG:
             for name in differing:
                 self.conflicts.append(
                     Conflict(rec_no, name, None, wb.get(name), sh.get(name), ConflictKind.ADDED)
@@ -180,20 +309,34 @@ class _Merger:
             return
         # A "wins" policy settles the clashes; a blank on the winning side still takes the
         # other side's value, since nobody typed anything there to win with.
-        winner = Side.WORKBOOK if self.policy is Policy.WORKBOOK_WINS else Side.SHEET
+        winner = Side.WORKBOOK if self.settings.policy is Policy.WORKBOOK_WINS else Side.SHEET
         rows = {Side.WORKBOOK: wb, Side.SHEET: sh}
         agreed: Row = {n: _stored(wb.get(n)) for n in self.fields}
         for name in differing:
             source = winner if not is_blank(rows[winner].get(name)) else winner.other
             new, old = rows[source].get(name), rows[source.other].get(name)
+            if (source.other, rec_no, name) in self.settings.locked:
+                self.holds.append(Hold(HoldReason.LOCKED, source, rec_no, name, new))
+                agreed[name] = None
+                continue
             self.changes.append(Change(rec_no, name, source, source.other, old, new))
             agreed[name] = _stored(new)
         self.base[rec_no] = agreed
 
-    def new_row(self, rec_no: int, side: Side, row: Row) -> None:
+    def new_row(self, rec_no: RecNo, side: Side, row: Row) -> None:
         """A row on one side only, unknown to the base: append it to the other side."""
         if self.is_invalid(side, rec_no, REC_NO):
             return  # a row whose Rec No. fails validation is not copied anywhere yet
+        if self.first_sync or self.settings.restored is side:
+            # Without an agreed version a row on one side may be one the other side
+            # deleted; a restored copy's extra rows are old ones. A person decides.
+            ident = _ident(row, rec_no)
+            wb, sh = (ident, None) if side is Side.WORKBOOK else (None, ident)
+            kind = ConflictKind.ONE_SIDE if self.first_sync else ConflictKind.RESTORED
+            self.conflicts.append(Conflict(rec_no, None, None, wb, sh, kind, side))
+            if self.first_sync:
+                self.base[rec_no] = {ONE_SIDE: side.value}
+            return
         merged: Row = {}
         for name in self.fields:
             value = row.get(name)
@@ -204,21 +347,24 @@ class _Merger:
             merged[name] = value
         self.base[rec_no] = merged
 
-    def deleted_row(self, rec_no: int, base: Row, side: Side, row: Row) -> None:
+    def deleted_row(
+        self, rec_no: RecNo, base: Row, side: Side, row: Row, *, propagate: bool
+    ) -> None:
         """A known row is still on `side` but gone from the other side.
 
         Deleting is never automatic when the surviving side edited the row: the edit is
         kept and each edited cell is flagged. Otherwise the deletion is flagged, or
         propagated when configured. While flagged, the base keeps the row.
         """
+        gone = side.other
         edited = [n for n in self.fields if self.key(n, row.get(n)) != self.key(n, base.get(n))]
         for name in edited:
             value = row.get(name)
             wb, sh = (value, None) if side is Side.WORKBOOK else (None, value)
             self.conflicts.append(
-                Conflict(rec_no, name, base.get(name), wb, sh, ConflictKind.DELETED_EDITED)
+                Conflict(rec_no, name, base.get(name), wb, sh, ConflictKind.DELETED_EDITED, gone)
             )
-        if not edited and self.propagate_deletions:
+        if not edited and propagate:
             self.deletions.append(Deletion(rec_no, side))
             return
         if not edited:
@@ -226,14 +372,24 @@ class _Merger:
             ident = _ident(row, rec_no)
             wb, sh = (ident, None) if side is Side.WORKBOOK else (None, ident)
             self.conflicts.append(
-                Conflict(rec_no, None, _ident(base, rec_no), wb, sh, ConflictKind.DELETED)
+                Conflict(rec_no, None, _ident(base, rec_no), wb, sh, ConflictKind.DELETED, gone)
             )
         self.base[rec_no] = dict(base)
 
     def result(self) -> MergeResult:
         return MergeResult(
-            tuple(self.changes), tuple(self.conflicts), tuple(self.deletions), self.base
+            tuple(self.changes),
+            tuple(self.conflicts),
+            tuple(self.deletions),
+            tuple(self.holds),
+            self.base,
         )
+
+
+def _names(value: Value) -> list[str]:
+    """The field names kept under `UNSETTLED` (comma-separated, so the base stays a row of
+    plain values)."""
+    return [n for n in str(value or "").split(",") if n]
 
 
 def _stored(value: Value) -> Value:
@@ -241,58 +397,155 @@ def _stored(value: Value) -> Value:
     return None if is_blank(value) else value
 
 
-def _ident(row: Row, rec_no: int) -> Value:
+def _ident(row: Mapping[str, Value], rec_no: RecNo) -> Value:
     value = row.get(REC_NO)
     return rec_no if is_blank(value) else value
 
 
+def _cleared_columns(
+    known: Mapping[RecNo, Mapping[str, Value]],
+    sides: Mapping[Side, SideRows],
+    fields: Sequence[str],
+    settings: MergeSettings,
+) -> frozenset[tuple[Side, str]]:
+    """(side, column) where every agreed value of the column went blank at once, on rows
+    that side still has: a column deleted and put back empty, or filled down with blanks.
+    """
+    held: set[tuple[Side, str]] = set()
+    known = {r: row for r, row in known.items() if ONE_SIDE not in row}
+    for side, rows in sides.items():
+        for name in fields:
+            if name == REC_NO or name in settings.accept_clears:
+                continue
+            had = [r for r, old in known.items() if r in rows.rows and not is_blank(old.get(name))]
+            if len(had) < WHOLE_COLUMN_MIN:
+                continue
+            if all(is_blank(rows.rows[r].get(name)) for r in had):
+                held.add((side, name))
+    return frozenset(held)
+
+
 def merge(
-    base: Mapping[int, Mapping[str, Value]] | None,
-    workbook: Mapping[int, Mapping[str, Value]],
-    sheet: Mapping[int, Mapping[str, Value]],
-    *,
-    fields: Sequence[str] = FIELDS,
-    policy: Policy = Policy.FLAG,
-    propagate_deletions: bool = False,
-    invalid: Collection[tuple[Side, int, str]] = (),
-    statuses: Iterable[str] = DEFAULT_STATUSES,
-    sections: Iterable[str] = DEFAULT_SECTIONS,
+    base: Mapping[RecNo, Mapping[str, Value]] | None,
+    workbook: SideRows,
+    sheet: SideRows,
+    settings: MergeSettings = MergeSettings(),
 ) -> MergeResult:
     """Plan one reconciliation of `workbook` and `sheet` against `base`.
 
-    `base` is None before the first successful sync. Only `fields` are compared (the caller
-    passes the fields present on both sides); other fields keep their base values. Cells in
-    `invalid` (side, Rec No., field) failed validation on that side and are never carried
-    across. Output is ordered by Rec No., then by the order of `fields`.
+    `base` is None before the first sync (and after `sync --rebase`). Only the fields both
+    sides have are compared; other fields keep their base values. Output is ordered by
+    Rec No., then by field.
     """
-    merger = _Merger(
-        fields=tuple(fields),
-        policy=Policy(policy),
-        propagate_deletions=propagate_deletions,
-        invalid=frozenset((Side(s), r, f) for s, r, f in invalid),
-        statuses=tuple(statuses),
-        sections=tuple(sections),
-    )
-    known = base or {}
-    both_kind = ConflictKind.EDIT if base is None else ConflictKind.ADDED
-    for rec_no in sorted(set(known) | set(workbook) | set(sheet)):
+    fields = tuple(f for f in FIELDS if f in workbook.fields and f in sheet.fields)
+    known: Mapping[RecNo, Mapping[str, Value]] = base or {}
+    sides = {Side.WORKBOOK: workbook, Side.SHEET: sheet}
+    cleared = _cleared_columns(known, sides, fields, settings) if base is not None else frozenset()
+    merger = _Merger(fields, settings, first_sync=base is None, held_columns=cleared)
+    for side, name in sorted(cleared):
+        merger.holds.append(Hold(HoldReason.COLUMN_CLEARED, side, None, name))
+
+    doubtful = workbook.doubtful | sheet.doubtful
+    vanished = _vanished(known, sides, doubtful)
+    too_many = {
+        side
+        for side, keys in vanished.items()
+        if len(keys) > 1 and len(keys) > settings.max_deletion_share * len(known)
+    }
+    for side in sorted(too_many):
+        merger.holds.append(Hold(HoldReason.MANY_DELETED, side, None, None, len(vanished[side])))
+
+    for rec_no in sorted(
+        set(known) | set(workbook.rows) | set(sheet.rows) | doubtful, key=rec_sort_key
+    ):
         old = known.get(rec_no)
-        wb, sh = workbook.get(rec_no), sheet.get(rec_no)
+        if rec_no in doubtful:
+            # Several rows claim this Rec No.: none of them is merged, on either side.
+            for side in (s for s in Side if rec_no in sides[s].doubtful):
+                merger.holds.append(Hold(HoldReason.KEY_IN_DOUBT, side, rec_no))
+            if old is not None:
+                merger.base[rec_no] = dict(old)
+            continue
+        wb, sh = workbook.rows.get(rec_no), sheet.rows.get(rec_no)
+        if old is not None and ONE_SIDE in old:
+            # Never agreed: on one side only it stays a conflict; on both it is merged
+            # cell by cell without an agreed version; on neither it is gone.
+            if wb is not None and sh is not None:
+                merger.merge_row(rec_no, old, dict(wb), dict(sh), ConflictKind.FIRST)
+            elif wb is not None or sh is not None:
+                side = Side.WORKBOOK if wb is not None else Side.SHEET
+                merger.first_sync, was = True, merger.first_sync
+                merger.new_row(rec_no, side, dict(wb if wb is not None else sh or {}))
+                merger.first_sync = was
+            continue
         if wb is not None and sh is not None:
             if old is None and base is not None:
                 merger.added_both(rec_no, dict(wb), dict(sh))
                 continue
-            kind = ConflictKind.EDIT if old is not None else both_kind
-            merger.merge_row(rec_no, _row(old), dict(wb), dict(sh), kind)
+            kind = ConflictKind.EDIT if old is not None else ConflictKind.FIRST
+            merger.merge_row(
+                rec_no, dict(old) if old is not None else None, dict(wb), dict(sh), kind
+            )
         elif old is None:
             side = Side.WORKBOOK if wb is not None else Side.SHEET
             merger.new_row(rec_no, side, dict(wb if wb is not None else sh or {}))
         elif wb is not None or sh is not None:
             side = Side.WORKBOOK if wb is not None else Side.SHEET
-            merger.deleted_row(rec_no, dict(old), side, dict(wb if wb is not None else sh or {}))
+            gone = side.other
+            if not sides[gone].healthy or gone in too_many or settings.restored is gone:
+                # It may only have lost its number, or many rows went at once, or the side
+                # is an old copy: keep it everywhere until a person has looked.
+                if not sides[gone].healthy:
+                    merger.holds.append(Hold(HoldReason.KEYS_BROKEN, gone, rec_no))
+                merger.base[rec_no] = dict(old)
+                continue
+            merger.deleted_row(
+                rec_no,
+                dict(old),
+                side,
+                dict(wb if wb is not None else sh or {}),
+                propagate=settings.propagate_deletions,
+            )
         # Deleted on both sides: agreed, so the row simply leaves the base.
     return merger.result()
 
 
-def _row(row: Mapping[str, Value] | None) -> Row | None:
-    return dict(row) if row is not None else None
+def _vanished(
+    known: Mapping[RecNo, Mapping[str, Value]],
+    sides: Mapping[Side, SideRows],
+    doubtful: Collection[RecNo],
+) -> dict[Side, list[RecNo]]:
+    """Agreed rows gone from each side while the other side still has them."""
+    out: dict[Side, list[RecNo]] = {Side.WORKBOOK: [], Side.SHEET: []}
+    for rec_no, row in known.items():
+        if rec_no in doubtful or ONE_SIDE in row:
+            continue
+        for side in Side:
+            if rec_no not in sides[side].rows and rec_no in sides[side.other].rows:
+                out[side].append(rec_no)
+    return out
+
+
+def side_rows(
+    rows: Iterable[tuple[RecNo | None, Mapping[str, Value]]], fields: Iterable[str]
+) -> SideRows:
+    """A side's rows as the merge takes them: (Rec No. or None when the key is broken,
+    values) in sheet order; keys claimed twice become doubtful."""
+    seen: dict[RecNo, Mapping[str, Value]] = {}
+    doubtful: set[RecNo] = set()
+    healthy = True
+    for key, values in rows:
+        if key is None:
+            healthy = False
+            continue
+        if key in seen:
+            doubtful.add(key)
+            healthy = False
+            continue
+        seen[key] = values
+    return SideRows(
+        rows={k: v for k, v in seen.items() if k not in doubtful},
+        doubtful=frozenset(doubtful),
+        healthy=healthy,
+        fields=frozenset(fields),
+    )

@@ -24,7 +24,7 @@ from pydantic import BaseModel, Field, ValidationError
 from typing_extensions import TypedDict
 
 from ccrc_sync.errors import CcrcSyncError
-from ccrc_sync.schema import Issue, Severity, Value, display
+from ccrc_sync.schema import Issue, Severity, Value, display, rec_no_of, rec_sort_key
 from ccrc_sync.summary import SummaryFigures
 
 SYNC_ISSUES_HEADER: tuple[str, ...] = (
@@ -176,7 +176,8 @@ def sync_issues_grid(
 
 
 def _sortable(value: Any) -> tuple[int, str]:
-    return (value, "") if isinstance(value, int) else (1 << 30, str(value))
+    key = rec_no_of(value) if value is not None else None
+    return rec_sort_key(key) if key is not None else (1 << 30, str(value))
 
 
 def change_log_grid(

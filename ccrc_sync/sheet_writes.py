@@ -93,7 +93,7 @@ class SheetWrites:
         self.rows = {}
         self.next_row = len(grid) + 1
 
-    def clear_rows(self, rec_nos: Sequence[int]) -> None:
+    def clear_rows(self, rec_nos: Sequence[str]) -> None:
         """Propagate a deletion by blanking the row (readers skip blank rows). A values write
         is safe to repeat, where a retried `deleteDimension` whose first answer was lost
         would delete the next row down as well."""
@@ -110,7 +110,7 @@ class SheetWrites:
             return
         title = self.config.plan.sheet
         columns = self.table.columns
-        new_rows: dict[int, int] = {}
+        new_rows: dict[str, int] = {}
         for change in changes:
             col = columns.get(change.field)
             if col is None:
@@ -122,7 +122,12 @@ class SheetWrites:
                     self.next_row += 1
                     # A new row always carries its Rec No., even if the merge lists it last.
                     self.blocks.append(
-                        (title, new_rows[change.rec_no], columns[schema.REC_NO], [[change.rec_no]])
+                        (
+                            title,
+                            new_rows[change.rec_no],
+                            columns[schema.REC_NO],
+                            [[schema.rec_cell_value(change.rec_no)]],
+                        )
                     )
                 row = new_rows[change.rec_no]
             self.blocks.append((title, row, col, [[change.new]]))

@@ -24,11 +24,11 @@ from typing import Any
 
 from ccrc_sync.errors import StateError
 from ccrc_sync.merge import Change, Table
-from ccrc_sync.schema import Formula, Value
+from ccrc_sync.schema import Formula, RecNo, Value, rec_sort_key
 
 STATE_FILE = "ccrc_sync.sqlite3"
-SCHEMA_VERSION = 1
-RUN_STATUSES = ("running", "ok", "flagged", "failed")
+SCHEMA_VERSION = 2
+RUN_STATUSES = ("running", "ok", "flagged", "failed", "interrupted")
 FINISHED_STATUSES = ("ok", "flagged", "failed")
 
 _SCHEMA = """
@@ -38,7 +38,7 @@ CREATE TABLE base_info (
     committed_at TEXT NOT NULL
 );
 CREATE TABLE base_rows (
-    rec_no INTEGER PRIMARY KEY,
+    rec_no TEXT PRIMARY KEY,
     data TEXT NOT NULL
 );
 CREATE TABLE runs (
@@ -58,7 +58,7 @@ CREATE TABLE change_log (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     at TEXT NOT NULL,
     run_id TEXT NOT NULL,
-    rec_no INTEGER NOT NULL,
+    rec_no TEXT NOT NULL,
     field TEXT NOT NULL,
     source TEXT NOT NULL,
     target TEXT NOT NULL,
@@ -69,7 +69,61 @@ CREATE TABLE meta (
     key TEXT PRIMARY KEY,
     value TEXT NOT NULL
 );
+CREATE TABLE fingerprints (
+    run_id TEXT PRIMARY KEY,
+    at TEXT NOT NULL,
+    digest TEXT NOT NULL
+);
+CREATE TABLE marks (
+    side TEXT NOT NULL,
+    rec_no TEXT NOT NULL,
+    field TEXT NOT NULL,
+    token TEXT,
+    PRIMARY KEY (side, rec_no, field)
+);
 """
+
+# From each older schema to the next. Version 2 made Rec No. a text key ("20", "20a")
+# and added workbook fingerprints and conflict marks.
+_MIGRATIONS: dict[int, str] = {
+    1: """
+ALTER TABLE base_rows RENAME TO base_rows_v1;
+CREATE TABLE base_rows (
+    rec_no TEXT PRIMARY KEY,
+    data TEXT NOT NULL
+);
+INSERT INTO base_rows (rec_no, data) SELECT CAST(rec_no AS TEXT), data FROM base_rows_v1;
+DROP TABLE base_rows_v1;
+ALTER TABLE change_log RENAME TO change_log_v1;
+CREATE TABLE change_log (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    at TEXT NOT NULL,
+    run_id TEXT NOT NULL,
+    rec_no TEXT NOT NULL,
+    field TEXT NOT NULL,
+    source TEXT NOT NULL,
+    target TEXT NOT NULL,
+    old TEXT NOT NULL,
+    new TEXT NOT NULL
+);
+INSERT INTO change_log (seq, at, run_id, rec_no, field, source, target, old, new)
+    SELECT seq, at, run_id, CAST(rec_no AS TEXT), field, source, target, old, new
+    FROM change_log_v1;
+DROP TABLE change_log_v1;
+CREATE TABLE fingerprints (
+    run_id TEXT PRIMARY KEY,
+    at TEXT NOT NULL,
+    digest TEXT NOT NULL
+);
+CREATE TABLE marks (
+    side TEXT NOT NULL,
+    rec_no TEXT NOT NULL,
+    field TEXT NOT NULL,
+    token TEXT,
+    PRIMARY KEY (side, rec_no, field)
+);
+""",
+}
 
 
 @dataclass(frozen=True)
@@ -88,7 +142,7 @@ class RunRecord:
 class LogEntry:
     when: dt.datetime
     run_id: str
-    rec_no: int
+    rec_no: RecNo
     field: str
     source: str
     target: str
@@ -138,14 +192,20 @@ class State:
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=FULL")
         db.execute("PRAGMA foreign_keys=ON")
-        if version == 0:
+        if version < SCHEMA_VERSION:
             with self._write() as cur:
-                # Re-check inside the lock: another process may have created it meanwhile.
-                if cur.execute("PRAGMA user_version").fetchone()[0] == 0:
-                    for statement in _SCHEMA.split(";"):
+                # Re-check inside the lock: another process may have moved it on meanwhile.
+                version = cur.execute("PRAGMA user_version").fetchone()[0]
+                steps = (
+                    [_SCHEMA]
+                    if version == 0
+                    else [_MIGRATIONS[v] for v in range(version, SCHEMA_VERSION)]
+                )
+                for script in steps:
+                    for statement in script.split(";"):
                         if statement.strip():
                             cur.execute(statement)
-                    cur.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+                cur.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         # A file damaged after creation (a crash mid-copy, a bad disk) is caught here, once.
         verdict = db.execute("PRAGMA quick_check").fetchone()[0]
         if verdict != "ok":
@@ -217,8 +277,9 @@ class State:
         """The last agreed rows, or None before the first successful sync."""
         if not self._read("SELECT 1 FROM base_info WHERE id = 1"):
             return None
-        rows = self._read("SELECT rec_no, data FROM base_rows ORDER BY rec_no")
-        return {rec_no: _decode_row(data) for rec_no, data in rows}
+        rows = self._read("SELECT rec_no, data FROM base_rows")
+        rows.sort(key=lambda row: rec_sort_key(row[0]))
+        return {str(rec_no): _decode_row(data) for rec_no, data in rows}
 
     # -- runs
 
@@ -238,7 +299,7 @@ class State:
         *,
         status: str,
         finished: dt.datetime,
-        base: Mapping[int, Mapping[str, Value]] | None = None,
+        base: Mapping[RecNo, Mapping[str, Value]] | None = None,
         changes: Sequence[Change] = (),
         counts: Mapping[str, int] | None = None,
         summary: Mapping | None = None,
@@ -255,7 +316,7 @@ class State:
             if base is not None:
                 # Only rows that differ are written: a large plan changes a few per run.
                 stored = dict(cur.execute("SELECT rec_no, data FROM base_rows").fetchall())
-                wanted = {int(r): _encode_row(row) for r, row in base.items()}
+                wanted = {str(r): _encode_row(row) for r, row in base.items()}
                 cur.executemany(
                     "DELETE FROM base_rows WHERE rec_no = ?",
                     ((r,) for r in stored.keys() - wanted.keys()),

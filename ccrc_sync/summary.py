@@ -28,6 +28,9 @@ from ccrc_sync.schema import (
     canonical,
     column_letter,
     display,
+    parent_of,
+    rec_sort_key,
+    rollup,
 )
 
 # The bucket for rows whose status (or section) is blank or not in the vocabulary. It only
@@ -44,7 +47,7 @@ TargetDate = Annotated[dt.date | str | None, Field(union_mode="left_to_right")]
 
 
 class KeyRecommendation(TypedDict):
-    rec_no: int
+    rec_no: str
     recommendation: str
     status: str
     owner: str
@@ -52,7 +55,7 @@ class KeyRecommendation(TypedDict):
 
 
 class OverdueItem(TypedDict):
-    rec_no: int
+    rec_no: str
     section: str
     owner: str
     target_date: dt.date
@@ -89,8 +92,10 @@ class SummaryFigures(BaseModel):
     percent_complete: float
     key_recommendations: list[KeyRecommendation]
     overdue: list[OverdueItem]
-    no_owner: list[int]
-    no_target_date: list[int]
+    no_owner: list[str]
+    no_target_date: list[str]
+    # Lettered parts (18a, 20b ...): how many, by status. Never counted as recommendations.
+    parts: dict[str, int] = Field(default_factory=dict)
     open_conflicts: int = 0
     findings: dict[str, int] = Field(default_factory=lambda: dict.fromkeys(SEVERITIES, 0))
     sentence: str
@@ -118,7 +123,7 @@ def complete_status(plan: PlanConfig) -> str:
 
 
 def compute(
-    table: Mapping[int, Mapping[str, Value]],
+    table: Mapping[str, Mapping[str, Value]],
     plan: PlanConfig,
     today: dt.date,
     *,
@@ -131,29 +136,57 @@ def compute(
     compares them, so the raw `In progress` of the published response counts as
     `In Progress`. A row whose status or section is not in the vocabulary still counts,
     under `Other`, so the totals always add up to the number of rows.
+
+    Lettered parts (18a, 18b ...) are counted on a line of their own; a recommendation
+    with parts counts under the status its parts add up to (`schema.rollup`).
     """
     done = complete_status(plan)
-    status_names = _present(plan.statuses, [status_of(r.get(STATUS), plan) for r in table.values()])
+    wholes = {k: r for k, r in table.items() if parent_of(k) is None}
+    parts_of: dict[str, list[Value]] = {}
+    for k, r in table.items():
+        parent = parent_of(k)
+        if parent is not None:
+            parts_of.setdefault(parent, []).append(r.get(STATUS))
+    statuses = {
+        k: rollup(parts_of[k], plan) if k in parts_of else r.get(STATUS) for k, r in wholes.items()
+    }
+    status_names = _present(plan.statuses, [status_of(v, plan) for v in statuses.values()])
     section_names = _present(
-        plan.sections, [section_of(r.get(SECTION), plan) for r in table.values()]
+        plan.sections, [section_of(r.get(SECTION), plan) for r in wholes.values()]
     )
     by_status = dict.fromkeys(status_names, 0)
     by_section = {s: dict.fromkeys(status_names, 0) for s in section_names}
     key: list[KeyRecommendation] = []
     overdue: list[OverdueItem] = []
-    no_owner: list[int] = []
-    no_target: list[int] = []
+    no_owner: list[str] = []
+    no_target: list[str] = []
     key_section = canonical(plan.sections, plan.key_section) or plan.key_section
+    parts = dict.fromkeys(plan.statuses, 0)
 
-    for rec_no in sorted(table):
+    for rec_no in sorted(table, key=rec_sort_key):
         row = table[rec_no]
-        status = status_of(row.get(STATUS), plan)
+        if rec_no not in wholes:
+            part_status = status_of(row.get(STATUS), plan)
+            parts[part_status] = parts.get(part_status, 0) + 1
+            part_target = as_date(row.get(TARGET_DATE))
+            if part_target is not None and part_target < today and part_status != done:
+                overdue.append(
+                    OverdueItem(
+                        rec_no=rec_no,
+                        section=section_of(row.get(SECTION), plan),
+                        owner=display(row.get(OWNER)).strip(),
+                        target_date=part_target,
+                        status=_shown_status(row.get(STATUS), part_status),
+                    )
+                )
+            continue
+        status = status_of(statuses[rec_no], plan)
         section = section_of(row.get(SECTION), plan)
         by_status[status] += 1
         by_section[section][status] += 1
         owner = display(row.get(OWNER)).strip()
         target = as_date(row.get(TARGET_DATE))
-        shown_status = _shown_status(row.get(STATUS), status)
+        shown_status = _shown_status(statuses[rec_no], status)
         if not owner:
             no_owner.append(rec_no)
         if target is None:
@@ -179,7 +212,7 @@ def compute(
                 )
             )
 
-    total = len(table)
+    total = len(wholes)
     complete = by_status.get(done, 0)
     counts = {k: int(v) for k, v in (findings or {}).items()}
     return SummaryFigures(
@@ -192,6 +225,7 @@ def compute(
         overdue=overdue,
         no_owner=no_owner,
         no_target_date=no_target,
+        parts={k: v for k, v in parts.items() if v} if any(parts.values()) else {},
         open_conflicts=open_conflicts,
         findings={s: counts.get(s, 0) for s in SEVERITIES},
         sentence=sentence(by_status, total, plan),
@@ -217,10 +251,15 @@ _COMPLETE, _UNDERWAY, _PLANNED, _OTHER = "complete", "underway", "planned", "oth
 
 
 def _kind(status: str, plan: PlanConfig) -> str:
-    """What a status means for the sentence. Vocabularies are configurable, so go by name."""
+    """What a status means for the sentence: the configured complete, in-progress and
+    planned statuses first; any other status by its name."""
     key = " ".join(status.split()).casefold()
     if key == complete_status(plan).casefold():
         return _COMPLETE
+    if key == " ".join(plan.in_progress_status.split()).casefold():
+        return _UNDERWAY
+    if key == " ".join(plan.planned_status.split()).casefold():
+        return _PLANNED
     if "progress" in key or "underway" in key or "under way" in key:
         return _UNDERWAY
     if "plan" in key or "not started" in key:
@@ -346,7 +385,7 @@ def _follow(group: tuple[str, str, int], *, last: bool) -> str:
 # --------------------------------------------------------------------------- grid
 
 
-def _rec_list(numbers: list[int]) -> str:
+def _rec_list(numbers: list[str]) -> str:
     return ", ".join(str(n) for n in numbers) if numbers else "None"
 
 

@@ -258,9 +258,10 @@ class _Run:
         self.clock = clock
         self.dry_run = dry_run
         self.state = state
-        self.dry_base: dict[int, dict[str, Value]] | None = None  # what a dry run compares with
+        self.dry_base: dict[str, dict[str, Value]] | None = None  # what a dry run compares with
         self.started = clock()
         self.today = self.started.astimezone(ZoneInfo(config.schedule.timezone)).date()
+        self.validator = schema.Validator(config.plan, self.today)
         self.run_id = (
             state.start_run(self.started)
             if state is not None
@@ -487,16 +488,11 @@ class _Run:
         Near-duplicates are looked for in the workbook only (`plan_wide`): everything valid
         on the sheet reaches it, and the comparison is the costliest rule on a large plan.
         """
-        plan = self.config.plan
-        book_issues = schema.validate_plan(
-            book_table, plan, self.today, plan_wide=plan_wide, remember=True
-        )
+        book_issues = self.validator.validate(book_table, plan_wide=plan_wide)
         invalid = {(Side.WORKBOOK, r, f) for r, f in schema.invalid_cells(book_issues)}
         issues = list(book_issues)
         if sheet_table is not None:
-            sheet_issues = schema.validate_plan(
-                sheet_table, plan, self.today, plan_wide=False, remember=True
-            )
+            sheet_issues = self.validator.validate(sheet_table, plan_wide=False)
             invalid |= {(Side.SHEET, r, f) for r, f in schema.invalid_cells(sheet_issues)}
             seen = {(i.code, i.rec_no, i.field, i.value) for i in book_issues}
             # Same tab name on both sides; the message says which side the cell is on.
@@ -525,7 +521,7 @@ class _Run:
         if sheet is None:
             # Publishing to an empty sheet: the workbook is the whole story.
             fields = [f for f in schema.FIELDS if f in book.columns]
-            sheet_rows: dict[int, dict[str, Value]] = {}
+            sheet_rows: dict[str, dict[str, Value]] = {}
             base = None
         else:
             fields = [f for f in schema.FIELDS if f in book.columns and f in sheet.columns]
@@ -545,11 +541,11 @@ class _Run:
 
     def _managed_tabs(
         self,
-        view: dict[int, dict[str, Value]],
+        view: dict[str, dict[str, Value]],
         result: MergeResult,
         issues: Sequence[Issue],
         landing: Sequence[Change],
-        cell_of: Callable[[int, str | None], str | None] = lambda rec_no, field: None,
+        cell_of: Callable[[str, str | None], str | None] = lambda rec_no, field: None,
     ) -> dict[str, tuple[list[list[Value]], object | None]]:
         from ccrc_sync import report, summary
 
@@ -691,7 +687,7 @@ def _sheet_connection(config: Config, *, dry_run: bool = False) -> Iterator:
             scratch.cleanup()
 
 
-def _saved_base(state_dir: Path) -> dict[int, dict[str, Value]] | None:
+def _saved_base(state_dir: Path) -> dict[str, dict[str, Value]] | None:
     """The last agreed version, read without creating anything (a dry run writes nothing)."""
     from ccrc_sync.state import STATE_FILE
 
@@ -710,18 +706,18 @@ def _read_sheet(connect: Callable, titles: list[str]) -> tuple:
 # --------------------------------------------------------------------------- the workbook side
 
 
-def _apply_cells(book, changes: Sequence[Change], doomed: Sequence[int]) -> None:
+def _apply_cells(book, changes: Sequence[Change], doomed: Sequence[str]) -> None:
     """This run's cells, new rows and (when configured) deletions, into the loaded workbook."""
     existing = set(book.table.by_rec_no())
     updates = [(c.rec_no, c.field, _typed(c.field, c.new)) for c in changes if c.rec_no in existing]
     book.set_cells(updates)
-    new_rows: dict[int, dict[str, Value]] = {}
+    new_rows: dict[str, dict[str, Value]] = {}
     for c in changes:
         if c.rec_no not in existing:
-            row = new_rows.setdefault(c.rec_no, {schema.REC_NO: c.rec_no})
+            row = new_rows.setdefault(c.rec_no, {schema.REC_NO: schema.rec_cell_value(c.rec_no)})
             row[c.field] = _typed(c.field, c.new)
     if new_rows:
-        book.append_rows([new_rows[r] for r in sorted(new_rows)])
+        book.append_rows([new_rows[r] for r in sorted(new_rows, key=schema.rec_sort_key)])
     if doomed:
         book.delete_rows(doomed)
 
@@ -777,7 +773,7 @@ def _after_run(
             plan_row.extras = {k: as_read(k, v) for k, v in plan_row.extras.items()}
         after.merged = []
         return after
-    rows = {}
+    rows: dict[str, schema.PlanRow] = {}
     for plan_row in after.rows:
         number = schema.rec_no_of(plan_row.values.get(schema.REC_NO))
         if number is not None and number not in rows:
@@ -788,14 +784,17 @@ def _after_run(
     last = max([r.row for r in after.rows] + [after.header_row])
     mine = [c for c in changes if c.target == side and c.field in after.columns]
     if side is Side.WORKBOOK:
-        mine.sort(key=lambda c: c.rec_no)  # new rows are appended in Rec No. order
+        mine.sort(
+            key=lambda c: schema.rec_sort_key(c.rec_no)
+        )  # new rows are appended in Rec No. order
     for c in mine:
         plan_row = rows.get(c.rec_no)
         if plan_row is None:
             last += 1
             plan_row = schema.PlanRow.model_construct(
                 row=last,
-                values={label: None for label in after.columns} | {schema.REC_NO: c.rec_no},
+                values={label: None for label in after.columns}
+                | {schema.REC_NO: schema.rec_cell_value(c.rec_no)},
                 extras={},
             )
             if side is Side.SHEET:
@@ -834,24 +833,24 @@ def _typed(field: str, value: Value, *, day_first: bool = True) -> Value:
     if not isinstance(value, str):
         return value
     if field == schema.REC_NO:
-        number = schema.rec_no_of(value)
-        return value if number is None else number
+        key = schema.rec_no_of(value)
+        return value if key is None else schema.rec_cell_value(key)
     if field in schema.DATE_FIELDS:
-        day = schema.as_date(value, day_first=day_first)
+        day = schema.as_date(value, order="dmy" if day_first else "mdy")
         return value if day is None else day
     return value
 
 
 def _cell_finder(
     book: PlanTable, sheet: PlanTable | None
-) -> Callable[[int, str | None], str | None]:
+) -> Callable[[str, str | None], str | None]:
     """Where a conflict sits, so staff can go straight to it: one A1 reference when both
     sides have it in the same place, else each side's."""
     sides = [("workbook", book, book.row_of())]
     if sheet is not None:
         sides.append(("sheet", sheet, sheet.row_of()))
 
-    def cell_of(rec_no: int, field: str | None) -> str | None:
+    def cell_of(rec_no: str, field: str | None) -> str | None:
         found = []
         for name, table, rows in sides:
             col = table.columns.get(field or schema.REC_NO)
@@ -867,11 +866,11 @@ def _cell_finder(
 
 
 def _hold_back(
-    old_base: Mapping[int, Mapping[str, Value]] | None,
-    base: dict[int, dict[str, Value]],
+    old_base: Mapping[str, Mapping[str, Value]] | None,
+    base: dict[str, dict[str, Value]],
     unapplied: Sequence[Change],
-    undeleted: Sequence[int] = (),
-) -> dict[int, dict[str, Value]]:
+    undeleted: Sequence[str] = (),
+) -> dict[str, dict[str, Value]]:
     """Keep the old base for cells (and rows to delete) that could not be written to the
     workbook, so the next run still sees them as one-sided and carries them across then."""
     held = {r: dict(v) for r, v in base.items()}
@@ -891,8 +890,8 @@ def _hold_back(
 
 
 def _apply_view(
-    table: dict[int, dict[str, Value]], result: MergeResult, side: Side
-) -> dict[int, dict[str, Value]]:
+    table: dict[str, dict[str, Value]], result: MergeResult, side: Side
+) -> dict[str, dict[str, Value]]:
     """The plan as it will read on `side` once this run's changes land (for the Summary)."""
     view = {r: dict(v) for r, v in table.items()}
     for c in result.changes:

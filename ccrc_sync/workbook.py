@@ -713,7 +713,7 @@ class PlanWorkbook:
 
     # ---- edits ---------------------------------------------------------------------
 
-    def _rows_by_rec_no(self) -> dict[int, PlanRow]:
+    def _rows_by_rec_no(self) -> dict[str, PlanRow]:
         """Rec No. -> its first row (as `PlanTable.row_of`), built once, not per cell.
 
         Rebuilt after rows are added or removed, or the Rec No. column is written; the
@@ -721,7 +721,7 @@ class PlanWorkbook:
         """
         stamp = (id(self.table.rows), len(self.table.rows))
         if self._index is None or stamp != self._index_stamp:
-            index: dict[int, PlanRow] = {}
+            index: dict[str, PlanRow] = {}
             for plan_row in self.table.rows:
                 number = rec_no_of(plan_row.values.get(REC_NO))
                 if number is not None and number not in index:
@@ -738,7 +738,7 @@ class PlanWorkbook:
             )
         return cell
 
-    def set_cells(self, updates: Iterable[tuple[int, str, Value]]) -> None:
+    def set_cells(self, updates: Iterable[tuple[str, str, Value]]) -> None:
         """Write (Rec No., field label, value) triples, touching only those cells."""
         for rec_no, label, value in updates:
             plan_row = self._rows_by_rec_no().get(rec_no)
@@ -826,7 +826,7 @@ class PlanWorkbook:
         if m and int(m[4]) < last_row:
             self.ws.auto_filter.ref = f"{m[1]}{m[2]}:{m[3]}{last_row}"
 
-    def delete_rows(self, rec_nos: Iterable[int]) -> None:
+    def delete_rows(self, rec_nos: Iterable[str]) -> None:
         """Remove recommendations by clearing their rows' values.
 
         Clearing rather than shifting rows up keeps every drop-down, conditional format,
