@@ -134,6 +134,9 @@ class SheetConfig(_Model):
 class SyncConfig(_Model):
     policy: Policy = Policy.FLAG
     propagate_deletions: bool = False
+    # More than this share of the plan's rows vanishing from one side at once is held
+    # back as suspicious, whatever `propagate_deletions` says.
+    max_deletion_share: float = Field(default=0.2, gt=0, le=1)
     state_dir: Path = Path("var/state")
     reports_dir: Path | None = None  # default: <state_dir>/reports
     change_log_rows: int = Field(default=500, ge=0)
@@ -220,6 +223,31 @@ class ScheduleConfig(_Model):
         return self
 
 
+class DigestConfig(_Model):
+    """Owner digests: each owner's own items, weekly, before they are overdue."""
+
+    due_within_days: int = Field(default=14, ge=0)
+    weekday: str = "Monday"
+    time: str = "08:00"  # local wall time in [schedule] timezone
+    # Send digests from `serve` at all (they can also be sent with `ccrc-sync digest`).
+    enabled: bool = True
+
+    @field_validator("weekday")
+    @classmethod
+    def _weekday(cls, value: str) -> str:
+        days = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+        if value.strip().casefold() not in days:
+            raise ValueError("must be a day of the week, such as Monday")
+        return value.strip().capitalize()
+
+    @field_validator("time")
+    @classmethod
+    def _time(cls, value: str) -> str:
+        if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d(:[0-5]\d)?", value):
+            raise ValueError("must be a 24-hour time like 08:00")
+        return value
+
+
 class LoggingConfig(_Model):
     file: Path | None = None  # also log to this file, rotated at max_bytes
     level: str = "INFO"
@@ -242,6 +270,10 @@ class Config(_Model):
     sync: SyncConfig = SyncConfig()
     email: EmailConfig = EmailConfig()
     schedule: ScheduleConfig = ScheduleConfig()
+    digest: DigestConfig = DigestConfig()
+    # Owner name (as typed in the Owner column) -> email address, for digests. An
+    # `Owners` tab in the workbook (Name, Email) wins over this.
+    owners: dict[str, str] = Field(default_factory=dict)
     logging: LoggingConfig = LoggingConfig()
     source: Path | None = None  # the file it was read from, for messages
 

@@ -450,7 +450,9 @@ def merge(
     too_many = {
         side
         for side, keys in vanished.items()
-        if len(keys) > 1 and len(keys) > settings.max_deletion_share * len(known)
+        if sides[side].healthy
+        and len(keys) > 1
+        and len(keys) > settings.max_deletion_share * len(known)
     }
     for side in sorted(too_many):
         merger.holds.append(Hold(HoldReason.MANY_DELETED, side, None, None, len(vanished[side])))

@@ -19,6 +19,7 @@ import sqlite3
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -63,7 +64,8 @@ CREATE TABLE change_log (
     source TEXT NOT NULL,
     target TEXT NOT NULL,
     old TEXT NOT NULL,
-    new TEXT NOT NULL
+    new TEXT NOT NULL,
+    event TEXT NOT NULL DEFAULT 'carried'
 );
 CREATE TABLE meta (
     key TEXT PRIMARY KEY,
@@ -104,7 +106,8 @@ CREATE TABLE change_log (
     source TEXT NOT NULL,
     target TEXT NOT NULL,
     old TEXT NOT NULL,
-    new TEXT NOT NULL
+    new TEXT NOT NULL,
+    event TEXT NOT NULL DEFAULT 'carried'
 );
 INSERT INTO change_log (seq, at, run_id, rec_no, field, source, target, old, new)
     SELECT seq, at, run_id, CAST(rec_no AS TEXT), field, source, target, old, new
@@ -126,6 +129,11 @@ CREATE TABLE marks (
 }
 
 
+class LogEvent(StrEnum):
+    CARRIED = "carried"  # a one-sided edit carried to the other side
+    RESOLVED = "resolved"  # a conflict settled by a person: one value stood
+
+
 @dataclass(frozen=True)
 class RunRecord:
     run_id: str
@@ -140,6 +148,12 @@ class RunRecord:
 
 @dataclass(frozen=True)
 class LogEntry:
+    """One line of the Change Log.
+
+    CARRIED: `new` went from `source` to `target`, replacing `old`. RESOLVED: a conflict was
+    settled; `new` is the value that stood (it came from `source`), `old` the other side's.
+    """
+
     when: dt.datetime
     run_id: str
     rec_no: RecNo
@@ -148,6 +162,7 @@ class LogEntry:
     target: str
     old: Value
     new: Value
+    event: LogEvent = LogEvent.CARRIED
 
 
 class State:
@@ -415,7 +430,7 @@ class State:
     def change_log(self, limit: int | None = None) -> list[LogEntry]:
         """What the sync changed, newest first."""
         sql = (
-            "SELECT at, run_id, rec_no, field, source, target, old, new FROM change_log "
+            "SELECT at, run_id, rec_no, field, source, target, old, new, event FROM change_log "
             "ORDER BY seq DESC"
         )
         params: tuple = ()
@@ -423,8 +438,20 @@ class State:
             sql += " LIMIT ?"
             params = (max(0, int(limit)),)
         return [
-            LogEntry(_parse(at), run_id, rec_no, field, source, target, _decode(old), _decode(new))
-            for at, run_id, rec_no, field, source, target, old, new in self._read(sql, params)
+            LogEntry(
+                _parse(at),
+                run_id,
+                str(rec_no),
+                field,
+                source,
+                target,
+                _decode(old),
+                _decode(new),
+                LogEvent(event),
+            )
+            for at, run_id, rec_no, field, source, target, old, new, event in self._read(
+                sql, params
+            )
         ]
 
     # -- small settings that must survive between runs

@@ -15,20 +15,21 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ccrc_sync.config import Policy
+from ccrc_sync.merge import ONE_SIDE as ONE_SIDE_KEY
 from ccrc_sync.merge import (
+    UNSETTLED,
     Change,
-    HoldReason,
     Conflict,
     ConflictKind,
     Deletion,
+    HoldReason,
     MergeResult,
     MergeSettings,
     Side,
     SideRows,
     Table,
+    side_rows,
 )
-from ccrc_sync.merge import ONE_SIDE as ONE_SIDE_KEY
-from ccrc_sync.merge import UNSETTLED
 from ccrc_sync.merge import merge as merge_sides
 from ccrc_sync.schema import (
     ACTION,
@@ -740,3 +741,85 @@ def test_rewriting_values_differently_changes_nothing(data: st.DataObject) -> No
     result = merge(first.base, workbook, sheet)
     assert result.in_sync
     assert result.base == first.base
+
+
+# --------------------------------------------------------------------------- holds
+
+
+def sides(workbook: list, sheet: list, **settings: object) -> MergeResult:
+    """Merge sides given as lists of rows in sheet order (keys may repeat or be broken)."""
+    base = plan(*(r for r in workbook if rec_no_of(r[REC_NO]) is not None))
+    return merge_sides(
+        settings.pop("base", base),  # type: ignore[arg-type]
+        side_rows(((rec_no_of(r[REC_NO]), r) for r in workbook), FIELDS),
+        side_rows(((rec_no_of(r[REC_NO]), r) for r in sheet), FIELDS),
+        MergeSettings(**settings),  # type: ignore[arg-type]
+    )
+
+
+ROWS = [row(n, owner=f"Owner {n}", status="Planned") for n in range(1, 11)]
+
+
+def test_a_rec_no_typed_twice_holds_every_row_with_it_on_both_sides() -> None:
+    # Rec 2's number typed as 3 on the sheet: 3 is claimed twice there, 2 has vanished.
+    typo = [*ROWS[:1], row(3, owner="Owner 2 edited", status="Planned"), *ROWS[2:]]
+    result = sides(ROWS, typo)
+    assert result.changes == ()
+    assert result.conflicts == ()
+    held = {(h.reason, h.side, h.rec_no) for h in result.holds}
+    assert (HoldReason.KEY_IN_DOUBT, S, "3") in held
+    assert (HoldReason.KEYS_BROKEN, S, "2") in held  # not taken as deleted
+    assert result.base["3"][OWNER] == "Owner 3" and result.base["2"][OWNER] == "Owner 2"
+
+
+def test_a_broken_key_column_is_never_read_as_deletions_even_when_propagating() -> None:
+    blanked = [row(None, owner=r[OWNER], status="Planned") for r in ROWS]
+    result = sides(ROWS, blanked, propagate_deletions=True)
+    assert result.deletions == () and result.changes == ()
+    assert {h.reason for h in result.holds} == {HoldReason.KEYS_BROKEN}
+    assert set(result.base) == {str(n) for n in range(1, 11)}
+
+
+def test_many_rows_vanishing_at_once_are_held_whatever_propagate_deletions_says() -> None:
+    result = sides(ROWS, ROWS[:7], propagate_deletions=True)  # 3 of 10 gone: over 20%
+    assert result.deletions == () and result.conflicts == ()
+    assert [(h.reason, h.side, h.value) for h in result.holds] == [(HoldReason.MANY_DELETED, S, 3)]
+    one = sides(ROWS, ROWS[:9], propagate_deletions=True)  # one row: a deletion
+    assert one.deletions == (Deletion("10", W),)
+
+
+def test_a_whole_column_emptied_at_once_is_held_until_confirmed() -> None:
+    emptied = [{**r, OWNER: None} for r in ROWS]
+    result = sides(ROWS, emptied)
+    assert result.changes == ()
+    assert [(h.reason, h.side, h.field) for h in result.holds] == [
+        (HoldReason.COLUMN_CLEARED, S, OWNER)
+    ]
+    assert result.base["4"][OWNER] == "Owner 4"
+    confirmed = sides(ROWS, emptied, accept_clears=frozenset({OWNER}))
+    assert len(confirmed.changes) == 10 and confirmed.holds == ()
+    # Clearing two cells is an edit, not a lost column.
+    two = [{**r, OWNER: None} if r[REC_NO] in (1, 2) else r for r in ROWS]
+    assert [c.rec_no for c in sides(ROWS, two).changes] == ["1", "2"]
+
+
+def test_a_change_for_a_locked_cell_is_held_and_retried() -> None:
+    edited = [{**ROWS[0], OWNER: "New"}, *ROWS[1:]]
+    result = sides(ROWS, edited, locked=frozenset({(W, "1", OWNER)}))
+    assert result.changes == ()
+    assert [(h.reason, h.rec_no, h.value) for h in result.holds] == [
+        (HoldReason.LOCKED, "1", "New")
+    ]
+    assert result.base["1"][OWNER] == "Owner 1"  # so the next run tries again
+
+
+def test_a_restored_copy_never_carries_its_older_values() -> None:
+    older = [{**ROWS[0], STATUS: "Planned"}, *ROWS[1:]]
+    base = plan(*[{**ROWS[0], STATUS: "Complete"}, *ROWS[1:]])
+    sheet = [{**ROWS[0], STATUS: "Complete", OWNER: "Sheet edit"}, *ROWS[1:]]
+    result = sides(older, sheet, base=base, restored=W)
+    assert result.conflicts == (
+        Conflict("1", STATUS, "Complete", "Planned", "Complete", ConflictKind.RESTORED, W),
+    )
+    # The sheet's own newer edit still reaches the restored workbook.
+    assert [(c.field, c.target) for c in result.changes] == [(OWNER, W)]
