@@ -17,6 +17,9 @@ from ccrc_sync.state import State
 
 log = logging.getLogger(__name__)
 
+# State meta: why the last report email failed ("" once one has gone again).
+EMAIL_PROBLEM = "email_problem"
+
 
 def wanted(config: Config, outcome: SyncOutcome, email: bool | None) -> bool:
     """`email=None` follows `[email] when`; True always sends; False never."""
@@ -50,9 +53,11 @@ def deliver(config: Config, state: State, outcome: SyncOutcome, email: bool | No
     try:
         send_report(load_report(reports, outcome.run_id), config.email)
         state.mark_report_sent(outcome.run_id)
+        state.set_meta(EMAIL_PROBLEM, "")
         outcome.emailed = True
     except MailError as exc:
         state.mark_report_sent(outcome.run_id, False)
+        state.set_meta(EMAIL_PROBLEM, str(exc))
         outcome.emailed = False
         outcome.email_problem = str(exc)
         log.error("The report of run %s could not be emailed: %s", outcome.run_id, exc)
