@@ -36,6 +36,10 @@ _DRIVE = re.compile(r"^/drive/v3/files(?:/(?P<id>[^/]+))?(?P<rest>/[^/]+)?/?$")
 _METADATA = re.compile(r"^/developerMetadata/(?P<mid>[^/:]+)$")
 
 
+class Trimmed(dict[str, Any]):
+    """An answer already cut to the ``fields`` mask (a big grid read is not walked twice)."""
+
+
 @dataclass
 class Context:
     """What every route needs: the store and the locale new spreadsheets get."""
@@ -62,7 +66,7 @@ def route(ctx: Context, method: str, raw_path: str, query: Query, body: Any) -> 
     if m:
         status, payload, mutated = _sheets(ctx, method, m.group("id"), m.group("rest"), query, body)
         fields = one(query, "fields")
-        if fields and isinstance(payload, dict) and status < 300:
+        if fields and isinstance(payload, dict) and not isinstance(payload, Trimmed):
             payload = apply_tree(payload, mask_tree(fields))
         return status, payload, mutated
     m = _DRIVE.match(raw_path)
@@ -128,9 +132,9 @@ def _get(
     tree = mask_tree(fields) if fields else None
     grid = resource.wants_grid(tree) if tree is not None else include_grid
     body = resource.spreadsheet_resource(ss, grid, ranges, tree)
-    if none_matched:
+    if none_matched and "sheets" in body:
         body["sheets"] = []
-    return body
+    return Trimmed(body)
 
 
 def _batch_update(store: Store, ss: Spreadsheet, body: JSON) -> JSON:

@@ -408,13 +408,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.connection.shutdown(socket.SHUT_RDWR)
 
     def _send(self, status: int, payload: Any, query: dict[str, list[str]]) -> None:
-        pretty = (query.get("prettyPrint") or ["true"])[0].lower() != "false"
-        if payload is None:
-            data = b""
-        elif pretty:
-            data = json.dumps(payload, indent=2, ensure_ascii=False).encode("utf-8")
-        else:
-            data = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+        data = b"" if payload is None else _encode(payload, query)
         self.send_response(status)
         if payload is not None:
             self.send_header("Content-Type", "application/json; charset=UTF-8")
@@ -424,6 +418,19 @@ class _Handler(BaseHTTPRequestHandler):
         self.flush_headers()
 
     do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _dispatch
+
+
+PRETTY_LIMIT = 256 * 1024
+
+
+def _encode(payload: Any, query: dict[str, list[str]]) -> bytes:
+    """JSON as Google sends it: indented unless ``prettyPrint=false``. Whitespace means
+    nothing to a client, and Python indents slowly, so a large answer goes compact."""
+    compact = json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
+    pretty = (query.get("prettyPrint") or ["true"])[0].lower() != "false"
+    if pretty and len(compact) < PRETTY_LIMIT:
+        return json.dumps(payload, indent=2, ensure_ascii=False).encode("utf-8")
+    return compact.encode("utf-8")
 
 
 # --- CLI entry -----------------------------------------------------------------------------
