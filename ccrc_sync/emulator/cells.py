@@ -167,7 +167,7 @@ def put_entry(sheet: Sheet, row: int, col: int, entry: JSON) -> None:
     if detected and not explicit:
         cell["userEnteredFormat"] = {**fmt, "numberFormat": dict(detected)}
         cell["_autoFormat"] = True
-    grid.store_cell(sheet, row, col, cell)
+    grid.store_cell(sheet, row, col, cell, pruned=False)
 
 
 @dataclass
