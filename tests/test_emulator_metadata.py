@@ -578,3 +578,21 @@ def test_get_by_data_filter_returns_only_what_the_filters_select(api: Api) -> No
             }
         ]
     }
+
+
+def test_append_inserting_rows_pushes_tagged_rows_down(api: Api, emu: Emulator) -> None:
+    emu.set_values(api.sid, "Plan", "A4:D4", [["", "", "", ""]])  # a gap after rec 2
+    appended = api.ok(
+        "POST",
+        "/values/Plan!A1:append",
+        {"values": [["2b", "Inserted", "Planned", "Eve"]]},
+        valueInputOption="USER_ENTERED",
+        insertDataOption="INSERT_ROWS",
+    )
+    assert (appended["tableRange"], appended["updates"]["updatedRange"]) == (
+        "Plan!A1:D3",
+        "Plan!A4:D4",
+    )
+    assert emu.sheet_properties(api.sid, "Plan")["gridProperties"]["rowCount"] == 7
+    assert [rec_row(api, emu, r) for r in "1234"] == [2, 3, 5, 6]
+    assert emu.get_values(api.sid, "Plan", "A4:A6") == [["2b"], [], ["4"]]
