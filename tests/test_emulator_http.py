@@ -388,7 +388,7 @@ def test_a_failed_batch_leaves_every_cell_as_it_was(
         "startColumnIndex": 0,
         "endColumnIndex": 3,
     }
-    with pytest.raises(gspread.exceptions.APIError, match="requests\\[4\\].addSheet"):
+    with pytest.raises(gspread.exceptions.APIError, match=r"requests\[4\]\.addSheet"):
         sheet.batch_update(
             {
                 "requests": [

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import gc
 import json
 import signal
 import socket
@@ -18,6 +19,7 @@ import sys
 import threading
 import time
 import traceback
+from collections.abc import Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -334,12 +336,29 @@ class Emulator:
         self, method: str, raw_path: str, query: dict[str, list[str]], body: Any
     ) -> tuple[int, Any]:
         """Route one API call; returns (status, JSON body or None)."""
-        with self.lock:
+        with self.lock, collector_paused():
             ctx = routes.Context(self.store, self.default_locale)
             status, payload, mutated = routes.route(ctx, method, raw_path, query, body)
             if mutated and status < 300:
                 self.store.save()
             return status, payload
+
+
+@contextlib.contextmanager
+def collector_paused() -> Iterator[None]:
+    """Pause Python's cycle collector while one request is answered.
+
+    A large spreadsheet is a million small objects; building a 10,000-row answer
+    allocates enough to set off collections that walk all of them again and again
+    (measured: 0.2 s to build with the collector paused, 0.45-0.65 s without).
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 # --- HTTP handler --------------------------------------------------------------------------
@@ -408,7 +427,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.connection.shutdown(socket.SHUT_RDWR)
 
     def _send(self, status: int, payload: Any, query: dict[str, list[str]]) -> None:
-        data = b"" if payload is None else _encode(payload, query)
+        with collector_paused():
+            data = b"" if payload is None else _encode(payload, query)
         self.send_response(status)
         if payload is not None:
             self.send_header("Content-Type", "application/json; charset=UTF-8")
