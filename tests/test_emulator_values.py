@@ -368,6 +368,8 @@ def test_every_kind_of_values_write_is_refused_whole(emu: Emulator, strict_sheet
     assert emu.get_values(strict_sheet, "Sheet1") == [["Rec", "Status"], ["1", "Planned"]]
     with pytest.raises(ApiError, match="violates the data validation rules"):
         emu.set_values(strict_sheet, "Sheet1", "B2", [["Nope"]])
+    emu.set_values(strict_sheet, "Sheet1", "B2", [["Typed before"]], enforce_validation=False)
+    assert emu.get_values(strict_sheet, "Sheet1", "B2") == [["Typed before"]]
 
 
 def test_a_rule_that_is_not_strict_or_has_help_text(emu: Emulator) -> None:

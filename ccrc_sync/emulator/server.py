@@ -226,16 +226,20 @@ class Emulator:
         a1: str,
         rows: list[list[Any]],
         user_entered: bool = True,
+        *,
+        enforce_validation: bool = True,
     ) -> None:
         """Write as a person typing in the browser would (USER_ENTERED by default).
 
-        Strict validation refuses as it would in the browser (``ApiError``); a person
+        Strict validation refuses as it would in the browser (``ApiError``), unless
+        ``enforce_validation=False`` (data typed before the rule was made strict); a person
         adds rows to type below the grid, so this grows the grid for them.
         """
         with self.lock:
             ss, _sheet = self._tab(spreadsheet_id, tab)
             option = "USER_ENTERED" if user_entered else "RAW"
-            cells.write_range(ss, self._range(tab, a1), rows, option, grow=True)
+            target = self._range(tab, a1)
+            cells.write_range(ss, target, rows, option, grow=True, check_rules=enforce_validation)
             self.store.save()
 
     def batch_update(self, spreadsheet_id: str, requests: list[JSON]) -> list[JSON]:
