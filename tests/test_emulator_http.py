@@ -173,6 +173,9 @@ def test_update_counts_what_was_written_and_never_grows_the_grid(
     assert emu.get_values(sheet.id, "Notes", "A1") == [["a"]]  # the batch changed nothing
     with pytest.raises(gspread.exceptions.APIError, match="tried writing to column"):
         sheet.values_update("Notes!A1:B1", {"valueInputOption": "RAW"}, {"values": [[1, 2, 3]]})
+    with pytest.raises(gspread.exceptions.APIError, match=r"Range \('Notes'!A1:A11\) exceeds"):
+        sheet.values_batch_clear(body={"ranges": ["Notes!A1", "Notes!A1:A11"]})
+    assert emu.get_values(sheet.id, "Notes", "A1") == [["a"]]
 
 
 def test_append_finds_the_table_and_expands(emu: Emulator, sheet: gspread.Spreadsheet) -> None:

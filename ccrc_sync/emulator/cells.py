@@ -323,9 +323,12 @@ def write_range(
 
 
 def clear_range(ss: Spreadsheet, range_text: str) -> JSON:
-    """values.clear: remove values only; formats and validation stay."""
+    """values.clear: remove values only; formats and validation stay. Past the grid is
+    refused, as a read is."""
     sheet, raw = ss.resolve(range_text)
     box = raw.clip(sheet.rows, sheet.cols)
+    if grid.beyond_grid(sheet, box):
+        raise bad_request(grid.limits_message(sheet, box))
     clear_box_values(sheet, box)
     ss.touch()
     return {"spreadsheetId": ss.spreadsheet_id, "clearedRange": a1.format_box(sheet.title, box)}
