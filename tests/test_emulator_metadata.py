@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -596,3 +597,17 @@ def test_append_inserting_rows_pushes_tagged_rows_down(api: Api, emu: Emulator) 
     assert emu.sheet_properties(api.sid, "Plan")["gridProperties"]["rowCount"] == 7
     assert [rec_row(api, emu, r) for r in "1234"] == [2, 3, 5, 6]
     assert emu.get_values(api.sid, "Plan", "A4:A6") == [["2b"], [], ["4"]]
+
+
+def test_metadata_and_chosen_formats_survive_a_restart(tmp_path: Path) -> None:
+    data = tmp_path / "sheets.json"
+    with Emulator(data_path=data) as first:
+        sid = first.create_spreadsheet("Kept", sheets=("Plan",), locale="en_GB")
+        first.set_values(sid, "Plan", "A1:B2", [["Rec", "Due"], ["1", "31/03/2027"]])
+        first.batch_update(sid, [row_metadata(1, "rec", "1")])
+        before = first.developer_metadata(sid)
+    with Emulator(data_path=data) as second:
+        assert second.developer_metadata(sid) == before
+        second.set_values(sid, "Plan", "B2", [["50%"]])  # the date format was automatic
+        assert second.get_values(sid, "Plan", "B2") == [["50%"]]
+        assert second.store.get(sid).locale == "en_GB"
