@@ -138,16 +138,44 @@ def test_errors_have_googles_shape(emu: Emulator, sheet: gspread.Spreadsheet) ->
     assert no_option.status_code == 400
 
 
-def test_update_response_and_grid_growth(sheet: gspread.Spreadsheet) -> None:
+def test_update_counts_what_was_written_and_never_grows_the_grid(
+    emu: Emulator, sheet: gspread.Spreadsheet
+) -> None:
     ws = sheet.worksheet("Notes")
-    ws.resize(rows=2, cols=2)
-    result = ws.update([["a", "b", "c"], ["d", "e", "f"], ["g", "h", "i"]], "A1")
+    ws.resize(rows=10, cols=5)
+    result = ws.update([["a", None, "c"], [None, None, None], ["g", "", None]], "A1")
     assert result["updatedRange"] == "Notes!A1:C3"
-    assert (result["updatedRows"], result["updatedColumns"], result["updatedCells"]) == (3, 3, 9)
-    ws = sheet.worksheet("Notes")
-    assert (ws.row_count, ws.col_count) == (3, 3)
-    with pytest.raises(gspread.exceptions.APIError):
+    # Null cells are skipped; the empty string in B3 is a write. Rows 1 and 3, columns A-C.
+    assert (result["updatedRows"], result["updatedColumns"], result["updatedCells"]) == (2, 3, 4)
+    column_b = ws.update([[None, "b"], [None, None]], "A5")
+    assert (column_b["updatedRange"], column_b["updatedColumns"]) == ("Notes!A5:B6", 1)
+    with pytest.raises(gspread.exceptions.APIError) as refused:
+        ws.update([["x"]], "F11")
+    assert refused.value.response.json()["error"] == {
+        "code": 400,
+        "message": "Range ('Notes'!F11) exceeds grid limits. Max rows: 10, max columns: 5",
+        "status": "INVALID_ARGUMENT",
+    }
+    with pytest.raises(gspread.exceptions.APIError, match="exceeds grid limits"):
+        sheet.values_batch_update(
+            {
+                "valueInputOption": "RAW",
+                "data": [
+                    {"range": "Notes!A1", "values": [["kept out"]]},
+                    {"range": "Notes!E10", "values": [["e10", "f10"]]},
+                ],
+            }
+        )
+    assert emu.sheet_properties(sheet.id, "Notes")["gridProperties"] == {
+        "rowCount": 10,
+        "columnCount": 5,
+    }
+    assert emu.get_values(sheet.id, "Notes", "A1") == [["a"]]  # the batch changed nothing
+    with pytest.raises(gspread.exceptions.APIError, match="tried writing to column"):
         sheet.values_update("Notes!A1:B1", {"valueInputOption": "RAW"}, {"values": [[1, 2, 3]]})
+    with pytest.raises(gspread.exceptions.APIError, match=r"Range \('Notes'!A1:A11\) exceeds"):
+        sheet.values_batch_clear(body={"ranges": ["Notes!A1", "Notes!A1:A11"]})
+    assert emu.get_values(sheet.id, "Notes", "A1") == [["a"]]
 
 
 def test_append_finds_the_table_and_expands(emu: Emulator, sheet: gspread.Spreadsheet) -> None:
@@ -348,3 +376,39 @@ def test_values_batch_update_is_all_or_nothing(emu: Emulator, sheet: gspread.Spr
             }
         )
     assert emu.get_values(sheet.id, "Notes") == []
+
+
+def test_a_failed_batch_leaves_every_cell_as_it_was(
+    emu: Emulator, sheet: gspread.Spreadsheet
+) -> None:
+    """The batch runs on a copy sharing cell dicts: no request may change one in place."""
+    plan_id = emu.sheet_properties(sheet.id, "Action Plan")["sheetId"]
+    emu.set_values(sheet.id, "Action Plan", "A1", [["old text", "merge me", "and me"]])
+    whole_row = {
+        "sheetId": plan_id,
+        "startRowIndex": 0,
+        "endRowIndex": 1,
+        "startColumnIndex": 0,
+        "endColumnIndex": 3,
+    }
+    with pytest.raises(gspread.exceptions.APIError, match=r"requests\[4\]\.addSheet"):
+        sheet.batch_update(
+            {
+                "requests": [
+                    {"findReplace": {"find": "old", "replacement": "new", "allSheets": True}},
+                    {"mergeCells": {"range": whole_row, "mergeType": "MERGE_ALL"}},
+                    {
+                        "repeatCell": {
+                            "range": whole_row,
+                            "cell": {"userEnteredFormat": {"textFormat": {"bold": True}}},
+                            "fields": "userEnteredFormat.textFormat.bold",
+                        }
+                    },
+                    {"sortRange": {"range": whole_row, "sortSpecs": [{"dimensionIndex": 0}]}},
+                    {"addSheet": {"properties": {"title": "Notes"}}},
+                ]
+            }
+        )
+    assert emu.get_values(sheet.id, "Action Plan") == [["old text", "merge me", "and me"]]
+    assert emu.cell_format(sheet.id, "Action Plan", "A1") == {}
+    assert "merges" not in emu.sheet_resource(sheet.id, "Action Plan")

@@ -37,15 +37,15 @@ ID_KEYS = {
     "destinationSpreadsheetId",
 }
 # Keys that carry no meaning for fidelity (presentation, clocks, account details).
+# ``columnMetadata`` holds the widths autoResizeDimensions measures from rendered text,
+# which the emulator does not model; row metadata, formats and the default format are
+# compared.
 IGNORED_KEYS = {
     "etag",
     "createdTime",
     "modifiedTime",
-    "defaultFormat",
     "spreadsheetTheme",
     "spreadsheetUrl",
-    "effectiveFormat",
-    "rowMetadata",
     "columnMetadata",
     "kind",
     "timeZone",
@@ -178,7 +178,7 @@ def _json(text: str) -> Any:
         return text
 
 
-def skip_reason(interactions: list[dict]) -> str | None:
+def skip_reason(interactions: list[dict[str, Any]]) -> str | None:
     """Why a cassette is out of scope, or None to replay it."""
     for item in interactions:
         uri = item["request"]["uri"]
