@@ -353,7 +353,7 @@ def sheet_connection(
             data.parent.mkdir(parents=True, exist_ok=True)
         emu = Emulator(host="127.0.0.1", port=0, data_path=data)
         emu.start()
-        emu.ensure_spreadsheet(sheet_cfg.spreadsheet_id, title="CCRC Action Plan", locale="en_GB")
+        emu.ensure_spreadsheet(sheet_cfg.spreadsheet_id, title="CCRC Action Plan")
         sheet_cfg = sheet_cfg.model_copy(update={"emulator_host": emu.host_port})
     try:
         yield lambda: GoogleSheet.connect(sheet_cfg)
