@@ -331,7 +331,7 @@ _CODES: tuple[Code, ...] = (
         _W,
         "A missing space after a full stop",
         "{field} runs two sentences together at '{snippet}'.",
-        "Add the missing space: '{proposed}'.",
+        "Add the missing space at '{snippet}'. The text would then read: '{proposed}'",
         fixable=True,
     ),
     Code(
