@@ -186,12 +186,32 @@ def parts_text(parts: Mapping[str, int], plan: PlanConfig) -> str | None:
     return f"{_plural(total, 'lettered part')}: {', '.join(told)}"
 
 
-def _rec_list(numbers: Sequence[str], total: int) -> str:
+LIST_LIMIT = 8  # Rec Nos. listed before "and N more"
+KEY_TEXT_CHARS = 120  # a key recommendation on the Summary: its first sentence, two lines at most
+
+
+def rec_list(numbers: Sequence[str], total: int) -> str | None:
+    """'2, 3, 20', 'All', or '1, 2, ... 8 and 25 more': short enough for a table cell."""
     if not numbers:
-        return ""
+        return None
     if total and len(numbers) >= total:
         return "All"
-    return ", ".join(numbers)
+    if len(numbers) <= LIST_LIMIT:
+        return ", ".join(numbers)
+    return ", ".join(numbers[:LIST_LIMIT]) + f" and {len(numbers) - LIST_LIMIT} more"
+
+
+def first_sentence(text: str, limit: int = KEY_TEXT_CHARS) -> str:
+    """The text up to its first full stop, cut at a word (never mid-word) past `limit`."""
+    flat = " ".join(text.split())
+    end = next(
+        (i + 1 for i, ch in enumerate(flat) if ch in ".!?" and flat[i + 1 : i + 2] in (" ", "")),
+        len(flat),
+    )
+    sentence = flat[:end]
+    if len(sentence) <= limit:
+        return sentence
+    return sentence[:limit].rsplit(" ", 1)[0].rstrip(",;:") + " …"
 
 
 def summary_layout(
@@ -200,24 +220,23 @@ def summary_layout(
     """The Summary tab as a dashboard: a title, the sentence, then small tables, each under
     its heading, and the chart below the tables.
 
-    The chart sits *under* the tables, in column A, so the tab prints on at most two A4
-    landscape pages (tables, then the chart, never split: the workbook writer puts a page
-    break above it). The widest column (the Key Recommendations' text) is the last one, so
-    the figures on the left stay compact.
+    It is laid out to print on two A4 landscape pages: the tables on the first, the chart
+    on the second (it sits *under* the tables, in column A, and the workbook writer puts a
+    page break above it), so the chart is never split. The widest column (the Key
+    Recommendations' text, cut to its first sentence) is the last one, so the figures on
+    the left stay compact, and counts by status are told once, in the section table.
     """
     statuses = list(fig.by_status)
+    complete = fig.by_status.get(plan.complete_status, 0)
     rows: list[TabRow] = [
         _line(SUMMARY_TITLE, Role.TITLE),
         _line(fig.sentence, Role.SENTENCE),
         _line(changed_text(last_changed), Role.NOTE),
         TabRow(()),
         _line("Progress", Role.HEADING),
-        _header("Status", "Recommendations"),
+        _header("Recommendations", "Complete", "Percent complete"),
+        _row(fig.total, complete, TabCell(round(fig.percent_complete / 100.0, 3), Role.PERCENT)),
     ]
-    rows += [_row(status, count) for status, count in fig.by_status.items()]
-    rows.append(_row("Total", fig.total))
-    percent = round(fig.percent_complete / 100.0, 3)
-    rows.append(_row("Percent complete", TabCell(percent, Role.PERCENT)))
     parts = parts_text(fig.parts, plan)
     if parts:
         rows.append(_line(parts, Role.NOTE))
@@ -243,7 +262,7 @@ def summary_layout(
                 item["status"],
                 item["owner"] or None,
                 item["target_date"],
-                item["recommendation"] or None,
+                first_sentence(item["recommendation"]) or None,
             )
         )
     if not fig.key_recommendations:
@@ -268,18 +287,14 @@ def summary_layout(
 
     rows.append(_line("Needs attention", Role.HEADING))
     rows.append(_header("What", "Count", "Rec Nos."))
-    see = "See the Sync Issues tab" if fig.open_conflicts else None
-    rows.append(_row("Open conflicts", fig.open_conflicts, see))
+    see = "See Sync Issues"
+    rows.append(_row("Open conflicts", fig.open_conflicts, see if fig.open_conflicts else None))
     for severity, label in (("error", "Errors"), ("warning", "Warnings"), ("info", "Information")):
         count = fig.findings.get(severity, 0)
-        rows.append(_row(label, count, "See the Sync Issues tab" if count else None))
-    rows.append(_row("No owner", len(fig.no_owner), _rec_list(fig.no_owner, fig.total) or None))
+        rows.append(_row(label, count, see if count else None))
+    rows.append(_row("No owner", len(fig.no_owner), rec_list(fig.no_owner, fig.total)))
     rows.append(
-        _row(
-            "No target date",
-            len(fig.no_target_date),
-            _rec_list(fig.no_target_date, fig.total) or None,
-        )
+        _row("No target date", len(fig.no_target_date), rec_list(fig.no_target_date, fig.total))
     )
 
     widths = fit_widths(rows)
@@ -296,7 +311,7 @@ def summary_layout(
         y_title="Recommendations",
         stacked=True,
         width_cols=max(len(widths), 2 + len(statuses)),
-        height_rows=18,
+        height_rows=20,
     )
     return TabLayout(
         title="Summary",
@@ -359,7 +374,7 @@ def happened(conflict: Conflict) -> str:
         )
     # RESTORED
     return (
-        f"{_side_label(side, 'One side').capitalize()} looks like an older copy put back "
+        f"{_capital(_side_label(side, 'one side'))} looks like an older copy put back "
         "(from a backup or version history), so its older value was not copied across."
     )
 
