@@ -22,7 +22,7 @@ from ccrc_sync.report.text import (
     conflict_value,
     counts_line,
     issue_where,
-    moment,
+    run_times,
     sorted_conflicts,
     sorted_issues,
     subject,
@@ -157,7 +157,7 @@ def _summary_html(fig: SummaryFigures) -> str:
     parts = [f'<h2 style="{_H2}">Summary</h2>', f'<p style="{_P}">{_e(fig.sentence)}</p>']
     parts.append(
         _table(
-            [*statuses, "Total", "Complete"],
+            [*statuses, "Total", "Percent complete"],
             [[*fig.by_status.values(), fig.total, f"{fig.percent_complete:g}%"]],
         )
     )
@@ -231,8 +231,7 @@ def _header_html(r: RunReport) -> str:
     return (
         f'<p style="{_P}"><span style="background:{colour};color:#fff;padding:2px 8px;'
         f'font-weight:bold">{_e(word)}</span> {_e(line)}</p>'
-        f'<p style="{_P};font-size:12px;color:#555">Run {_e(r.run_id)}: started '
-        f"{_e(moment(r.started, zone))}, finished {_e(moment(r.finished, zone))}"
+        f'<p style="{_P};font-size:12px;color:#555">{_e(run_times(r, zone))}'
         + (f"<br>Workbook: {_e(r.workbook)}" if r.workbook else "")
         + sheet
         + f"<br>{_e(counts_line(r))}</p>"

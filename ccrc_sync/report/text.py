@@ -231,12 +231,15 @@ def _numbers(values: Sequence[str]) -> str:
     return ", ".join(values) if values else "none"
 
 
+def run_times(r: RunReport, zone: ZoneInfo) -> str:
+    ended = f"finished {moment(r.finished, zone)}" if r.finished else "not finished"
+    return f"Run {r.run_id}: started {moment(r.started, zone)}, {ended}."
+
+
 def header_lines(r: RunReport) -> list[str]:
     zone = zone_of(r)
     lines = [STATUS_LINES.get(r.status, r.status.value)]
-    lines.append(
-        f"Run {r.run_id}: started {moment(r.started, zone)}, finished {moment(r.finished, zone)}."
-    )
+    lines += _wrap(run_times(r, zone), indent="  ", first="")
     if r.workbook:
         lines.append(f"Workbook: {r.workbook}")
     if r.link():
