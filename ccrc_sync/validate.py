@@ -172,17 +172,14 @@ def _fix_line(result: ValidationResult) -> str:
     if total == 0:
         return "Nothing to correct."
     if fixable == 0:
-        return "None of these can be corrected automatically (--fix); each needs a person."
+        return "None of these can be fixed automatically; each needs a person."
     if total == 1:
         which = "This finding"
     elif fixable == total:
         which = f"All {total} findings"
     else:
         which = f"{fixable} of these {total} findings"
-    return (
-        f"{which} can be corrected automatically: `ccrc-sync validate --fix FIXED.xlsx` "
-        "writes a corrected copy."
-    )
+    return f"{which} can be fixed automatically in a copy: ccrc-sync validate --fix COPY.xlsx"
 
 
 def render_text(result: ValidationResult, *, verbose: bool = False) -> str:
