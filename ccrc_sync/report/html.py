@@ -29,7 +29,7 @@ from ccrc_sync.report.text import (
     zone_of,
 )
 from ccrc_sync.report.trend import daily, trend_svg
-from ccrc_sync.schema import Issue, Severity, display
+from ccrc_sync.schema import Issue, Severity, Value, display
 from ccrc_sync.summary import SummaryFigures
 from ccrc_sync.tabs import advice, happened, published_text
 
@@ -56,13 +56,12 @@ _LABEL = "color:#555;width:34%;padding:2px 6px 2px 0;vertical-align:top;font-siz
 _VALUE = "padding:2px 0;vertical-align:top;font-size:13px;word-wrap:break-word"
 
 
-def _e(value: object) -> str:
+def _e(value: Value) -> str:
     """Escape anything for HTML: every piece of text that reaches the page goes through here."""
-    text = value if isinstance(value, str) else display(value)  # type: ignore[arg-type]
-    return html.escape(text, quote=True)
+    return html.escape(value if isinstance(value, str) else display(value), quote=True)
 
 
-def _table(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
+def _table(header: Sequence[str], rows: Iterable[Sequence[Value]]) -> str:
     head = "".join(f'<th style="{_TH}">{_e(h)}</th>' for h in header)
     body = "".join(
         "<tr>" + "".join(f'<td style="{_TD}">{_e(v)}</td>' for v in row) + "</tr>" for row in rows

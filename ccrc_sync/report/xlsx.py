@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING
 
 from ccrc_sync.layout import COLOURS, POINTS_PER_LINE, Role, TabRow, Tone, estimate_lines
 from ccrc_sync.merge import Side
-from ccrc_sync.report.model import RunReport, Shown
+from ccrc_sync.report.model import RunReport, Shown, shown
 from ccrc_sync.report.text import conflict_value, side_name, sorted_conflicts, sorted_issues
-from ccrc_sync.schema import display, rec_cell_value, rec_no_of
+from ccrc_sync.schema import rec_cell_value, rec_no_of
 from ccrc_sync.tabs import (
     SEVERITY_TONES,
     SHEET_FINDING_PREFIX,
@@ -117,6 +117,7 @@ def _draw(ws: Worksheet, rows: Sequence[TabRow], prose: Sequence[int]) -> None:
     each row filled by its tone; widths that fit; wrapped text with heights that fit it."""
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.properties import PageSetupProperties
 
     widths = list(fit_widths(rows))
     for index in prose:
@@ -130,7 +131,7 @@ def _draw(ws: Worksheet, rows: Sequence[TabRow], prose: Sequence[int]) -> None:
         texts: list[tuple[str, float]] = []
         for col_no, c in enumerate(row.cells, start=1):
             target = ws.cell(row=row_no, column=col_no)
-            value = _text(c.value if not isinstance(c.value, bool) else display(c.value))  # type: ignore[arg-type]
+            value = _text(shown(c.value))
             if value is not None:
                 target.value = value
                 if isinstance(value, str):
@@ -156,7 +157,7 @@ def _draw(ws: Worksheet, rows: Sequence[TabRow], prose: Sequence[int]) -> None:
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
     ws.print_title_rows = "1:1"
 
 
