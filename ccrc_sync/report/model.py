@@ -126,6 +126,28 @@ class ReportConflict(BaseModel):
     def _rec_no(cls, value: Any) -> Any:
         return _text_key(value)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _one_cell(cls, data: Any) -> Any:
+        """Accept the one-string `cell` ('Action Plan!F8', or 'workbook Action Plan!F8,
+        Google Sheet Action Plan!F9') that a caller may give instead of both sides'."""
+        if not isinstance(data, dict) or data.get("workbook_cell") or data.get("sheet_cell"):
+            return data
+        cell = data.get("cell")
+        if not isinstance(cell, str) or not cell:
+            return data
+        data = dict(data)
+        named = [p.strip() for p in cell.split(", ")]
+        if len(named) == 1 and not named[0].startswith(("workbook ", "Google Sheet ")):
+            data["workbook_cell"] = data["sheet_cell"] = named[0]
+            return data
+        for part in named:
+            if part.startswith("workbook "):
+                data["workbook_cell"] = part.removeprefix("workbook ")
+            elif part.startswith("Google Sheet "):
+                data["sheet_cell"] = part.removeprefix("Google Sheet ")
+        return data
+
     @field_validator("kind", mode="before")
     @classmethod
     def _kind(cls, value: Any) -> Any:

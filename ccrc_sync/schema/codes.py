@@ -330,8 +330,8 @@ _CODES: tuple[Code, ...] = (
         "text.missing_space",
         _W,
         "A missing space after a full stop",
-        "{field} runs two sentences together at '{snippet}'.",
-        "Add the missing space at '{snippet}'. The text would then read: '{proposed}'",
+        "{field} is missing a space in '{snippet}'.",
+        "Add the missing space in '{snippet}'. The text would then read: '{proposed}'",
         fixable=True,
     ),
     Code(

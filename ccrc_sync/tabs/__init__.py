@@ -13,7 +13,17 @@ nothing finds every tab as it should be and writes nothing.
 
 from __future__ import annotations
 
-from ccrc_sync.tabs.cells import MAX_WIDTH, MIN_WIDTH, Where, cell, fit_widths
+from ccrc_sync.tabs.cells import (
+    CHANGE_LOG_TAB,
+    ISSUES_TAB,
+    MANAGED_TABS,
+    MAX_WIDTH,
+    MIN_WIDTH,
+    SUMMARY_TAB,
+    Where,
+    cell,
+    fit_widths,
+)
 from ccrc_sync.tabs.issues import (
     AGREED,
     ISSUES_HEADER,
@@ -47,15 +57,19 @@ from ccrc_sync.tabs.summary import (
 
 __all__ = [
     "AGREED",
+    "CHANGE_LOG_TAB",
     "CHART_TITLE",
     "ISSUES_HEADER",
+    "ISSUES_TAB",
     "LOG_HEADER",
+    "MANAGED_TABS",
     "MAX_WIDTH",
     "MIN_WIDTH",
     "NO_CHANGES",
     "NO_ISSUES",
     "SEVERITY_TONES",
     "SHEET_FINDING_PREFIX",
+    "SUMMARY_TAB",
     "SUMMARY_TITLE",
     "WHOLE_ROW",
     "Where",

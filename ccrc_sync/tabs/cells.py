@@ -13,6 +13,12 @@ from collections.abc import Callable, Iterable
 from ccrc_sync.layout import CellLink, Role, TabCell, TabRow, Tone
 from ccrc_sync.schema import RecNo, Value, display, format_number, is_blank, rec_cell_value
 
+# The generated tabs, by title, in the order they sit after the plan.
+SUMMARY_TAB = "Summary"
+ISSUES_TAB = "Sync Issues"
+CHANGE_LOG_TAB = "Change Log"
+MANAGED_TABS: tuple[str, ...] = (SUMMARY_TAB, ISSUES_TAB, CHANGE_LOG_TAB)
+
 # Column widths in characters: never narrower than a short word, never so wide that a tab
 # stops fitting the page; longer text wraps.
 MIN_WIDTH = 6.0

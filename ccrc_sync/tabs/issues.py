@@ -25,6 +25,7 @@ from ccrc_sync.schema import (
     rec_sort_key,
 )
 from ccrc_sync.tabs.cells import (
+    ISSUES_TAB,
     MIN_WIDTH,
     Where,
     capital,
@@ -261,7 +262,7 @@ def issues_layout(
     if len(rows) == 1:
         rows.append(line(NO_ISSUES, Role.NOTE))
     return TabLayout(
-        title="Sync Issues",
+        title=ISSUES_TAB,
         kind=TabKind.ISSUES,
         rows=tuple(rows),
         widths=_issue_widths(rows),

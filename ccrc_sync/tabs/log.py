@@ -15,7 +15,17 @@ from ccrc_sync.layout import Role, TabKind, TabLayout, TabRow
 from ccrc_sync.merge import Side
 from ccrc_sync.schema import is_blank
 from ccrc_sync.state import LogEntry, LogEvent
-from ccrc_sync.tabs.cells import MIN_WIDTH, capital, fit_widths, header, line, plural, rec_cell, row
+from ccrc_sync.tabs.cells import (
+    CHANGE_LOG_TAB,
+    MIN_WIDTH,
+    capital,
+    fit_widths,
+    header,
+    line,
+    plural,
+    rec_cell,
+    row,
+)
 
 LOG_HEADER: tuple[str, ...] = (
     "When",
@@ -97,7 +107,7 @@ def log_layout(entries: Sequence[LogEntry], *, zone: ZoneInfo, limit: int | None
     widths += [MIN_WIDTH] * (len(LOG_HEADER) - len(widths))
     widths[3] = max(widths[3], 30.0)
     return TabLayout(
-        title="Change Log",
+        title=CHANGE_LOG_TAB,
         kind=TabKind.LOG,
         rows=tuple(rows),
         widths=tuple(widths),

@@ -12,10 +12,9 @@ from collections.abc import Mapping, Sequence
 
 from ccrc_sync.config import PlanConfig
 from ccrc_sync.layout import ChartSpec, Role, TabCell, TabKind, TabLayout, TabRow
-from ccrc_sync.summary import SummaryFigures
-from ccrc_sync.tabs.cells import fit_widths, header, line, plural, rec_cell, row
+from ccrc_sync.summary import SUMMARY_TITLE, SummaryFigures
+from ccrc_sync.tabs.cells import SUMMARY_TAB, fit_widths, header, line, plural, rec_cell, row
 
-SUMMARY_TITLE = "CCRC action plan: summary"
 CHART_TITLE = "Recommendations by section and status"
 
 
@@ -170,7 +169,7 @@ def summary_layout(
         height_rows=20,
     )
     return TabLayout(
-        title="Summary",
+        title=SUMMARY_TAB,
         kind=TabKind.SUMMARY,
         rows=tuple(rows),
         widths=widths,

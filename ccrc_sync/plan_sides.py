@@ -1,0 +1,325 @@
+"""Where one run's decisions land on each side, and how each side reads afterwards.
+
+The merge speaks in Rec Nos. and fields; the workbook and the Google Sheet speak in rows
+and columns. This module translates (pure, like `plan`): the merge's changes become cell
+edits and appended rows in the workbook's coordinates and writes addressed to a
+recommendation's row in the Google Sheet; conflicts become marks on both sides; and each
+side's table is replayed forward to how it will read once the writes land.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from ccrc_sync import schema
+from ccrc_sync.config import Config
+from ccrc_sync.layout import TabLayout
+from ccrc_sync.merge import Change, ConflictKind, MergeResult, Side, Table
+from ccrc_sync.schema import Formula, PlanRow, PlanTable, RecNo, Value
+from ccrc_sync.writes import (
+    CellEdit,
+    CellMark,
+    CellUnmark,
+    PlanPublish,
+    RowAppend,
+    SheetCellWrite,
+    SheetMark,
+    SheetRowAppend,
+    SheetUnmark,
+    SheetWrites,
+    WorkbookWrites,
+)
+
+MarkKey = tuple[Side, RecNo, str]
+# Conflicts that concern one cell on both sides, which both sides mark.
+_MARKED = (
+    ConflictKind.EDIT,
+    ConflictKind.FIRST,
+    ConflictKind.ADDED,
+    ConflictKind.RESTORED,
+    ConflictKind.DELETED_EDITED,
+)
+
+
+def locked_cells(book: PlanTable, sheet: PlanTable) -> frozenset[MarkKey]:
+    """Cells holding a formula, on either side: a value is never written over one."""
+    out: set[MarkKey] = set()
+    for side, table in ((Side.WORKBOOK, book), (Side.SHEET, sheet)):
+        for row in table.rows:
+            key = row.key
+            if key is None:
+                continue
+            for label, value in row.values.items():
+                if isinstance(value, Formula) and label != schema.REC_NO:
+                    out.add((side, key, label))
+    return frozenset(out)
+
+
+def base_without(old: Table | None, result: MergeResult, side: Side) -> Table:
+    """The base to commit when `side` could not be written: its cells (and rows to
+    delete there) keep their old agreed values, so the next run still sees them as
+    one-sided and carries them then."""
+    held = {r: dict(v) for r, v in result.base.items()}
+    known = old or {}
+    for d in result.deletions:
+        if d.target is side and d.rec_no in known:
+            held[d.rec_no] = dict(known[d.rec_no])
+    for c in result.changes:
+        if c.target is not side:
+            continue
+        if c.rec_no not in known:
+            held.pop(c.rec_no, None)
+        elif c.rec_no in held:
+            held[c.rec_no][c.field] = known[c.rec_no].get(c.field)
+    return held
+
+
+# ----------------------------------------------------------------------------- after
+
+
+def after_run(
+    table: PlanTable, result: MergeResult, side: Side, publish: bool = False
+) -> PlanTable:
+    """`table` (one side's plan tab) as it will read after this run's writes to `side`.
+
+    New rows land after the last data row, in Rec No. order; a deleted row is blanked and
+    so no longer read. `publish` means the Google Sheet is empty and receives `table` (the
+    workbook's) whole, under a header in row 1.
+    """
+    rows = [
+        PlanRow.model_construct(row=r.row, values=dict(r.values), extras=dict(r.extras))
+        for r in table.rows
+    ]
+    after = table.model_copy(update={"rows": rows, "merged": list(table.merged)})
+    if publish:
+        after.header_row = 1
+        after.merged = []
+        for number, plan_row in enumerate(after.rows, start=2):
+            plan_row.row = number
+        return after
+    by_key: dict[RecNo, PlanRow] = {}
+    for plan_row in after.rows:
+        key = plan_row.key
+        if key is not None and key not in by_key:
+            by_key[key] = plan_row
+    for d in result.deletions:
+        if d.target is side and d.rec_no in by_key:
+            after.rows.remove(by_key.pop(d.rec_no))
+    last = max([r.row for r in after.rows] + [after.header_row])
+    mine = sorted(
+        (c for c in result.changes if c.target is side and c.field in after.columns),
+        key=lambda c: schema.rec_sort_key(c.rec_no),
+    )
+    for c in mine:
+        plan_row = by_key.get(c.rec_no)
+        if plan_row is None:
+            last += 1
+            plan_row = PlanRow.model_construct(
+                row=last,
+                values={label: None for label in after.columns}
+                | {schema.REC_NO: schema.rec_cell_value(c.rec_no)},
+                extras={},
+            )
+            after.rows.append(plan_row)
+            by_key[c.rec_no] = plan_row
+        plan_row.values[c.field] = _written(c, side)
+    return after
+
+
+def _written(c: Change, side: Side) -> Value:
+    """The value a change leaves in its target cell."""
+    if c.field == schema.REC_NO:
+        key = schema.rec_no_of(c.new)
+        return schema.rec_cell_value(key) if key else c.new
+    if isinstance(c.new, Formula):
+        return str(c.new)  # a formula's text arrives as text, never as a formula
+    return c.new
+
+
+# ----------------------------------------------------------------------------- marks
+
+
+def marks_for(
+    result: MergeResult,
+    history_marks: Mapping[MarkKey, str | None],
+    book: PlanTable,
+    sheet: PlanTable | None,
+) -> dict[Side, tuple[list[tuple[RecNo, str, str]], list[tuple[RecNo, str, str | None]]]]:
+    """Per side: the conflict marks to set (rec, field, note) and to clear (rec, field,
+    token). A mark stays while its conflict does; it goes once the sides agree."""
+    wanted: dict[MarkKey, str] = {}
+    for c in result.conflicts:
+        if c.field is None or c.kind not in _MARKED:
+            continue
+        note = (
+            f"ccrc-sync: a conflict. The workbook says '{schema.display(c.workbook)}', the "
+            f"Google Sheet says '{schema.display(c.sheet)}'. Make both say the right value "
+            "and this mark goes at the next sync."
+        )
+        for side in Side:
+            wanted[(side, c.rec_no, c.field)] = note
+    present = {Side.WORKBOOK: set(book.row_of()), Side.SHEET: set(sheet.row_of() if sheet else {})}
+    out: dict[Side, tuple[list[tuple[RecNo, str, str]], list[tuple[RecNo, str, str | None]]]] = {
+        side: ([], []) for side in Side
+    }
+    for (side, rec, label), note in wanted.items():
+        if (side, rec, label) not in history_marks and rec in present[side]:
+            out[side][0].append((rec, label, note))
+    for (side, rec, label), token in history_marks.items():
+        if (side, rec, label) not in wanted and rec in present[side]:
+            out[side][1].append((rec, label, token))
+    return out
+
+
+# ----------------------------------------------------------------------------- writes
+
+
+def side_writes(
+    cfg: Config,
+    book: PlanTable,
+    sheet: PlanTable | None,
+    result: MergeResult,
+    publish: bool,
+    tabs: Mapping[Side, Mapping[str, TabLayout]],
+    marks: Mapping[Side, tuple[list[tuple[RecNo, str, str]], list[tuple[RecNo, str, str | None]]]],
+) -> tuple[WorkbookWrites, SheetWrites]:
+    """The workbook's cell edits and new rows, and the Google Sheet's writes, for a plan."""
+    wb = _workbook_writes(book, result, tabs.get(Side.WORKBOOK, {}), marks[Side.WORKBOOK])
+    if publish:
+        sh = SheetWrites(publish=_publish(cfg, book, result), tabs=dict(tabs.get(Side.SHEET, {})))
+    else:
+        assert sheet is not None
+        sh = _sheet_writes(cfg, sheet, result, tabs.get(Side.SHEET, {}), marks[Side.SHEET])
+    return wb, sh
+
+
+def _workbook_writes(
+    book: PlanTable,
+    result: MergeResult,
+    tabs: Mapping[str, TabLayout],
+    marks: tuple[list[tuple[RecNo, str, str]], list[tuple[RecNo, str, str | None]]],
+) -> WorkbookWrites:
+    rows = book.row_of()
+    cells: list[CellEdit] = []
+    new: dict[RecNo, dict[int, Value]] = {}
+    for c in result.changes:
+        if c.target is not Side.WORKBOOK or c.field not in book.columns:
+            continue
+        col = book.columns[c.field]
+        if c.rec_no in rows:
+            cells.append(CellEdit(rows[c.rec_no], col, _written(c, Side.WORKBOOK)))
+        else:
+            row = new.setdefault(
+                c.rec_no, {book.columns[schema.REC_NO]: schema.rec_cell_value(c.rec_no)}
+            )
+            row[col] = _written(c, Side.WORKBOOK)
+    every = sorted({*book.columns.values(), *book.extra_columns.values()})
+    for d in result.deletions:
+        if d.target is Side.WORKBOOK and d.rec_no in rows:
+            cells.extend(CellEdit(rows[d.rec_no], col, None) for col in every)
+    set_marks, unmarks = marks
+    return WorkbookWrites(
+        cells=tuple(cells),
+        appends=tuple(
+            RowAppend(values)
+            for _, values in sorted(new.items(), key=lambda i: schema.rec_sort_key(i[0]))
+        ),
+        tabs=dict(tabs),
+        marks=tuple(
+            CellMark(rows[rec], book.columns[label], note)
+            for rec, label, note in set_marks
+            if rec in rows and label in book.columns
+        ),
+        unmarks=tuple(
+            CellUnmark(rows[rec], book.columns[label], token)
+            for rec, label, token in unmarks
+            if rec in rows and label in book.columns
+        ),
+    )
+
+
+def _for_sheet(cfg: Config, label: str, value: Value) -> Value:
+    """A value as the Google Sheet receives it: a drop-down word in its canonical
+    spelling (a strict drop-down refuses any other), a formula's text as text."""
+    if label == schema.STATUS:
+        return schema.canonical(cfg.plan.statuses, value) or value
+    if label == schema.SECTION:
+        return schema.canonical(cfg.plan.sections, value) or value
+    if label == schema.REC_NO:
+        key = schema.rec_no_of(value)
+        return schema.rec_cell_value(key) if key else value
+    if isinstance(value, Formula):
+        return str(value)
+    return value
+
+
+def _sheet_writes(
+    cfg: Config,
+    sheet: PlanTable,
+    result: MergeResult,
+    tabs: Mapping[str, TabLayout],
+    marks: tuple[list[tuple[RecNo, str, str]], list[tuple[RecNo, str, str | None]]],
+) -> SheetWrites:
+    rows = sheet.row_of()
+    cells: list[SheetCellWrite] = []
+    new: dict[RecNo, dict[int, Value]] = {}
+    for c in result.changes:
+        if c.target is not Side.SHEET or c.field not in sheet.columns:
+            continue
+        col = sheet.columns[c.field]
+        value = _for_sheet(cfg, c.field, c.new)
+        if c.rec_no in rows:
+            cells.append(SheetCellWrite(c.rec_no, rows[c.rec_no], col, value))
+        else:
+            row = new.setdefault(
+                c.rec_no, {sheet.columns[schema.REC_NO]: schema.rec_cell_value(c.rec_no)}
+            )
+            row[col] = value
+    every = sorted({*sheet.columns.values(), *sheet.extra_columns.values()})
+    for d in result.deletions:
+        if d.target is Side.SHEET and d.rec_no in rows:
+            cells.extend(SheetCellWrite(d.rec_no, rows[d.rec_no], col, None) for col in every)
+    set_marks, unmarks = marks
+    return SheetWrites(
+        cells=tuple(cells),
+        appends=tuple(
+            SheetRowAppend(rec, values)
+            for rec, values in sorted(new.items(), key=lambda i: schema.rec_sort_key(i[0]))
+        ),
+        tabs=dict(tabs),
+        marks=tuple(
+            SheetMark(rec, rows[rec], sheet.columns[label], note)
+            for rec, label, note in set_marks
+            if rec in rows and label in sheet.columns
+        ),
+        unmarks=tuple(
+            SheetUnmark(rec, rows[rec], sheet.columns[label], token)
+            for rec, label, token in unmarks
+            if rec in rows and label in sheet.columns
+        ),
+    )
+
+
+def _publish(cfg: Config, book: PlanTable, result: MergeResult) -> PlanPublish:
+    """The whole plan tab for an empty Google Sheet: the workbook's header, then each row
+    the base agrees on, tagged with its Rec No. A value the base does not hold (it failed
+    validation) goes across blank, so the workbook keeps it and it travels once fixed;
+    a row whose Rec No. is blank or repeated waits until it has one of its own."""
+    ncols = max([len(book.headers), *book.columns.values(), *book.extra_columns.values()])
+    headers = tuple(book.headers[i] if i < len(book.headers) else "" for i in range(ncols))
+    labels = {col: label for label, col in book.columns.items()}
+    extras = {col: text for text, col in book.extra_columns.items()}
+    out: list[tuple[str, tuple[Value, ...]]] = []
+    for row in book.rows:
+        key = row.key
+        agreed = result.base.get(key) if key is not None else None
+        if key is None or agreed is None:
+            continue
+        cells: list[Value] = []
+        for col in range(1, ncols + 1):
+            if col in labels:
+                cells.append(_for_sheet(cfg, labels[col], agreed.get(labels[col])))
+            else:
+                cells.append(row.extras.get(extras[col]) if col in extras else None)
+        out.append((key, tuple(cells)))
+    return PlanPublish(headers, tuple(out))
