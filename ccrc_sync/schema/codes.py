@@ -331,7 +331,7 @@ _CODES: tuple[Code, ...] = (
         _W,
         "A missing space after a full stop",
         "{field} is missing a space in '{snippet}'.",
-        "Add the missing space in '{snippet}'. The text would then read: '{proposed}'",
+        "Add the missing space: '{proposed}'.",
         fixable=True,
     ),
     Code(
