@@ -13,6 +13,7 @@ nothing finds every tab as it should be and writes nothing.
 
 from __future__ import annotations
 
+from ccrc_sync.summary import SUMMARY_TITLE
 from ccrc_sync.tabs.cells import (
     CHANGE_LOG_TAB,
     ISSUES_TAB,
@@ -47,7 +48,6 @@ from ccrc_sync.tabs.log import (
 )
 from ccrc_sync.tabs.summary import (
     CHART_TITLE,
-    SUMMARY_TITLE,
     changed_text,
     first_sentence,
     parts_text,
