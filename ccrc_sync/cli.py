@@ -48,7 +48,23 @@ def _config(config_path: Path | None) -> Config:
 @click.option("--verbose", "-v", is_flag=True, help="Log more detail to stderr.")
 @click.pass_context
 def cli(ctx: click.Context, verbose: bool) -> None:
-    """Keep the CCRC action plan honest across the Excel workbook and the Google Sheet."""
+    """Keep the CCRC action plan in step between the Excel workbook and the Google Sheet.
+
+    Run `ccrc-sync COMMAND --help` for what each command does, an example and its exit
+    codes. Settings come from config/ccrc_sync.toml (or --config PATH on each command).
+
+    \b
+    Example:
+      ccrc-sync validate var/plan.xlsx
+      ccrc-sync sync --dry-run
+
+    \b
+    Exit codes (every command):
+      0    all well
+      1    it ran, but something needs a person
+      2    it could not run (bad input, settings, or a service it could not reach)
+      130  interrupted (Ctrl-C)
+    """
     ctx.obj = {"verbose": verbose}
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.WARNING,
@@ -69,7 +85,27 @@ def cli(ctx: click.Context, verbose: bool) -> None:
     help="Write a copy with the safe fixes applied to this new file (the input is never changed).",
 )
 def validate(workbook: Path | None, config_path: Path | None, fmt: str, fix_path: Path | None):
-    """Check the action-plan workbook and say what is wrong, where, and how to fix it."""
+    """Check the action-plan workbook and say what is wrong, where, and how to fix it.
+
+    Reads WORKBOOK (default: the workbook named in the settings) without changing it, and
+    lists each finding with its cell, what is wrong and what to do: errors first (values
+    the sync will not carry until they are corrected), then warnings and notes. The last
+    line says how many findings --fix would correct. With --fix, a corrected copy is
+    written to a new file (canonical spellings, spaces trimmed, text dates made dates);
+    the workbook itself is never changed. --format json prints every finding with its
+    code, for scripts.
+
+    \b
+    Example:
+      ccrc-sync validate var/plan.xlsx
+      ccrc-sync validate var/plan.xlsx --fix var/plan-fixed.xlsx
+
+    \b
+    Exit codes:
+      0  no errors (warnings allowed)
+      1  errors found
+      2  the workbook could not be read, or a bad option
+    """
     from ccrc_sync.validate import render_text, run_validate
 
     config = _config(config_path)
@@ -110,7 +146,27 @@ def sync(
     accept_restore: bool,
     accept_clears: tuple[str, ...],
 ):
-    """Reconcile the workbook with the Google Sheet, three-way against the last agreed version."""
+    """Bring the workbook and the Google Sheet into step, without losing anyone's edit.
+
+    Each cell is compared across the workbook, the Google Sheet and the value both last
+    agreed on. An edit on one side is copied to the other; the same cell edited
+    differently on both sides is a conflict, left for a person and listed, with what to
+    do, on the Sync Issues tab of both sides. The Summary, Sync Issues and Change Log tabs
+    are regenerated on both sides, and a report is written to the reports folder.
+    --dry-run shows what would change and writes nothing anywhere. --email sends the
+    report and says whether it went.
+
+    \b
+    Example:
+      ccrc-sync sync --dry-run
+      ccrc-sync sync --email
+
+    \b
+    Exit codes:
+      0  in sync: nothing needs a person
+      1  ran, but conflicts, errors or held-back changes need a person
+      2  could not run (settings, an unreadable workbook, the Google Sheet unreachable)
+    """
     from ccrc_sync.outcome import failure, render_text
     from ccrc_sync.plan import Options
     from ccrc_sync.schema import match_header
@@ -145,7 +201,23 @@ def sync(
     help="Write the report as HTML to this file (.json for JSON).",
 )
 def report(config_path: Path | None, email: bool, out: Path | None):
-    """Render or re-send the last run's report."""
+    """Show, save or re-send the last run's report.
+
+    Without options, prints the last run's report as text: the conflicts and errors that
+    need a person first, then what changed, the summary and the trend. --out saves it as
+    an HTML page (or JSON, when the file name ends in .json); --email sends it again to
+    the configured recipients.
+
+    \b
+    Example:
+      ccrc-sync report
+      ccrc-sync report --out last-run.html
+
+    \b
+    Exit codes:
+      0  shown, saved or sent
+      2  there is no report yet, or it could not be saved or sent
+    """
     from ccrc_sync.delivery import last_report
 
     config = _config(config_path)
@@ -157,7 +229,23 @@ def report(config_path: Path | None, email: bool, out: Path | None):
 @config_option
 @click.option("--verbose", "-v", is_flag=True, help="Log more detail (also `ccrc-sync -v serve`).")
 def serve(config_path: Path | None, verbose: bool):
-    """Run the sync every night (and in office hours if configured) until stopped."""
+    """Run the sync every night (and in office hours if configured) until stopped.
+
+    Runs at [schedule] time in [schedule] timezone (default 02:00 Europe/London, right
+    across the clock changes), catches up once at start-up when a night was missed,
+    emails the report as [email] when says, and alerts by email after
+    failure_alert_after failures in a row. Stops cleanly on SIGTERM or Ctrl-C, letting a
+    run in progress finish.
+
+    \b
+    Example:
+      ccrc-sync serve --config /etc/ccrc-sync/ccrc_sync.toml
+
+    \b
+    Exit codes:
+      0  stopped on SIGTERM or Ctrl-C
+      2  could not start (settings, log file)
+    """
     from ccrc_sync.service import serve as run_service
 
     ctx = click.get_current_context()
@@ -169,7 +257,23 @@ def serve(config_path: Path | None, verbose: bool):
 @config_option
 @format_option
 def status(config_path: Path | None, fmt: str):
-    """Say when the sync last ran, how it went, and when it runs next."""
+    """Say whether the nightly sync is healthy, how many conflicts are open, and when it
+    last ran and runs next.
+
+    Reads the run history only; it never writes anything. Unhealthy means: no run yet,
+    the last run failed, or a scheduled run is overdue. Use it as a health check for
+    monitoring (--format json for scripts).
+
+    \b
+    Example:
+      ccrc-sync status
+
+    \b
+    Exit codes:
+      0  healthy
+      1  no run yet, the last run failed, or a run is overdue
+      2  the settings or the run history could not be read
+    """
     from datetime import UTC, datetime
 
     from ccrc_sync.service import render_text
@@ -190,7 +294,22 @@ def status(config_path: Path | None, fmt: str):
     help="Keep the emulated spreadsheets in this JSON file between runs.",
 )
 def emulator(host: str, port: int, data: Path | None):
-    """Run the local Google Sheets API emulator (for the demo and tests)."""
+    """Run the local Google Sheets API emulator (for the demo and tests).
+
+    Serves the parts of the Google Sheets API v4 that ccrc-sync uses, on your own machine,
+    so the sync can be tried without a Google account. The first line printed is
+    `listening on http://HOST:PORT`; point the sync at it with SHEETS_EMULATOR_HOST.
+    --data keeps the emulated spreadsheets in a JSON file between runs.
+
+    \b
+    Example:
+      ccrc-sync emulator --port 8765 --data var/sheets-emulator.json
+
+    \b
+    Exit codes:
+      0  stopped on SIGTERM or Ctrl-C
+      2  could not listen on that address or port
+    """
     from ccrc_sync.emulator import serve as serve_emulator
 
     try:

@@ -6,6 +6,10 @@ something readable) and the findings as an .xlsx. The password only ever comes f
 `CCRC_SYNC_SMTP_PASSWORD` and never appears in a log line or an error message. Every
 failure is one `MailError` sentence; keeping the report and retrying with the next run is
 the caller's job.
+
+Every message is marked `Auto-Submitted: auto-generated` (RFC 3834), so out-of-office
+replies and mail rules treat it as the machine's, and the report's subject says what is new
+since the report last emailed (the caller passes that one as `previous`).
 """
 
 from __future__ import annotations
@@ -20,13 +24,7 @@ from email.utils import formatdate, make_msgid
 
 from ccrc_sync.config import EmailConfig, Security
 from ccrc_sync.errors import MailError
-from ccrc_sync.report import (
-    RunReport,
-    findings_xlsx,
-    render_html,
-    render_text,
-    subject,
-)
+from ccrc_sync.report import RunReport, findings_xlsx, render_html, render_text, subject
 
 log = logging.getLogger(__name__)
 
@@ -51,12 +49,18 @@ def _envelope(subject_line: str, cfg: EmailConfig) -> EmailMessage:
     msg["Date"] = formatdate(localtime=True)
     domain = cfg.sender.rpartition("@")[2] or None
     msg["Message-ID"] = make_msgid("ccrc-sync", domain=domain)
+    msg["Auto-Submitted"] = "auto-generated"
+    # Outlook and Exchange honour this one instead: no out-of-office replies to a robot.
+    msg["X-Auto-Response-Suppress"] = "All"
     return msg
 
 
-def build_message(r: RunReport, cfg: EmailConfig) -> EmailMessage:
-    """The report as multipart/alternative (text, HTML) with the findings .xlsx attached."""
-    msg = _envelope(subject(r, cfg.subject_prefix), cfg)
+def build_message(
+    r: RunReport, cfg: EmailConfig, previous: RunReport | None = None
+) -> EmailMessage:
+    """The report as multipart/alternative (text, HTML) with the findings .xlsx attached;
+    the subject counts the conflicts that `previous` (the report last emailed) did not have."""
+    msg = _envelope(subject(r, cfg.subject_prefix, previous), cfg)
     msg.set_content(render_text(r))
     msg.add_alternative(render_html(r), subtype="html")
     msg.add_attachment(
@@ -72,9 +76,15 @@ def _file_part(run_id: str) -> str:
     return "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in run_id) or "run"
 
 
-def send_report(r: RunReport, cfg: EmailConfig, env: Mapping[str, str] | None = None) -> None:
+def send_report(
+    r: RunReport,
+    cfg: EmailConfig,
+    env: Mapping[str, str] | None = None,
+    *,
+    previous: RunReport | None = None,
+) -> None:
     """Email the report to the configured recipients, or raise `MailError` saying why not."""
-    _deliver(build_message(r, cfg), cfg, env)
+    _deliver(build_message(r, cfg, previous), cfg, env)
     log.info("Report %s emailed to %d recipient(s).", r.run_id, len(cfg.recipients))
 
 

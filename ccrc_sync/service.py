@@ -32,6 +32,7 @@ from pydantic import BaseModel, ConfigDict
 from ccrc_sync.config import Config, LoggingConfig, ScheduleConfig
 from ccrc_sync.errors import CcrcSyncError, LockError, MailError
 from ccrc_sync.outcome import SyncOutcome
+from ccrc_sync.report.status_text import render_status as render_text  # re-exported
 from ccrc_sync.state import RunRecord
 
 log = logging.getLogger(__name__)
@@ -827,27 +828,3 @@ def _judge(
             f"{format_local(due, cfg)}. Is `ccrc-sync serve` (or its system service) running?"
         )
     return True, None
-
-
-def render_text(report: StatusReport) -> str:
-    """The status as a governance officer or an IT person reads it."""
-    cfg = ScheduleConfig(timezone=report.timezone)
-    lines = [f"ccrc-sync: {'healthy' if report.healthy else 'PROBLEM'}"]
-    if report.problem:
-        lines.append(f"  {report.problem}")
-    last = report.last_run
-    if last is None:
-        lines.append("Last run:          none yet")
-    else:
-        counts = describe_counts(last.counts)
-        when = format_local(last.started, cfg)
-        said = f": {counts}" if counts else ""
-        lines.append(f"Last run:          {when}, {last.status} (run {last.run_id}){said}")
-    if last is None or last.status == "failed":
-        lines.append(f"Last success:      {format_local(report.last_success, cfg)}")
-    lines.append(f"Next run:          {format_local(report.next_run, cfg)}")
-    lines.append(f"Schedule:          {report.schedule}")
-    conflicts = "unknown" if report.open_conflicts is None else str(report.open_conflicts)
-    lines.append(f"Open conflicts:    {conflicts}")
-    lines.append(f"Failures in a row: {report.consecutive_failures}")
-    return "\n".join(lines)

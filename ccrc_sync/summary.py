@@ -1,9 +1,10 @@
-"""The Summary tab: figures from the plan rows, the sentence, and the tab's grid and chart.
+"""The Summary figures: counts from the plan rows, and the sentence that tells them.
 
 Managers read the summary, not the 34 rows, so the figures must be the same wherever they
 appear (workbook, Google Sheet, report, email). Everything here is pure: the same table,
 plan and `today` always give the same figures, and the same figures always give the same
-grid, so a run that changes nothing produces an identical tab and writes nothing.
+layout (`tabs.summary_layout` draws them), so a run that changes nothing produces an
+identical tab and writes nothing.
 """
 
 from __future__ import annotations
@@ -26,7 +27,6 @@ from ccrc_sync.schema import (
     Value,
     as_date,
     canonical,
-    column_letter,
     display,
     parent_of,
     rec_sort_key,
@@ -380,98 +380,3 @@ def _follow(group: tuple[str, str, int], *, last: bool) -> str:
     if label:
         return f'; {amount} {_be(count)} marked "{label}"'
     return f"; {amount} {_have(count)} no recognised status"
-
-
-# --------------------------------------------------------------------------- grid
-
-
-def _rec_list(numbers: list[str]) -> str:
-    return ", ".join(str(n) for n in numbers) if numbers else "None"
-
-
-def _changed_text(last_changed: dt.datetime | None) -> str:
-    if last_changed is None:
-        return "Figures last changed: not yet recorded"
-    stamp = f"{last_changed.day} {last_changed:%B %Y, %H:%M}"
-    zone = last_changed.tzname()
-    return f"Figures last changed: {stamp}" + (f" {zone}" if zone else "")
-
-
-def summary_grid(
-    fig: SummaryFigures, last_changed: dt.datetime | None, plan: PlanConfig
-) -> tuple[list[list[Value]], ChartSpec]:
-    """The Summary tab as a rectangular grid of plain values, and where its chart goes.
-
-    A pure function of its inputs: the same figures and `last_changed` always give the
-    same grid, so the sync can compare it with what the tab holds and write nothing when
-    nothing changed. Rows are padded with None (an empty cell is always None, never "")
-    so a shorter tab also clears old cells.
-    """
-    statuses = list(fig.by_status)
-    rows: list[list[Value]] = [[SUMMARY_TITLE], [fig.sentence], []]
-
-    rows.append(["Status", "Recommendations"])
-    rows.extend([status, count] for status, count in fig.by_status.items())
-    rows.append(["Total", fig.total])
-    rows.append(["Percent complete", fig.percent_complete])
-    rows.append([])
-
-    rows.append(["Recommendations by section and status"])
-    header_row = len(rows) + 1
-    rows.append(["Section", *statuses, "Total"])
-    first_row = len(rows) + 1
-    for section, counts in fig.by_section.items():
-        rows.append([section, *(counts.get(s, 0) for s in statuses), fig.section_totals[section]])
-    last_row = len(rows)
-    rows.append(["Total", *(fig.by_status[s] for s in statuses), fig.total])
-    rows.append([])
-
-    rows.append([plan.key_section])
-    rows.append(["Rec No.", "Recommendation", "Status", "Owner", "Target Date"])
-    for item in fig.key_recommendations:
-        rows.append(
-            [
-                item["rec_no"],
-                item["recommendation"],
-                item["status"],
-                item["owner"],
-                item["target_date"],
-            ]
-        )
-    if not fig.key_recommendations:
-        rows.append(["None"])
-    rows.append([])
-
-    rows.append(["Overdue: target date passed, not complete"])
-    rows.append(["Rec No.", "Section", "Owner", "Target Date", "Status"])
-    for over in fig.overdue:
-        rows.append(
-            [over["rec_no"], over["section"], over["owner"], over["target_date"], over["status"]]
-        )
-    if not fig.overdue:
-        rows.append(["None"])
-    rows.append([])
-
-    rows.append(["No owner", _rec_list(fig.no_owner)])
-    rows.append(["No target date", _rec_list(fig.no_target_date)])
-    rows.append([])
-
-    rows.append(["Open conflicts", fig.open_conflicts])
-    rows.append(["Errors", fig.findings.get("error", 0)])
-    rows.append(["Warnings", fig.findings.get("warning", 0)])
-    rows.append(["Information", fig.findings.get("info", 0)])
-    rows.append([])
-    rows.append([_changed_text(last_changed)])
-
-    width = max(len(r) for r in rows)
-    grid = [[None if v == "" else v for v in (*r, *([None] * (width - len(r))))] for r in rows]
-    chart = ChartSpec(
-        title="Recommendations by section and status",
-        header_row=header_row,
-        first_row=first_row,
-        last_row=last_row,
-        category_col=1,
-        series_cols=tuple(range(2, 2 + len(statuses))),
-        anchor=f"{column_letter(width + 2)}{header_row - 1}",
-    )
-    return grid, chart

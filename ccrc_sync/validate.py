@@ -8,6 +8,7 @@ so the input's bytes never change), runs `schema.validate_plan`, and returns a
 from __future__ import annotations
 
 import datetime as dt
+import textwrap
 from pathlib import Path
 
 from pydantic import BaseModel, Field
@@ -104,46 +105,100 @@ def write_fixed_copy(workbook: Path, config: Config, issues: list[Issue], out: P
     return len(fixes)
 
 
-_HEADINGS = {Severity.ERROR: "Errors", Severity.WARNING: "Warnings", Severity.INFO: "Info"}
-_VALUE_WIDTH = 100
+_HEADINGS = {
+    Severity.ERROR: "Errors",
+    Severity.WARNING: "Warnings",
+    Severity.INFO: "Notes",
+}
+_EXPLAIN = {
+    Severity.ERROR: "the sync does not carry these values until they are corrected",
+    Severity.WARNING: "worth a look; the sync still carries these",
+    Severity.INFO: "for information",
+}
+_WIDTH = 100  # the terminal lines are wrapped to this, never cut
+_WHERE = 18  # the cell column: 'Action Plan!C20' and a little room
+_VALUE_CHARS = 300  # a cell's value is shown up to here (at a word), not whole
 
 
 def _plural(n: int, word: str) -> str:
-    if n == 1 or word == "info":
+    if n == 1:
         return f"{n} {word}"
     return f"{n} {word}es" if word.endswith("x") else f"{n} {word}s"
 
 
-def render_text(result: ValidationResult) -> str:
-    """Findings grouped by severity, each with its cell, then a closing count line."""
+def _wrapped(text: str, first: str, indent: str) -> list[str]:
+    """`text` wrapped at word boundaries after `first`; a long word is moved to the next
+    line whole, never cut (a value in a list of choices stays readable)."""
+    return textwrap.wrap(
+        " ".join(text.split()),
+        width=_WIDTH,
+        initial_indent=first,
+        subsequent_indent=indent,
+        break_long_words=False,
+        break_on_hyphens=False,
+    ) or [first.rstrip()]
+
+
+def _value(text: str) -> str:
+    flat = " ".join(text.split())
+    if len(flat) <= _VALUE_CHARS:
+        return flat
+    return flat[:_VALUE_CHARS].rsplit(" ", 1)[0] + " …"
+
+
+def _fix_line(result: ValidationResult) -> str:
+    """The last line: how many findings `--fix` would correct (or did)."""
+    if result.fixed_path is not None:
+        return (
+            f"Wrote {result.fixed_path} with {_plural(result.fixed, 'fix')} applied; "
+            f"{result.workbook} itself was not changed."
+        )
+    total = len(result.issues)
+    fixable = sum(1 for i in result.issues if i.fixable)
+    if total == 0:
+        return "Nothing to correct."
+    if fixable == 0:
+        return "None of these can be fixed automatically; each needs a person."
+    if total == 1:
+        which = "This finding"
+    elif fixable == total:
+        which = f"All {total} findings"
+    else:
+        which = f"{fixable} of these {total} findings"
+    return f"{which} can be fixed automatically in a copy: ccrc-sync validate --fix COPY.xlsx"
+
+
+def render_text(result: ValidationResult, *, verbose: bool = False) -> str:
+    """Findings grouped by severity, each with its cell, what is wrong and what to do, then
+    the counts and, last, how many of them `--fix` would correct.
+
+    Finding codes are for scripts and support: they appear in the JSON, and here only with
+    `verbose`. Long lines wrap at word boundaries; nothing a person needs is cut off.
+    """
     lines = [f"{result.workbook}"]
+    indent = " " * (_WHERE + 2)
     for severity, heading in _HEADINGS.items():
         group = [i for i in result.issues if i.severity is severity]
         if not group:
             continue
         lines.append("")
-        lines.append(f"{heading} ({len(group)}):")
+        lines.append(f"{heading} ({len(group)}): {_EXPLAIN[severity]}.")
         for issue in group:
-            where = f"{issue.sheet}!{issue.cell}" if issue.cell else f"{issue.sheet}"
+            where = f"{issue.sheet}!{issue.cell}" if issue.cell else f"{issue.sheet or ''}"
             named = issue.rec_no is None or issue.message.startswith(f"Rec {issue.rec_no} ")
             rec = "" if named else f"Rec {issue.rec_no}: "
-            lines.append(f"  {where:<20} {rec}{issue.message} [{issue.code}]")
+            code = f" [{issue.code}]" if verbose else ""
+            first = f"  {where:<{_WHERE}}"
+            lines += _wrapped(f"{rec}{issue.message}{code}", first, indent)
             if issue.suggestion:
-                lines.append(f"  {'':<20} Fix: {_shorten(issue.suggestion)}")
+                lines += _wrapped(f"Fix: {issue.suggestion}", indent, indent + "     ")
             elif issue.value and issue.code.startswith(("text.", "cell.")):
-                lines.append(f"  {'':<20} Value: {_shorten(issue.value)}")
-    if result.fixed_path is not None:
-        lines.append("")
-        lines.append(f"Wrote {result.fixed_path} with {_plural(result.fixed, 'fix')} applied.")
+                lines += _wrapped(f"Value: {_value(issue.value)}", indent, indent + "       ")
     lines.append("")
     c = result.counts
     lines.append(
         f"{_plural(result.recommendations, 'recommendation')}: {_plural(c.error, 'error')}, "
-        f"{_plural(c.warning, 'warning')}, {_plural(c.info, 'info')}"
+        f"{_plural(c.warning, 'warning')}, {_plural(c.info, 'note')}."
     )
+    lines.append(_fix_line(result))
     return "\n".join(lines)
-
-
-def _shorten(text: str) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= _VALUE_WIDTH else flat[: _VALUE_WIDTH - 3] + "..."

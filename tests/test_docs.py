@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,28 @@ def test_every_command_has_help_and_is_in_the_readme(name: str) -> None:
     assert result.exit_code == 0
     assert cli.commands[name].help, f"{name} has no help text"
     assert f"ccrc-sync {name}" in README
+
+
+@pytest.mark.parametrize("name", sorted(cli.commands))
+def test_every_commands_help_has_its_whole_description_an_example_and_exit_codes(
+    name: str,
+) -> None:
+    out = CliRunner().invoke(cli, [name, "--help"], terminal_width=100).output
+    help_text = cli.commands[name].help or ""
+    description = help_text.split("\b")[0]
+    assert " ".join(description.split()) in " ".join(out.split()), "not cut short"
+    example = out.split("Example:\n", 1)[1].split("\n\n", 1)[0]
+    assert example.splitlines() and all(
+        line.startswith(f"    ccrc-sync {name}") for line in example.splitlines()
+    )
+    codes = out.split("Exit codes:\n", 1)[1].split("\n\n", 1)[0].splitlines()
+    assert codes and all(re.match(r"    \d+ +\S", line) for line in codes), codes
+    assert any(line.strip().startswith("0 ") for line in codes)
+
+
+def test_the_top_level_help_lists_the_exit_codes() -> None:
+    out = CliRunner().invoke(cli, ["--help"]).output
+    assert "Exit codes (every command):" in out and "130  interrupted" in out
 
 
 def test_the_quickstart_is_exactly_the_two_commands() -> None:

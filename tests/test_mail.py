@@ -6,7 +6,6 @@ import datetime as dt
 import io
 from collections.abc import Iterator
 from email.message import EmailMessage
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,8 +16,10 @@ from smtphelp import Collector, free_port, start_smtp
 
 from ccrc_sync.config import EmailConfig, Security
 from ccrc_sync.errors import MailError
+from ccrc_sync.layout import CellLink
 from ccrc_sync.mail import build_message, send_alert, send_report
-from ccrc_sync.report import XLSX_TYPE, RunReport, load_report, write_report
+from ccrc_sync.merge import Conflict, ConflictKind
+from ccrc_sync.report import XLSX_TYPE, ReportConflict, RunReport
 from ccrc_sync.schema import Issue, Severity
 
 SCRIPT = "<script>alert(1)</script>"
@@ -66,26 +67,35 @@ def _cfg(port: int, **kw: Any) -> EmailConfig:
     return EmailConfig(**fields)
 
 
-def _report() -> RunReport:
+def _conflict(rec_no: str, field: str, workbook: str, sheet: str) -> ReportConflict:
+    return ReportConflict.of(
+        Conflict(rec_no, field, "", workbook, sheet, ConflictKind.EDIT),
+        workbook_cell=CellLink("Action Plan", int(rec_no) + 1, 6),
+        sheet_cell=CellLink("Action Plan", int(rec_no) + 1, 6),
+    )
+
+
+def _report(run_id: str = "20260702T020000Z-ab12", conflicts: int = 2) -> RunReport:
     started = dt.datetime(2026, 7, 2, 2, 0)
     return RunReport(
-        run_id="20260702T020000Z-ab12",
+        run_id=run_id,
         status="flagged",
         started=started,
         finished=started + dt.timedelta(seconds=5),
         workbook="var/plan.xlsx",
         spreadsheet_id="sheet-123",
         conflicts=[
-            {"rec_no": 7, "field": "Owner", "base": "", "workbook": SCRIPT, "sheet": DDE},
-            {"rec_no": 9, "field": "Notes", "base": "a", "workbook": "b", "sheet": "c"},
-        ],
+            _conflict("7", "Owner", SCRIPT, DDE),
+            _conflict("9", "Notes", "b", "c"),
+            _conflict("11", "Owner", "d", "e"),
+        ][:conflicts],
         issues=[
             Issue(
                 severity=sev,
                 code="test",
                 sheet="Action Plan",
                 cell=f"E{n}",
-                rec_no=n,
+                rec_no=str(n),
                 field="Status",
                 value=DDE if n == 3 else SCRIPT,
                 message="Status is not one of the allowed values.",
@@ -112,13 +122,17 @@ def test_report_arrives_with_text_html_and_the_findings_workbook(
     assert envelope.mail_from == "ccrc-sync@ccrc.example"
     assert envelope.rcpt_tos == ["governance@ccrc.example", "deputy@ccrc.example"]
     msg = handler.messages()[0]
-    assert msg["Subject"] == "CCRC action plan: 2 conflicts, 0 errors, 5 warnings"
+    assert msg["Subject"] == "CCRC action plan: 2 new conflicts, 0 errors"
+    assert msg["Auto-Submitted"] == "auto-generated"
+    assert msg["X-Auto-Response-Suppress"] == "All"
+    assert msg["Message-ID"].endswith("@ccrc.example>")
     parts = _parts(msg)
     assert msg.get_content_type() == "multipart/mixed"
     assert "multipart/alternative" in parts
     text = parts["text/plain"].get_content()
     page = parts["text/html"].get_content()
-    assert text.startswith("CCRC action plan: 2 conflicts")
+    assert text.startswith("CCRC action plan: 2 new conflicts")
+    assert "What to do: Neither side was overwritten." in text
     assert "<script" not in page.lower()
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
 
@@ -129,11 +143,12 @@ def test_report_arrives_with_text_html_and_the_findings_workbook(
     assert cells[DDE].data_type == "s", "a formula-looking value stays text"
     assert cells[SCRIPT].data_type == "s"
     assert len(list(wb["Sync Issues"].iter_rows())) == 1 + 2 + 6
+    assert wb["Sync Issues"].freeze_panes == "A2"
 
 
 def test_subject_prefix_comes_from_config() -> None:
     msg = build_message(_report(), _cfg(25, subject_prefix="Action plan (test)"))
-    assert msg["Subject"] == "Action plan (test): 2 conflicts, 0 errors, 5 warnings"
+    assert msg["Subject"] == "Action plan (test): 2 new conflicts, 0 errors"
     assert msg.get_content_type() == "multipart/mixed"
     assert [p.get_content_subtype() for p in msg.iter_attachments()] == [XLSX_SUBTYPE]
 
@@ -157,10 +172,10 @@ def test_login_uses_the_password_from_the_environment_only(
     assert len(handler.envelopes) == 1
 
 
-def test_server_down_is_a_clear_error_and_the_report_stays(tmp_path: Path) -> None:
+def test_server_down_is_one_sentence_without_the_password() -> None:
+    # Keeping the report for the next run is the sync's job (test_sync_email covers it).
     port = free_port()  # nothing listens here
     report = _report()
-    write_report(report, tmp_path / "reports")
 
     with pytest.raises(MailError) as failure:
         send_report(
@@ -173,7 +188,6 @@ def test_server_down_is_a_clear_error_and_the_report_stays(tmp_path: Path) -> No
     assert message.startswith(f"Could not connect to the SMTP server at 127.0.0.1:{port}")
     assert "refused" in message.lower()
     assert PASSWORD not in message and "\n" not in message
-    assert load_report(tmp_path / "reports").run_id == report.run_id
 
 
 def test_ssl_against_a_plain_server_is_a_clear_error(smtp: tuple[Controller, Collector]) -> None:
@@ -201,3 +215,25 @@ def test_alert_arrives_as_plain_text(smtp: tuple[Controller, Collector]) -> None
     assert msg["Subject"] == "CCRC action plan: sync FAILED 3 times"
     assert msg.get_content_type() == "text/plain"
     assert "failed three times" in msg.get_content()
+    assert msg["Auto-Submitted"] == "auto-generated"
+
+
+def test_subject_on_a_first_a_repeated_and_a_new_conflict(
+    smtp: tuple[Controller, Collector],
+) -> None:
+    """Three mornings through a real SMTP server: the first email, the same conflict still
+    open, then a second conflict; each subject says what is new since the email before."""
+    controller, handler = smtp
+    cfg = _cfg(controller.port)
+    first = _report("r1", conflicts=1)
+    send_report(first, cfg, env={})
+    repeated = _report("r2", conflicts=1)
+    send_report(repeated, cfg, env={}, previous=first)
+    new = _report("r3", conflicts=2)
+    send_report(new, cfg, env={}, previous=repeated)
+    assert [m["Subject"] for m in handler.messages()] == [
+        "CCRC action plan: 1 new conflict, 0 errors",
+        "CCRC action plan: no new conflicts (1 open), 0 errors",
+        "CCRC action plan: 1 new conflict (2 open), 0 errors",
+    ]
+    assert all(m["Auto-Submitted"] == "auto-generated" for m in handler.messages())

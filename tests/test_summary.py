@@ -1,4 +1,5 @@
-"""The Summary tab's figures, sentence and grid, as a manager reading them would check them."""
+"""The Summary figures and sentence, as a manager reading them would check them (the tab's
+layout is tested in test_tabs)."""
 
 from __future__ import annotations
 
@@ -23,13 +24,7 @@ from ccrc_sync.schema import (
     match_header,
     rec_no_of,
 )
-from ccrc_sync.summary import (
-    ChartSpec,
-    SummaryFigures,
-    compute,
-    sentence,
-    summary_grid,
-)
+from ccrc_sync.summary import SummaryFigures, compute, sentence
 
 PLAN = PlanConfig()
 TODAY = dt.date(2026, 7, 2)
@@ -57,9 +52,9 @@ PUBLISHED: dict[int, tuple[str, str]] = {
 }
 
 
-def published_table() -> dict[int, dict[str, Value]]:
+def published_table() -> dict[str, dict[str, Value]]:
     return {
-        n: {
+        str(n): {
             REC_NO: n,
             SECTION: section,
             RECOMMENDATION: f"Recommendation {n}",
@@ -71,7 +66,7 @@ def published_table() -> dict[int, dict[str, Value]]:
     }
 
 
-def _template_toml_table(*, raw: bool = False) -> dict[int, dict[str, Value]] | None:
+def _template_toml_table(*, raw: bool = False) -> dict[str, dict[str, Value]] | None:
     """The rows of templates/plan.toml, if that file exists and holds a list of rows.
 
     With `raw`, each row's `seed_status` (the source's own spelling) replaces its status.
@@ -82,7 +77,7 @@ def _template_toml_table(*, raw: bool = False) -> dict[int, dict[str, Value]] | 
     data = tomllib.loads(path.read_text(encoding="utf-8"))
     for value in data.values():
         if isinstance(value, list) and value and isinstance(value[0], dict):
-            table: dict[int, dict[str, Value]] = {}
+            table: dict[str, dict[str, Value]] = {}
             for item in value:
                 row = {match_header(k): v for k, v in item.items() if match_header(k)}
                 if raw and item.get("seed_status"):
@@ -105,10 +100,10 @@ def test_template_figures_and_sentence() -> None:
     assert fig.by_section[KEY] == {"Planned": 2, "In Progress": 4, "Complete": 0}
     assert fig.by_section[LD] == {"Planned": 1, "In Progress": 1, "Complete": 0}
     assert fig.section_totals == {KEY: 6, CQ: 14, LD: 2, AS: 6, LG: 6}
-    assert [k["rec_no"] for k in fig.key_recommendations] == [15, 20, 21, 26, 27, 33]
+    assert [k["rec_no"] for k in fig.key_recommendations] == ["15", "20", "21", "26", "27", "33"]
     assert [k["status"] for k in fig.key_recommendations][:4] == [IP, IP, IP, P]
     assert fig.overdue == []
-    assert fig.no_owner == sorted(PUBLISHED)
+    assert fig.no_owner == [str(n) for n in sorted(PUBLISHED)]
     assert fig.findings == {"error": 0, "warning": 0, "info": 0}
 
 
@@ -124,33 +119,33 @@ def test_template_file_rows_give_the_published_sentence(raw: bool) -> None:
 
 def test_overdue_uses_today_and_ignores_complete_work() -> None:
     table = published_table()
-    table[1].update({TARGET_DATE: dt.date(2026, 6, 30), OWNER: "Head of Casework"})
-    table[2].update({TARGET_DATE: "31/03/2026", OWNER: "  "})  # text that reads as a date
-    table[3].update({TARGET_DATE: dt.datetime(2026, 7, 1, 17, 0), STATUS: "complete"})
-    table[4].update({TARGET_DATE: TODAY})  # due today is not overdue yet
-    table[5].update({TARGET_DATE: dt.date(2026, 12, 31)})
-    table[6].update({TARGET_DATE: "TBC"})  # no date, so cannot be overdue
+    table["1"].update({TARGET_DATE: dt.date(2026, 6, 30), OWNER: "Head of Casework"})
+    table["2"].update({TARGET_DATE: "31/03/2026", OWNER: "  "})  # text that reads as a date
+    table["3"].update({TARGET_DATE: dt.datetime(2026, 7, 1, 17, 0), STATUS: "complete"})
+    table["4"].update({TARGET_DATE: TODAY})  # due today is not overdue yet
+    table["5"].update({TARGET_DATE: dt.date(2026, 12, 31)})
+    table["6"].update({TARGET_DATE: "TBC"})  # no date, so cannot be overdue
 
     fig = compute(table, PLAN, TODAY)
 
     assert [(o["rec_no"], o["owner"], o["target_date"]) for o in fig.overdue] == [
-        (1, "Head of Casework", dt.date(2026, 6, 30)),
-        (2, "", dt.date(2026, 3, 31)),
+        ("1", "Head of Casework", dt.date(2026, 6, 30)),
+        ("2", "", dt.date(2026, 3, 31)),
     ]
     assert fig.overdue[1]["status"] == "Planned"
     assert fig.overdue[0]["section"] == CQ
     assert compute(table, PLAN, dt.date(2026, 3, 31)).overdue == []
-    assert 1 not in fig.no_owner and 2 in fig.no_owner
-    assert 6 in fig.no_target_date and 1 not in fig.no_target_date
+    assert "1" not in fig.no_owner and "2" in fig.no_owner
+    assert "6" in fig.no_target_date and "1" not in fig.no_target_date
     assert fig.by_status["Complete"] == 1
     assert fig.percent_complete == round(100 / 34, 1)
 
 
 def test_unknown_status_and_section_are_counted_under_other() -> None:
     table = published_table()
-    table[7][STATUS] = "On hold"
-    table[8][STATUS] = None
-    table[9][SECTION] = "Finance"
+    table["7"][STATUS] = "On hold"
+    table["8"][STATUS] = None
+    table["9"][SECTION] = "Finance"
 
     fig = compute(table, PLAN, TODAY)
 
@@ -302,60 +297,10 @@ def test_sentence_names_statuses_outside_the_usual_three() -> None:
 
 def _figures() -> SummaryFigures:
     table = published_table()
-    table[1].update({TARGET_DATE: dt.date(2026, 6, 30), OWNER: "Head of Casework"})
-    table[15].update({TARGET_DATE: "31 March 2027", OWNER: "Director of Casework"})
-    table[20][TARGET_DATE] = "next spring"
+    table["1"].update({TARGET_DATE: dt.date(2026, 6, 30), OWNER: "Head of Casework"})
+    table["15"].update({TARGET_DATE: "31 March 2027", OWNER: "Director of Casework"})
+    table["20"][TARGET_DATE] = "next spring"
     return compute(table, PLAN, TODAY, open_conflicts=2, findings={"error": 1, "warning": 4})
-
-
-def test_grid_has_every_figure_and_a_chart_over_the_section_table() -> None:
-    fig = _figures()
-    changed = dt.datetime(2026, 7, 2, 9, 15)
-    grid, chart = summary_grid(fig, changed, PLAN)
-
-    assert isinstance(chart, ChartSpec)
-    width = len(grid[0])
-    assert all(len(row) == width for row in grid), "rectangular, so old cells are cleared"
-    assert all(v is None or isinstance(v, str | int | float | dt.date) for row in grid for v in row)
-    cells = [v for row in grid for v in row if v is not None]
-    assert fig.sentence in cells
-    assert "Figures last changed: 2 July 2026, 09:15" in cells
-
-    header = grid[chart.header_row - 1]
-    assert [header[c - 1] for c in chart.series_cols] == ["Planned", "In Progress", "Complete"]
-    sections = [
-        grid[r - 1][chart.category_col - 1] for r in range(chart.first_row, chart.last_row + 1)
-    ]
-    assert sections == list(PLAN.sections)
-    cq = grid[chart.first_row]  # the second section row
-    assert [cq[c - 1] for c in chart.series_cols] == [6, 8, 0]
-    assert cq[1 + len(chart.series_cols)] == 14
-    totals = grid[chart.last_row]
-    assert totals[0] == "Total" and fig.total in totals
-
-    anchor_col = re.match(r"[A-Z]+", chart.anchor)[0]
-    assert len(anchor_col) > 1 or ord(anchor_col) - 64 > width, "chart sits right of the tables"
-
-    def row_after(label: str) -> list[Value]:
-        index = next(i for i, row in enumerate(grid) if row[0] == label)
-        return grid[index]
-
-    assert row_after("Open conflicts")[1] == 2
-    assert row_after("Errors")[1] == 1
-    assert row_after("Warnings")[1] == 4
-    assert row_after("Percent complete")[1] == 0.0
-    assert row_after("No target date")[1].startswith("2, 3,")
-    key_rows = [row for row in grid if row[0] in (15, 20) and row[2] == IP]
-    assert key_rows[0][4] == dt.date(2027, 3, 31) and key_rows[1][4] == "next spring"
-    overdue = [row for row in grid if row[0] == 1 and row[2] == "Head of Casework"]
-    assert overdue and overdue[0][3] == dt.date(2026, 6, 30)
-
-
-def test_grid_is_a_pure_function_of_its_inputs() -> None:
-    changed = dt.datetime(2026, 7, 2, 9, 15)
-    assert summary_grid(_figures(), changed, PLAN) == summary_grid(_figures(), changed, PLAN)
-    grid, _ = summary_grid(_figures(), None, PLAN)
-    assert "Figures last changed: not yet recorded" in [row[0] for row in grid]
 
 
 def test_figures_survive_a_json_round_trip() -> None:

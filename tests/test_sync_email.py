@@ -56,11 +56,14 @@ def test_sync_email_sends_the_report_with_both_parts_and_the_findings(
     result = synced.sync("--email")
     assert result.code == 1
     [msg] = inbox.messages()
-    warnings = sum(1 for i in result.json["issues"] if i["severity"] == "warning")
-    assert msg["Subject"] == f"CCRC action plan: 1 conflict, 0 errors, {warnings} warnings"
+    assert msg["Subject"] == "CCRC action plan: 1 new conflict, 0 errors"
     assert msg["To"] == "governance@ccrc.example"
+    assert msg["Auto-Submitted"] == "auto-generated"
     parts = {p.get_content_type(): p for p in msg.walk()}
-    assert "Rec 7" in parts["text/plain"].get_content()
+    text = " ".join(parts["text/plain"].get_content().split())
+    assert "1. Rec 7, Owner (Action Plan!F8 on both sides)" in text
+    assert "What to do: Neither side was overwritten." in text
+    assert text.index("NEEDS A PERSON") < text.index("CHANGES MADE") < text.index("SUMMARY")
     html = parts["text/html"].get_content()
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "<script>" not in html
     [attachment] = [p for p in msg.iter_attachments()]
@@ -68,6 +71,40 @@ def test_sync_email_sends_the_report_with_both_parts_and_the_findings(
     cells = [c for ws in book.worksheets for row in ws.iter_rows() for c in row]
     hostile = [c for c in cells if c.value == "=cmd|' /C calc'!A0"]
     assert hostile and all(c.data_type == "s" for c in hostile)
+
+
+def test_the_subject_says_what_is_new_since_the_last_email(
+    synced: Rig, inbox: Inbox, smtp_port: int
+) -> None:
+    _mail_config(synced, smtp_port)
+    _make_conflict(synced)
+    assert synced.sync("--email").code == 1
+    assert synced.sync("--email").code == 1  # the same conflict, still open
+    synced.edit_book({(9, "Notes"): "workbook note"})
+    synced.edit_sheet({(9, "Notes"): "sheet note"})
+    assert synced.sync("--email").code == 1
+    assert [m["Subject"] for m in inbox.messages()] == [
+        "CCRC action plan: 1 new conflict, 0 errors",
+        "CCRC action plan: no new conflicts (1 open), 0 errors",
+        "CCRC action plan: 1 new conflict (2 open), 0 errors",
+    ]
+
+
+def test_sync_email_says_in_words_that_the_email_went_or_why_not(
+    synced: Rig, smtp_port: int
+) -> None:
+    _mail_config(synced, smtp_port)  # nothing listens on this port yet
+    down = synced.cli("sync", "--email")
+    expected = (
+        f"The report was not emailed: Could not connect to the SMTP server at 127.0.0.1:{smtp_port}"
+    )
+    assert any(line.startswith(expected) for line in down.out.splitlines()), down.out
+    controller, _ = start_smtp(smtp_port)
+    try:
+        sent = synced.cli("sync", "--email")
+    finally:
+        controller.stop()
+    assert "The report was emailed." in sent.out.splitlines()
 
 
 def test_nightly_config_sends_only_when_something_is_flagged(

@@ -1,0 +1,93 @@
+"""`ccrc-sync status` in words, for a governance officer or the IT person on call.
+
+It answers three questions in order: is the nightly sync healthy (and if not, why, in one
+sentence), how many conflicts are waiting for a person, and when it ran and runs next.
+Times are in the configured zone, labelled BST or GMT as they were at the time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+if TYPE_CHECKING:  # service imports this module to re-export it
+    from ccrc_sync.service import StatusReport
+
+_LABEL = 19  # "Failures in a row: " lines the values up
+_COUNTS = (
+    ("changes", "change"),
+    ("conflicts", "conflict"),
+    ("error", "error"),
+    ("warning", "warning"),
+    ("info", "info"),
+)
+
+
+def _zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def local_time(moment: dt.datetime | None, zone: ZoneInfo) -> str:
+    """'Sun 29 Mar 2026 02:00 BST' (with seconds when there are any)."""
+    if moment is None:
+        return "never"
+    local = moment.astimezone(zone)
+    fmt = "%a %d %b %Y %H:%M:%S %Z" if local.second else "%a %d %b %Y %H:%M %Z"
+    return local.strftime(fmt)
+
+
+def counts_in_words(counts: Mapping[str, int]) -> str:
+    """'3 changes, 2 conflicts, 1 error': a run's counts in words."""
+    parts = []
+    for key, noun in _COUNTS:
+        if key in counts:
+            n = counts[key]
+            parts.append(f"{n} {noun}{'s' if n != 1 and noun != 'info' else ''}")
+    return ", ".join(parts)
+
+
+def open_conflicts_text(count: int | None) -> str:
+    """How many conflicts wait for a person, as a sentence."""
+    if count is None:
+        return "Not known yet: no run has compared the two sides."
+    if count == 0:
+        return "None: nothing is waiting for a person."
+    verb = "is" if count == 1 else "are"
+    noun = "conflict" if count == 1 else "conflicts"
+    return f"{count} {noun} {verb} open; see the Sync Issues tab on either side."
+
+
+def _line(label: str, value: str) -> str:
+    return f"{label + ':':<{_LABEL}}{value}"
+
+
+def render_status(report: StatusReport) -> str:
+    """The status as a governance officer or an IT person reads it."""
+    zone = _zone(report.timezone)
+    lines = [f"ccrc-sync: {'healthy' if report.healthy else 'PROBLEM'}"]
+    if report.problem:
+        lines.append(f"  {report.problem}")
+    lines.append(_line("Open conflicts", open_conflicts_text(report.open_conflicts)))
+    last = report.last_run
+    if last is None:
+        lines.append(_line("Last run", "none yet"))
+    else:
+        counts = counts_in_words(last.counts)
+        said = f": {counts}" if counts else ""
+        lines.append(
+            _line(
+                "Last run",
+                f"{local_time(last.started, zone)}, {last.status} (run {last.run_id}){said}",
+            )
+        )
+    if last is None or last.status == "failed":
+        lines.append(_line("Last success", local_time(report.last_success, zone)))
+    lines.append(_line("Next run", local_time(report.next_run, zone)))
+    lines.append(_line("Schedule", report.schedule))
+    lines.append(_line("Failures in a row", str(report.consecutive_failures)))
+    return "\n".join(lines)
