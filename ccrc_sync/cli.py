@@ -84,7 +84,14 @@ def cli(ctx: click.Context, verbose: bool) -> None:
     default=None,
     help="Write a copy with the safe fixes applied to this new file (the input is never changed).",
 )
-def validate(workbook: Path | None, config_path: Path | None, fmt: str, fix_path: Path | None):
+@click.option("--verbose", "-v", is_flag=True, help="Also show each finding's code.")
+def validate(
+    workbook: Path | None,
+    config_path: Path | None,
+    fmt: str,
+    fix_path: Path | None,
+    verbose: bool,
+):
     """Check the action-plan workbook and say what is wrong, where, and how to fix it.
 
     Reads WORKBOOK (default: the workbook named in the settings) without changing it, and
@@ -110,7 +117,7 @@ def validate(workbook: Path | None, config_path: Path | None, fmt: str, fix_path
 
     config = _config(config_path)
     result = run_validate(workbook or config.workbook.path, config, fix=fix_path)
-    click.echo(result.to_json() if fmt == "json" else render_text(result))
+    click.echo(result.to_json() if fmt == "json" else render_text(result, verbose=verbose))
     return EXIT_OK if result.ok else EXIT_FLAGGED
 
 
@@ -167,8 +174,9 @@ def sync(
       1  ran, but conflicts, errors or held-back changes need a person
       2  could not run (settings, an unreadable workbook, the Google Sheet unreachable)
     """
-    from ccrc_sync.outcome import failure, render_text
+    from ccrc_sync.outcome import failure
     from ccrc_sync.plan import Options
+    from ccrc_sync.report import render_outcome
     from ccrc_sync.schema import match_header
     from ccrc_sync.sync import RunRequest, run_sync
 
@@ -187,7 +195,7 @@ def sync(
                 failure(str(exc), run_id=getattr(exc, "run_id", ""), dry_run=dry_run).to_json()
             )
         raise
-    click.echo(outcome.to_json() if fmt == "json" else render_text(outcome))
+    click.echo(outcome.to_json() if fmt == "json" else render_outcome(outcome))
     return outcome.exit_code
 
 

@@ -40,9 +40,11 @@ def deliver(config: Config, state: State, outcome: SyncOutcome, email: bool | No
     if outcome.report_path is None or not wanted(config, outcome, email):
         return
     from ccrc_sync.mail import send_report
-    from ccrc_sync.report import load_report
+    from ccrc_sync.report import last_sent, load_report
 
     reports = config.sync.reports()
+    # What the last emailed report said, so the subject can tell what is new since.
+    previous = last_sent(reports, [r.run_id for r in state.runs(limit=50) if r.report_sent])
     for run_id in [r for r in state.unsent_reports() if r != outcome.run_id]:
         try:
             send_report(load_report(reports, run_id), config.email)
@@ -51,7 +53,7 @@ def deliver(config: Config, state: State, outcome: SyncOutcome, email: bool | No
             log.warning("could not re-send the report of run %s: %s", run_id, exc)
             state.mark_report_sent(run_id, False)
     try:
-        send_report(load_report(reports, outcome.run_id), config.email)
+        send_report(load_report(reports, outcome.run_id), config.email, previous=previous)
         state.mark_report_sent(outcome.run_id)
         state.set_meta(EMAIL_PROBLEM, "")
         outcome.emailed = True

@@ -134,8 +134,8 @@ class RunPlan:
     fingerprint: str = ""  # the workbook's content after the run
     marks: frozenset[tuple[Side, RecNo, str]] = frozenset()  # conflict marks after the run
     open_conflicts: tuple[OpenConflict, ...] = ()
-    # Where each conflict is: "Action Plan!E5", or each side's cell when they differ.
-    conflict_cells: Mapping[tuple[RecNo, str | None], str] = field(default_factory=dict)
+    # Where each conflict is, on each side that has its row.
+    conflict_cells: Mapping[tuple[Side, RecNo, str | None], CellLink] = field(default_factory=dict)
     figures: SummaryFigures | None = None
     figures_digest: str = ""
     figures_changed_at: dt.datetime | None = None
@@ -489,7 +489,7 @@ def _log_entries(
                 "workbook",
                 "sheet",
                 None,
-                f"Published the plan ({published} recommendations) to the Google Sheet",
+                published,
             )
         ]
     entries = [
@@ -576,25 +576,17 @@ def _tabs(
 
 def _conflict_cells(
     result: MergeResult, book: PlanTable, sheet: PlanTable | None
-) -> dict[tuple[RecNo, str | None], str]:
-    """Each conflict's cell: one reference when both sides have it in the same place,
-    else each side's, so staff can go straight to it."""
-    finders = [("workbook", _where(book))]
+) -> dict[tuple[Side, RecNo, str | None], CellLink]:
+    """Each conflict's cell on each side, so staff can go straight to it."""
+    finders = [(Side.WORKBOOK, _where(book))]
     if sheet is not None:
-        finders.append(("Google Sheet", _where(sheet)))
-    out: dict[tuple[RecNo, str | None], str] = {}
+        finders.append((Side.SHEET, _where(sheet)))
+    out: dict[tuple[Side, RecNo, str | None], CellLink] = {}
     for c in result.conflicts:
-        found = []
-        for name, where in finders:
+        for side, where in finders:
             link = where(c.rec_no, c.field)
             if link is not None:
-                found.append((name, f"{link.sheet}!{schema.a1(link.row, link.col)}"))
-        if not found:
-            continue
-        refs = {ref for _, ref in found}
-        out[(c.rec_no, c.field)] = (
-            found[0][1] if len(refs) == 1 else ", ".join(f"{n} {r}" for n, r in found)
-        )
+                out[(side, c.rec_no, c.field)] = link
     return out
 
 

@@ -12,11 +12,9 @@ from pathlib import Path
 from typing import Any
 
 from ccrc_sync.config import Config
-from ccrc_sync.merge import Conflict
-from ccrc_sync.outcome import SyncOutcome, change_json, conflict_json
+from ccrc_sync.outcome import SyncOutcome
 from ccrc_sync.plan import RunPlan
 from ccrc_sync.state import State
-from ccrc_sync.tabs import advice
 
 
 def run_report(
@@ -29,27 +27,20 @@ def run_report(
     sheet_url: str,
 ) -> Path:
     """Write the report of a run that ran; returns the HTML report's path."""
-    from ccrc_sync.report import RunReport, write_report
+    from ccrc_sync.report import report_of, write_report
 
-    report = RunReport(
-        run_id=outcome.run_id,
-        status=outcome.status.value,
+    report = report_of(
+        outcome,
         started=started,
         finished=finished,
         workbook=str(cfg.workbook.path.absolute()),
         spreadsheet_id=cfg.sheet.spreadsheet_id,
-        changes=[change_json(c) for c in outcome.changes],
-        conflicts=[_conflict(c, plan) for c in outcome.conflicts],
-        issues=outcome.issues,
-        counts={
-            **outcome.counts(),
-            "conflicts": len(outcome.conflicts),
-            "changes": len(outcome.changes),
-        },
+        sheet_url=sheet_url,
+        timezone=cfg.schedule.timezone,
         summary=plan.figures,
         trend=trend(state),
-        error=None,
-        notes=outcome.notes,
+        trend_statuses=(cfg.plan.in_progress_status, cfg.plan.complete_status),
+        cells=lambda side, rec, name: plan.conflict_cells.get((side, rec, name)),
     )
     html_path, _ = write_report(report, cfg.sync.reports())
     return html_path
@@ -83,15 +74,6 @@ def failure_report(
         import logging
 
         logging.getLogger(__name__).debug("could not write the failure report", exc_info=True)
-
-
-def _conflict(c: Conflict, plan: RunPlan) -> dict[str, Any]:
-    """A conflict as the report shows it: both values, its cell, and what to do."""
-    return {**conflict_json(c), "kind": c.kind.value, "cell": _cell(c, plan), "advice": advice(c)}
-
-
-def _cell(c: Conflict, plan: RunPlan) -> str | None:
-    return plan.conflict_cells.get((c.rec_no, c.field))
 
 
 def trend(state: State | None) -> list[dict[str, Any]]:

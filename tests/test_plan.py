@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from ccrc_sync.config import Config, PlanConfig, SyncConfig
-from ccrc_sync.layout import TabLayout
+from ccrc_sync.layout import TabLayout, Tone
 from ccrc_sync.merge import ConflictKind, Side
 from ccrc_sync.outcome import RunStatus
 from ccrc_sync.plan import (
@@ -365,7 +365,13 @@ def test_the_sheet_side_of_sync_issues_links_to_the_sheets_own_cells() -> None:
     sheet = [sheet[0], *reversed(sheet[1:])]
     plan = plan_run(inputs(rows(r4={TARGET_DATE: dt.date(2027, 5, 1)}), sheet))
     links = {
-        side: [c.link for r in tabs["Sync Issues"].rows for c in r.cells if c.link]
+        side: [
+            c.link
+            for r in tabs["Sync Issues"].rows
+            if r.tone is Tone.CONFLICT
+            for c in r.cells
+            if c.link
+        ]
         for side, tabs in ((Side.WORKBOOK, plan.workbook.tabs), (Side.SHEET, plan.sheet.tabs))
     }
     assert [(link.row, link.col) for link in links[Side.WORKBOOK]] == [(5, 7)]
