@@ -63,8 +63,7 @@ def to_docx(doc: Document) -> bytes:
         table.style = word.styles["Table Grid"]
         table.autofit = False
         for cell, label in zip(table.rows[0].cells, COLUMNS, strict=True):
-            cell.text = ""
-            run = cell.paragraphs[0].add_run(label)
+            run = cell.paragraphs[0].add_run(label)  # a new cell holds one empty paragraph
             run.bold = True
             run.font.color.rgb = header_text
             _shade(cell, COLOURS.header_fill)
