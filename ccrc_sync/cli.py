@@ -83,16 +83,53 @@ def validate(workbook: Path | None, config_path: Path | None, fmt: str, fix_path
 @format_option
 @click.option("--dry-run", is_flag=True, help="Show what would change; write nothing anywhere.")
 @click.option("--email", is_flag=True, default=None, help="Email the run's report.")
-def sync(config_path: Path | None, fmt: str, dry_run: bool, email: bool | None):
+@click.option(
+    "--rebase",
+    is_flag=True,
+    help="Start again without the last agreed version (after losing the state folder): "
+    "every difference between the sides is listed as a conflict; nothing is filled in.",
+)
+@click.option(
+    "--accept-restore",
+    is_flag=True,
+    help="The workbook is an older copy brought back on purpose: carry its values.",
+)
+@click.option(
+    "--accept-clears",
+    "accept_clears",
+    multiple=True,
+    metavar="COLUMN",
+    help="A column emptied as a whole on one side was meant to be cleared (repeatable).",
+)
+def sync(
+    config_path: Path | None,
+    fmt: str,
+    dry_run: bool,
+    email: bool | None,
+    rebase: bool,
+    accept_restore: bool,
+    accept_clears: tuple[str, ...],
+):
     """Reconcile the workbook with the Google Sheet, three-way against the last agreed version."""
-    from ccrc_sync.sync import failure_outcome, render_text, run_sync
+    from ccrc_sync.outcome import failure, render_text
+    from ccrc_sync.plan import Options
+    from ccrc_sync.schema import match_header
+    from ccrc_sync.sync import RunRequest, run_sync
 
+    columns = frozenset(match_header(c) or c for c in accept_clears)
+    request = RunRequest(
+        dry_run=dry_run,
+        email=email or None,
+        options=Options(rebase=rebase, accept_restore=accept_restore, accept_clears=columns),
+    )
     try:
         config = _config(config_path)
-        outcome = run_sync(config, dry_run=dry_run, email=email or None)
+        outcome = run_sync(config, request)
     except CcrcSyncError as exc:
         if fmt == "json":  # a caller parsing the output still gets "status": "failed"
-            click.echo(failure_outcome(exc, dry_run=dry_run).to_json())
+            click.echo(
+                failure(str(exc), run_id=getattr(exc, "run_id", ""), dry_run=dry_run).to_json()
+            )
         raise
     click.echo(outcome.to_json() if fmt == "json" else render_text(outcome))
     return outcome.exit_code
@@ -109,7 +146,7 @@ def sync(config_path: Path | None, fmt: str, dry_run: bool, email: bool | None):
 )
 def report(config_path: Path | None, email: bool, out: Path | None):
     """Render or re-send the last run's report."""
-    from ccrc_sync.sync import last_report
+    from ccrc_sync.delivery import last_report
 
     config = _config(config_path)
     click.echo(last_report(config, email=email, out=out))
@@ -165,6 +202,17 @@ def emulator(host: str, port: int, data: Path | None):
         ) from None
 
 
+def _config_argument(argv: list[str] | None) -> Path | None:
+    """The --config a command line named, for the error boundary (best effort)."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    for index, arg in enumerate(args):
+        if arg == "--config" and index + 1 < len(args):
+            return Path(args[index + 1])
+        if arg.startswith("--config="):
+            return Path(arg.split("=", 1)[1])
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: the one place exceptions become exit codes."""
     try:
@@ -183,11 +231,15 @@ def main(argv: list[str] | None = None) -> int:
     except CcrcSyncError as exc:
         click.echo(f"ccrc-sync: {exc}", err=True)
         return EXIT_FAILED
-    except Exception as exc:  # a bug: one sentence for the user, the traceback in the log
+    except Exception as exc:  # a bug: one sentence for the user, the traceback in a file
+        from ccrc_sync.crash import record
+
         log.debug("unexpected error", exc_info=True)
+        where = record(exc, _config_argument(argv))
+        trace = f"; the details are in {where}" if where else ""
         click.echo(
             f"ccrc-sync: an unexpected error stopped the run ({type(exc).__name__}: {exc}). "
-            "Nothing further was written; please report this with the log.",
+            f"Nothing further was written{trace}. Please report this with that file.",
             err=True,
         )
         return EXIT_FAILED

@@ -10,6 +10,7 @@ when mail is sent, and the service-account file is only ever a path.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 import tomllib
@@ -17,6 +18,7 @@ from collections.abc import Mapping
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from pydantic import (
     BaseModel,
@@ -365,3 +367,17 @@ def _explain(exc: ValidationError, source: Path | None, env: Mapping[str, str]) 
         var = next((v for k, v in from_env.items() if key.startswith(k)), None)
         problems.append(f"{key} (set by {var}): {msg}" if var else f"{key}: {msg}")
     return f"The configuration {where} is wrong: ".replace("  ", " ") + "; ".join(problems) + "."
+
+
+def zone(config: Config) -> ZoneInfo:
+    """The configured time zone, in which every date and time is shown and judged."""
+    return ZoneInfo(config.schedule.timezone)
+
+
+def today(config: Config, now: dt.datetime | None = None) -> dt.date:
+    """Today in the configured time zone: the one "today" every command judges dates by
+    (a target date passes at midnight in London, not at the server's midnight)."""
+    moment = now if now is not None else dt.datetime.now(dt.UTC)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return moment.astimezone(zone(config)).date()

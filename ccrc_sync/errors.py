@@ -39,3 +39,7 @@ class LockError(CcrcSyncError):
 
 class MailError(CcrcSyncError):
     """The report could not be emailed; it stays on disk and is sent with the next run."""
+
+
+class ReportPathError(CcrcSyncError):
+    """A report could not be written where it was asked to go."""

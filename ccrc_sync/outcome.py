@@ -111,3 +111,68 @@ def failure(
     return SyncOutcome(
         status=RunStatus.FAILED, run_id=run_id, api_calls=api_calls, dry_run=dry_run, error=message
     )
+
+
+_DETAIL_LINES = 20
+
+
+def _short(value: object, limit: int = 60) -> str:
+    text = "" if value is None else display(value)  # type: ignore[arg-type]
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def render_text(outcome: SyncOutcome) -> str:
+    """The sync's human summary: what needs a person first, then what moved, and the
+    verdict."""
+    lines: list[str] = []
+    if outcome.conflicts:
+        lines.append(f"{len(outcome.conflicts)} conflict(s) need a person:")
+        for c in outcome.conflicts:
+            what = c.field or "(whole row)"
+            lines.append(
+                f"  Rec {c.rec_no} {what}: workbook {_short(c.workbook)!r}, "
+                f"Google Sheet {_short(c.sheet)!r} (agreed at the last sync {_short(c.base)!r})"
+            )
+    errors = [i for i in outcome.issues if i.severity == Severity.ERROR]
+    if errors:
+        lines.append(f"{len(errors)} validation error(s) (values not carried across):")
+        for i in errors:
+            lines.append(f"  {i.sheet}!{i.cell} {i.message}" if i.cell else f"  {i.message}")
+    verb = "Would carry" if outcome.dry_run else "Carried"
+    if outcome.published is not None:
+        lines.append(
+            f"{'Would publish' if outcome.dry_run else 'Published'} the plan "
+            f"({outcome.published} recommendations) to the Google Sheet."
+        )
+    for source, target in (("workbook", "Google Sheet"), ("sheet", "workbook")):
+        moved = [c for c in outcome.changes if c.source.value == source]
+        if moved:
+            rows = len({c.rec_no for c in moved})
+            name = "Google Sheet" if source == "sheet" else "workbook"
+            lines.append(
+                f"{verb} {len(moved)} cell(s) in {rows} recommendation(s) from the {name} to "
+                f"the {target}:"
+            )
+            for c in moved[:_DETAIL_LINES]:
+                lines.append(f"  Rec {c.rec_no} {c.field}: {_short(c.old)!r} -> {_short(c.new)!r}")
+            if len(moved) > _DETAIL_LINES:
+                lines.append(
+                    f"  ... and {len(moved) - _DETAIL_LINES} more (see the Change Log tab)."
+                )
+    lines.extend(f"Note: {n}" for n in outcome.notes)
+    if outcome.emailed:
+        lines.append("The report was emailed.")
+    elif outcome.emailed is False:
+        lines.append(f"The report was not emailed: {outcome.email_problem}")
+    counts = outcome.counts()
+    verdict = {
+        RunStatus.OK: "In sync.",
+        RunStatus.FLAGGED: "Ran; something needs a person.",
+        RunStatus.FAILED: f"Could not run: {outcome.error}",
+    }[outcome.status]
+    lines.append(
+        f"{verdict} {len(outcome.changes)} change(s), {len(outcome.conflicts)} conflict(s), "
+        f"{counts['error']} error(s), {counts['warning']} warning(s). "
+        f"Run {outcome.run_id}{' (dry run: nothing written)' if outcome.dry_run else ''}."
+    )
+    return "\n".join(lines)

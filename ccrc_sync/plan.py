@@ -109,8 +109,8 @@ class RunInputs:
     run_id: str
     workbook: WorkbookSide
     sheet: SheetSide
-    history: History = History()
-    options: Options = Options()
+    history: History = field(default_factory=History)
+    options: Options = field(default_factory=Options)
 
 
 # ----------------------------------------------------------------------------- the plan
@@ -134,6 +134,8 @@ class RunPlan:
     fingerprint: str = ""  # the workbook's content after the run
     marks: frozenset[tuple[Side, RecNo, str]] = frozenset()  # conflict marks after the run
     open_conflicts: tuple[OpenConflict, ...] = ()
+    # Where each conflict is: "Action Plan!E5", or each side's cell when they differ.
+    conflict_cells: Mapping[tuple[RecNo, str | None], str] = field(default_factory=dict)
     figures: SummaryFigures | None = None
     figures_digest: str = ""
     figures_changed_at: dt.datetime | None = None
@@ -268,6 +270,7 @@ def plan_run(inputs: RunInputs) -> RunPlan:
             for side in Side
         ),
         open_conflicts=open_now,
+        conflict_cells=_conflict_cells(result, book, sheet),
         figures=figures,
         figures_digest=digest,
         figures_changed_at=changed_at,
@@ -568,6 +571,30 @@ def _tabs(
             if grid_differs(grid, layout.grid()):
                 wanted[title] = layout
         out[side] = wanted
+    return out
+
+
+def _conflict_cells(
+    result: MergeResult, book: PlanTable, sheet: PlanTable | None
+) -> dict[tuple[RecNo, str | None], str]:
+    """Each conflict's cell: one reference when both sides have it in the same place,
+    else each side's, so staff can go straight to it."""
+    finders = [("workbook", _where(book))]
+    if sheet is not None:
+        finders.append(("Google Sheet", _where(sheet)))
+    out: dict[tuple[RecNo, str | None], str] = {}
+    for c in result.conflicts:
+        found = []
+        for name, where in finders:
+            link = where(c.rec_no, c.field)
+            if link is not None:
+                found.append((name, f"{link.sheet}!{schema.a1(link.row, link.col)}"))
+        if not found:
+            continue
+        refs = {ref for _, ref in found}
+        out[(c.rec_no, c.field)] = (
+            found[0][1] if len(refs) == 1 else ", ".join(f"{n} {r}" for n, r in found)
+        )
     return out
 
 

@@ -31,11 +31,17 @@ from pydantic import BaseModel, ConfigDict
 
 from ccrc_sync.config import Config, LoggingConfig, ScheduleConfig
 from ccrc_sync.errors import CcrcSyncError, LockError, MailError
+from ccrc_sync.outcome import SyncOutcome
+from ccrc_sync.state import RunRecord
 
 log = logging.getLogger(__name__)
 
+# A scheduled run that finds another run (a manual sync) holding the lock tries again
+# after this long, instead of skipping the night.
+RETRY_AFTER_SKIP = timedelta(minutes=2)
+
 Clock = Callable[[], datetime]
-Runner = Callable[[Config], Any]  # returns a sync.SyncOutcome
+Runner = Callable[[Config], "SyncOutcome"]
 AlertSender = Callable[[str, str], None]  # (subject, text)
 
 # --------------------------------------------------------------------------- pure timing
@@ -295,7 +301,9 @@ def setup_logging(cfg: LoggingConfig, verbose: bool = False) -> None:
 class RunHistory(Protocol):
     """The part of `state.State` the service reads (injectable for tests)."""
 
-    def last_run(self) -> Any: ...
+    def last_run(self) -> RunRecord | None: ...
+
+    def last_success(self) -> RunRecord | None: ...
 
     def consecutive_failures(self) -> int: ...
 
@@ -310,6 +318,7 @@ class RunResult:
     finished: datetime
     run_id: str | None = None
     message: str = ""
+    email_problem: str | None = None  # the run's report could not be emailed: why
 
 
 class Service:
@@ -340,6 +349,7 @@ class Service:
         self.stop_event = stop_event or threading.Event()
         self.tick_seconds = tick_seconds
         self.due: datetime | None = None  # the next run; None until the first tick
+        self.slot: datetime | None = None  # the scheduled time a retried run belongs to
         self.failures = 0  # consecutive failed runs
         self.alerted = False  # the alert for the current run of failures has gone out
         self.results: list[RunResult] = []
@@ -354,9 +364,11 @@ class Service:
             self._history = StateHistory(self.config)
         return self._history
 
-    def _last_started(self) -> datetime | None:
+    def _last_success(self) -> datetime | None:
+        """When the last complete, successful run started (a failed or killed run does not
+        count: the night it belonged to is still owed)."""
         try:
-            record = self.history.last_run()
+            record = self.history.last_success()
         except Exception as exc:  # unreadable history: run, and let the run say why
             log.warning("could not read the run history (%s); treating it as empty", exc)
             return None
@@ -402,13 +414,13 @@ class Service:
             message = f"unexpected error: {type(exc).__name__}: {exc}"
             run_id = self._failed_run_id(started)
             return RunResult("failed", reason, started, self.clock(), run_id, message)
-        status = str(getattr(outcome, "status", "failed"))
+        status = outcome.status.value
         if status == "failed":
-            message = str(getattr(outcome, "error", None) or "the run failed")
+            message = outcome.error or "the run failed"
         else:
             message = describe_counts(_counts_of(outcome)) or "done"
-        run_id = getattr(outcome, "run_id", None)
-        return RunResult(status, reason, started, self.clock(), run_id, message)
+        problem = outcome.email_problem if outcome.emailed is False else None
+        return RunResult(status, reason, started, self.clock(), outcome.run_id, message, problem)
 
     def _failed_run_id(self, started: datetime) -> str | None:
         """The id run_sync gave the failure it recorded, so the log line can name it."""
@@ -426,6 +438,8 @@ class Service:
         seconds = (_utc(result.finished) - _utc(result.started)).total_seconds()
         run = f"run {result.run_id}" if result.run_id else "run"
         line = f"{run} ({result.reason}) {result.status} in {seconds:.1f}s: {result.message}"
+        if result.email_problem:
+            log.error("the report of %s could not be emailed: %s", run, result.email_problem)
         if result.status == "failed":
             log.error(line)
         elif result.status == "skipped":
@@ -437,7 +451,9 @@ class Service:
         """Track consecutive failures; alert once per run of them, at the threshold."""
         if result.status == "skipped":
             return
-        if result.status != "failed":
+        # A run whose report could not be emailed did not do its whole job either: nobody
+        # heard about it, so it counts towards the alert.
+        if result.status != "failed" and not result.email_problem:
             if self.failures >= self.schedule.failure_alert_after:
                 log.info("recovered after %d failed runs", self.failures)
             self.failures, self.alerted = 0, False
@@ -502,16 +518,46 @@ class Service:
         now = self.clock()
         if self.due is None:
             result = None
-            if self.schedule.catch_up and missed_run(self._last_started(), now, self.schedule):
+            if self.schedule.catch_up and missed_run(self._last_success(), now, self.schedule):
                 log.info("a scheduled run was missed (or none has ever run): running now")
                 result = self.run_once("catch-up")
             self._plan_next(now)
             return result
         if _utc(now) < _utc(self.due):
             return None
+        slot = self.slot or self.due
+        if self._done_since(slot):
+            # A complete, successful run (a manual one) already happened after this slot's
+            # time: the night's sync is done.
+            log.info(
+                "a run after %s already succeeded; nothing to do", format_local(slot, self.schedule)
+            )
+            self.slot = None
+            self._plan_next(now)
+            return None
         result = self.run_once("scheduled")
+        if result.status == "skipped":
+            # Another run (a manual sync) holds the lock: try again shortly rather than
+            # skip the night.
+            self.slot = slot
+            self.due = self.clock() + RETRY_AFTER_SKIP
+            log.info("will try again at %s", format_local(self.due, self.schedule))
+            return result
+        self.slot = None
         self._plan_next(now)
         return result
+
+    def _done_since(self, slot: datetime) -> bool:
+        """Whether a run that started after `slot` finished successfully (ok or flagged)."""
+        try:
+            record = self.history.last_success()
+        except Exception:
+            return False
+        return (
+            record is not None
+            and record.finished is not None
+            and _utc(record.started) >= _utc(slot)
+        )
 
     def _plan_next(self, now: datetime) -> None:
         # From the later of the tick and the end of the run: a long run skips the slots it
@@ -584,11 +630,17 @@ class StateHistory:
     def __init__(self, config: Config) -> None:
         self.state_dir = config.sync.state_dir
 
-    def last_run(self) -> Any:
+    def last_run(self) -> RunRecord | None:
         from ccrc_sync.state import State
 
         with State(self.state_dir) as state:
             return state.last_run()
+
+    def last_success(self) -> RunRecord | None:
+        from ccrc_sync.state import State
+
+        with State(self.state_dir) as state:
+            return state.last_success()
 
     def consecutive_failures(self) -> int:
         from ccrc_sync.state import State
@@ -597,7 +649,7 @@ class StateHistory:
             return state.consecutive_failures()
 
 
-def _run_sync(config: Config) -> Any:
+def _run_sync(config: Config) -> SyncOutcome:
     from ccrc_sync.sync import run_sync
 
     return run_sync(config)
@@ -616,21 +668,13 @@ def describe_counts(counts: Mapping[str, int]) -> str:
     return ", ".join(parts)
 
 
-def _counts_of(outcome: Any) -> dict[str, int]:
-    """The counts of a sync outcome: its report's when it has one, else counted from it."""
-    report_counts = getattr(getattr(outcome, "report", None), "counts", None)
-    if isinstance(report_counts, Mapping):
-        return {str(k): int(v) for k, v in report_counts.items() if isinstance(v, int)}
-    counts: dict[str, int] = {}
-    for key in ("changes", "conflicts"):
-        items = getattr(outcome, key, None)
-        if isinstance(items, list):
-            counts[key] = len(items)
-    issues = getattr(outcome, "issues", None)
-    if isinstance(issues, list):
-        for severity in ("error", "warning", "info"):
-            counts[severity] = sum(1 for i in issues if str(getattr(i, "severity", "")) == severity)
-    return counts
+def _counts_of(outcome: SyncOutcome) -> dict[str, int]:
+    """A run's headline counts: changes, conflicts and findings by severity."""
+    return {
+        "changes": len(outcome.changes),
+        "conflicts": len(outcome.conflicts),
+        **outcome.counts(),
+    }
 
 
 def serve(config: Config, *, verbose: bool = False) -> int:
@@ -668,6 +712,8 @@ class StatusReport(BaseModel):
     next_run: datetime
     open_conflicts: int | None  # as of the last run that got as far as merging
     consecutive_failures: int
+    # Why the last report email did not go (it is sent with the next run), if it did not.
+    email_problem: str | None = None
 
     @property
     def exit_code(self) -> int:
@@ -688,17 +734,28 @@ def status(
     now = now or datetime.now(UTC)
     last = success = None
     failures = 0
+    email_problem = None
     source = history if history is not None else _open_state(config)
     if source is not None:
         try:
             last = source.last_run()
             success = source.last_success()
             failures = int(source.consecutive_failures())
+            get_meta = getattr(source, "get_meta", None)
+            email_problem = (get_meta("email_problem") or None) if get_meta else None
         finally:
             if history is None and hasattr(source, "close"):
                 source.close()
     last_run = _last_run_model(last, _zone(cfg))
     healthy, problem = _judge(last_run, failures, now, cfg)
+    if healthy and email_problem:
+        healthy, problem = (
+            False,
+            (
+                f"The last report could not be emailed ({email_problem}); it is kept and goes "
+                "with the next run that sends mail."
+            ),
+        )
     conflicts_from = last if last is not None and last.status != "failed" else success
     open_conflicts = None
     if conflicts_from is not None:
@@ -714,6 +771,7 @@ def status(
         next_run=next_run(now, cfg),
         open_conflicts=open_conflicts,
         consecutive_failures=failures,
+        email_problem=email_problem,
     )
 
 

@@ -24,13 +24,15 @@ from pathlib import Path
 from typing import Any
 
 from ccrc_sync.errors import StateError
-from ccrc_sync.merge import Change, Table
+from ccrc_sync.merge import Table
 from ccrc_sync.schema import Formula, RecNo, Value, rec_sort_key
 
 STATE_FILE = "ccrc_sync.sqlite3"
 SCHEMA_VERSION = 2
 RUN_STATUSES = ("running", "ok", "flagged", "failed", "interrupted")
 FINISHED_STATUSES = ("ok", "flagged", "failed")
+# Enough earlier runs to recognise a copy restored from a few weeks of version history.
+_FINGERPRINTS_KEPT = 60
 
 _SCHEMA = """
 CREATE TABLE base_info (
@@ -315,13 +317,17 @@ class State:
         status: str,
         finished: dt.datetime,
         base: Mapping[RecNo, Mapping[str, Value]] | None = None,
-        changes: Sequence[Change] = (),
+        log: Sequence[LogEntry] = (),
         counts: Mapping[str, int] | None = None,
-        summary: Mapping | None = None,
+        summary: Mapping[str, Any] | None = None,
         error: str | None = None,
+        fingerprint: str | None = None,
+        marks: Mapping[tuple[str, RecNo, str], str | None] | None = None,
+        meta: Mapping[str, str] | None = None,
     ) -> None:
-        """Close a run in ONE transaction: replace the base (when given), log the changes,
-        record the outcome. Either all of it lands or none of it does."""
+        """Close a run in ONE transaction: replace the base (when given), add its Change Log
+        lines, the workbook's fingerprint, the conflict marks now set and small settings,
+        and record the outcome. Either all of it lands or none of it does."""
         if status not in FINISHED_STATUSES:
             raise ValueError(f"a run finishes as one of {FINISHED_STATUSES}, not {status!r}")
         at = _stamp(finished)
@@ -345,23 +351,44 @@ class State:
                     "VALUES (1, ?, ?)",
                     (run_id, at),
                 )
+            # Oldest first, so the newest line gets the highest sequence number.
             cur.executemany(
-                "INSERT INTO change_log (at, run_id, rec_no, field, source, target, old, new) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO change_log "
+                "(at, run_id, rec_no, field, source, target, old, new, event) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     (
-                        at,
-                        run_id,
-                        c.rec_no,
-                        c.field,
-                        str(c.source),
-                        str(c.target),
-                        _encode(c.old),
-                        _encode(c.new),
+                        _stamp(e.when),
+                        e.run_id,
+                        e.rec_no,
+                        e.field,
+                        e.source,
+                        e.target,
+                        _encode(e.old),
+                        _encode(e.new),
+                        e.event.value,
                     )
-                    for c in changes
+                    for e in reversed(log)
                 ),
             )
+            if fingerprint is not None:
+                cur.execute(
+                    "INSERT OR REPLACE INTO fingerprints (run_id, at, digest) VALUES (?, ?, ?)",
+                    (run_id, at, fingerprint),
+                )
+                cur.execute(
+                    "DELETE FROM fingerprints WHERE run_id NOT IN "
+                    "(SELECT run_id FROM fingerprints ORDER BY at DESC LIMIT ?)",
+                    (_FINGERPRINTS_KEPT,),
+                )
+            if marks is not None:
+                cur.execute("DELETE FROM marks")
+                cur.executemany(
+                    "INSERT INTO marks (side, rec_no, field, token) VALUES (?, ?, ?, ?)",
+                    ((side, rec, name, token) for (side, rec, name), token in marks.items()),
+                )
+            for key, value in (meta or {}).items():
+                cur.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
             cur.execute(
                 "UPDATE runs SET finished = ?, status = ?, counts = ?, summary = ?, error = ? "
                 "WHERE run_id = ?",
@@ -375,13 +402,34 @@ class State:
                 ),
             )
 
+    def fingerprints(self) -> list[tuple[str, dt.datetime, str]]:
+        """The workbook's content as each recent run left it: (run, when, digest), newest
+        first."""
+        rows = self._read("SELECT run_id, at, digest FROM fingerprints ORDER BY at DESC")
+        return [(run_id, _parse(at), digest) for run_id, at, digest in rows]
+
+    def marks(self) -> dict[tuple[str, RecNo, str], str | None]:
+        """The conflict marks this tool has set: (side, Rec No., field) -> token."""
+        rows = self._read("SELECT side, rec_no, field, token FROM marks")
+        return {(side, str(rec), name): token for side, rec, name, token in rows}
+
+    def mark_interrupted(self) -> list[str]:
+        """Runs still marked running when no run holds the lock were killed: say so."""
+        with self._write() as cur:
+            found = [r for (r,) in cur.execute("SELECT run_id FROM runs WHERE status = 'running'")]
+            cur.execute(
+                "UPDATE runs SET status = 'interrupted', error = ? WHERE status = 'running'",
+                ("The run stopped before it finished (the process was killed or crashed).",),
+            )
+        return found
+
     def runs(self, limit: int | None = None) -> list[RunRecord]:
         """Run history, newest first (stale `running` rows of a dead process included)."""
         return self._runs("", limit)
 
     def last_run(self) -> RunRecord | None:
         """The newest finished run; a run still marked running (the process died) is skipped."""
-        found = self._runs("WHERE status != 'running'", 1)
+        found = self._runs("WHERE status NOT IN ('running', 'interrupted')", 1)
         return found[0] if found else None
 
     def last_success(self) -> RunRecord | None:
@@ -393,7 +441,8 @@ class State:
         """How many finished runs in a row, counting back from the newest, failed."""
         count = 0
         for (status,) in self._read(
-            "SELECT status FROM runs WHERE status != 'running' ORDER BY started DESC, seq DESC"
+            "SELECT status FROM runs WHERE status NOT IN ('running', 'interrupted') "
+            "ORDER BY started DESC, seq DESC"
         ):
             if status != "failed":
                 break

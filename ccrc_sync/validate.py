@@ -12,15 +12,12 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
+from ccrc_sync import config as configuration
 from ccrc_sync.config import Config
 from ccrc_sync.errors import WorkbookError
-from ccrc_sync.schema import Issue, Severity, Value, parse_date_text, validate_plan
-from ccrc_sync.workbook import PlanWorkbook, read_plan
-
-# Findings whose suggestion is a value that can replace the cell without a judgement call.
-SAFE_FIXES = frozenset(
-    {"status.noncanonical", "section.noncanonical", "text.whitespace", "date.text"}
-)
+from ccrc_sync.schema import Issue, Severity, Value, column_number, parent_of, validate_plan
+from ccrc_sync.workbook import PlanWorkbook, WorkbookLimits, read_plan
+from ccrc_sync.writes import CellEdit, WorkbookWrites
 
 
 class Counts(BaseModel):
@@ -59,15 +56,16 @@ def run_validate(
         raise WorkbookError(
             f"--fix must name a new file; it will not overwrite the input {workbook}."
         )
-    table = read_plan(workbook, config.plan.sheet)
-    issues = validate_plan(table, config.plan, today or dt.date.today())
+    limits = WorkbookLimits.from_config(config.workbook)
+    table = read_plan(workbook, config.plan.sheet, limits=limits)
+    issues = validate_plan(table, config.plan, today or configuration.today(config))
     counts = Counts()
     for issue in issues:
         setattr(counts, issue.severity.value, getattr(counts, issue.severity.value) + 1)
     result = ValidationResult(
         ok=counts.error == 0,
         workbook=str(workbook),
-        recommendations=len(table.rows),
+        recommendations=sum(1 for r in table.rows if r.key is None or parent_of(r.key) is None),
         counts=counts,
         issues=issues,
     )
@@ -88,33 +86,21 @@ def _same_path(a: Path, b: Path) -> bool:
 
 def safe_fixes(issues: list[Issue]) -> dict[str, Value]:
     """A1 cell -> fixed value, for the findings a machine may fix on its own."""
-    fixes: dict[str, Value] = {}
-    for issue in issues:
-        if issue.code not in SAFE_FIXES or issue.cell is None or issue.suggestion is None:
-            continue
-        if issue.code == "date.text":
-            fixes[issue.cell] = parse_date_text(issue.suggestion)
-        else:
-            fixes[issue.cell] = issue.suggestion
-    return fixes
+    return {i.cell: i.fix_value for i in issues if i.fixable and i.cell is not None}
 
 
 def write_fixed_copy(workbook: Path, config: Config, issues: list[Issue], out: Path) -> int:
-    """Write `out`: the workbook with safe fixes applied and everything else kept.
-
-    Refuses (WorkbookError) when openpyxl could not keep all of the workbook, since the
-    promise of `--fix` is an otherwise identical copy.
-    """
-    book = PlanWorkbook.load(workbook, config.plan.sheet)
-    lost = book.lossy_content()
-    if lost:
-        raise WorkbookError(
-            "--fix cannot write a faithful copy of this workbook: " + " ".join(lost)
-        )
+    """Write `out`: the workbook with the safe fixes patched in and every other part kept
+    byte for byte (the same path the sync writes by)."""
     fixes = safe_fixes(issues)
-    for cell, value in fixes.items():
-        book.set_cell(cell, value)
-    book.save_as(out)
+    book = PlanWorkbook.open(
+        workbook, config.plan.sheet, limits=WorkbookLimits.from_config(config.workbook)
+    )
+    cells = []
+    for ref, value in fixes.items():
+        letters = ref.rstrip("0123456789")
+        cells.append(CellEdit(int(ref[len(letters) :]), column_number(letters), value))
+    book.save_copy(out, WorkbookWrites(cells=tuple(cells)))
     return len(fixes)
 
 

@@ -10,9 +10,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from ccrc_sync.errors import StateError
-from ccrc_sync.merge import Change, Side
-from ccrc_sync.schema import Formula
-from ccrc_sync.state import STATE_FILE, State
+from ccrc_sync.schema import Formula, Value
+from ccrc_sync.state import STATE_FILE, LogEntry, LogEvent, State
 
 T0 = dt.datetime(2026, 11, 27, 2, 0, tzinfo=dt.UTC)
 
@@ -27,23 +26,37 @@ def run(state: State, minute: int, status: str, **kwargs) -> str:
     return run_id
 
 
+def entry(
+    minute: int,
+    rec: str,
+    field: str,
+    source: str,
+    target: str,
+    old: Value,
+    new: object,
+    run_id: str = "run",
+    event: LogEvent = LogEvent.CARRIED,
+) -> LogEntry:
+    return LogEntry(at(minute), run_id, rec, field, source, target, old, new, event)  # type: ignore[arg-type]
+
+
 BASE = {
-    1: {
+    "1": {
         "Rec No.": 1,
         "Status": "In Progress",
         "Target Date": dt.date(2027, 3, 31),
         "Last Updated": dt.datetime(2026, 11, 2, 9, 30),
         "Notes": 15.0,
     },
-    2: {
-        "Rec No.": 2,
+    "2a": {
+        "Rec No.": "2a",
         "Action": "Write guide\nthen publish — ✓",
         "Owner": None,
         "Notes": 2.5,
         "Section": Formula("=A1"),
         "Recommendation": '{"$date": "2027-01-01"}',
     },
-    3: {
+    "3": {
         "Rec No.": 3,
         "Last Updated": dt.datetime(2026, 11, 2, 9, 30, tzinfo=ZoneInfo("Europe/London")),
         "Notes": 7,
@@ -64,7 +77,7 @@ def test_a_fresh_state_is_empty_and_lives_in_the_state_folder(tmp_path: Path) ->
         assert state.get_meta("anything") is None
     assert (folder / STATE_FILE).is_file()
     db = sqlite3.connect(folder / STATE_FILE)
-    assert db.execute("PRAGMA user_version").fetchone()[0] == 1
+    assert db.execute("PRAGMA user_version").fetchone()[0] == 2
     db.close()
 
 
@@ -78,9 +91,9 @@ def test_the_base_round_trips_exactly_and_survives_reopening(tmp_path: Path) -> 
     for r, cells in BASE.items():
         for name, value in cells.items():
             assert type(base[r][name]) is type(value), (r, name)
-    assert base[1]["Notes"] == 15.0 and isinstance(base[1]["Notes"], float)
-    assert base[3]["Last Updated"].utcoffset() == dt.timedelta(0)  # London in November
-    assert base[2]["Recommendation"] == '{"$date": "2027-01-01"}'
+    assert base["1"]["Notes"] == 15.0 and isinstance(base["1"]["Notes"], float)
+    assert base["3"]["Last Updated"].utcoffset() == dt.timedelta(0)  # London in November
+    assert base["2a"]["Recommendation"] == '{"$date": "2027-01-01"}'
 
 
 def test_an_empty_plan_after_a_sync_is_an_empty_base_not_no_base(tmp_path: Path) -> None:
@@ -94,8 +107,8 @@ def test_a_run_without_a_base_keeps_the_previous_base(tmp_path: Path) -> None:
         run(state, 0, "ok", base=BASE)
         run(state, 10, "failed", error="The sheet could not be reached.")
         assert state.base() == BASE
-        run(state, 20, "ok", base={1: {"Rec No.": 1}})
-        assert state.base() == {1: {"Rec No.": 1}}
+        run(state, 20, "ok", base={"1": {"Rec No.": 1}})
+        assert state.base() == {"1": {"Rec No.": 1}}
 
 
 def test_finish_run_is_one_transaction(tmp_path: Path) -> None:
@@ -106,17 +119,17 @@ def test_finish_run_is_one_transaction(tmp_path: Path) -> None:
             0,
             "ok",
             base=BASE,
-            changes=[Change(1, "Status", Side.SHEET, Side.WORKBOOK, "a", "b")],
+            log=[entry(0, "1", "Status", "sheet", "workbook", "a", "b")],
         )
         run_id = state.start_run(at(10))
-        unstorable = Change(1, "Status", Side.SHEET, Side.WORKBOOK, "Planned", object())  # type: ignore[arg-type]
+        unstorable = entry(10, "1", "Status", "sheet", "workbook", "Planned", object())
         with pytest.raises(StateError, match="cannot be kept"):
             state.finish_run(
                 run_id,
                 status="ok",
                 finished=at(11),
-                base={9: {"Rec No.": 9}},
-                changes=[unstorable],
+                base={"9": {"Rec No.": 9}},
+                log=[unstorable],
             )
         assert state.base() == BASE
         assert len(state.change_log()) == 1
@@ -191,28 +204,39 @@ def test_consecutive_failures_count_back_from_the_newest_finished_run(tmp_path: 
 def test_the_change_log_keeps_values_and_is_newest_first(tmp_path: Path) -> None:
     day = dt.date(2027, 6, 30)
     with State(tmp_path) as state:
-        first = run(
-            state,
-            0,
-            "ok",
-            changes=[
-                Change(1, "Status", Side.WORKBOOK, Side.SHEET, "Planned", "Complete"),
-                Change(4, "Target Date", Side.SHEET, Side.WORKBOOK, None, day, new_row=True),
+        first = state.start_run(at(0))
+        state.finish_run(
+            first,
+            status="ok",
+            finished=at(1),
+            log=[  # newest first, as a plan gives them
+                entry(0, "4", "Target Date", "sheet", "workbook", None, day, run_id=first),
+                entry(0, "1", "Status", "workbook", "sheet", "Planned", "Complete", run_id=first),
             ],
         )
-        second = run(
-            state, 10, "ok", changes=[Change(2, "Notes", Side.SHEET, Side.WORKBOOK, 15, 15.5)]
+        second = state.start_run(at(10))
+        state.finish_run(
+            second,
+            status="ok",
+            finished=at(11),
+            log=[
+                entry(10, "2", "Notes", "sheet", "workbook", 15, 15.5, run_id=second),
+                entry(
+                    10, "3", "Owner", "sheet", "workbook", "Ann", "Bob", second, LogEvent.RESOLVED
+                ),
+            ],
         )
         log = state.change_log()
-        assert [(e.run_id, e.rec_no, e.field) for e in log] == [
-            (second, 2, "Notes"),
-            (first, 4, "Target Date"),
-            (first, 1, "Status"),
+        assert [(e.run_id, e.rec_no, e.field, e.event) for e in log] == [
+            (second, "2", "Notes", LogEvent.CARRIED),
+            (second, "3", "Owner", LogEvent.RESOLVED),
+            (first, "4", "Target Date", LogEvent.CARRIED),
+            (first, "1", "Status", LogEvent.CARRIED),
         ]
         assert (log[0].source, log[0].target) == ("sheet", "workbook")
         assert (log[0].old, log[0].new) == (15, 15.5)
-        assert log[1].old is None and log[1].new == day and type(log[1].new) is dt.date
-        assert log[2].when == at(1)
+        assert log[2].old is None and log[2].new == day and type(log[2].new) is dt.date
+        assert log[3].when == at(0)  # stamped with its run's start, as the tab shows it
         assert [e.field for e in state.change_log(limit=1)] == ["Notes"]
 
 
@@ -288,3 +312,57 @@ def test_a_reader_sees_committed_runs_while_another_connection_writes(tmp_path: 
         writer.finish_run(run_id, status="ok", finished=at(1), base=BASE)
         assert reader.last_run().run_id == run_id
         assert reader.base() == BASE
+
+
+def test_a_version_1_state_keyed_by_numbers_keeps_its_base_and_log(tmp_path: Path) -> None:
+    """A state written before Rec No. became a text key migrates with nothing lost."""
+    db = sqlite3.connect(tmp_path / STATE_FILE)
+    db.executescript(
+        """
+        CREATE TABLE base_info (id INTEGER PRIMARY KEY CHECK (id = 1), committed_run TEXT,
+            committed_at TEXT NOT NULL);
+        CREATE TABLE base_rows (rec_no INTEGER PRIMARY KEY, data TEXT NOT NULL);
+        CREATE TABLE runs (seq INTEGER PRIMARY KEY AUTOINCREMENT, run_id TEXT NOT NULL UNIQUE,
+            started TEXT NOT NULL, finished TEXT, status TEXT NOT NULL,
+            counts TEXT NOT NULL DEFAULT '{}', summary TEXT, error TEXT, report_sent INTEGER);
+        CREATE TABLE change_log (seq INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL,
+            run_id TEXT NOT NULL, rec_no INTEGER NOT NULL, field TEXT NOT NULL,
+            source TEXT NOT NULL, target TEXT NOT NULL, old TEXT NOT NULL, new TEXT NOT NULL);
+        CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        INSERT INTO base_info VALUES (1, 'r1', '2026-11-01T02:00:00.000000+00:00');
+        INSERT INTO base_rows VALUES (2, '{"Rec No.":2,"Owner":"Ann"}');
+        INSERT INTO base_rows VALUES (10, '{"Rec No.":10,"Owner":"Bob"}');
+        INSERT INTO change_log (at, run_id, rec_no, field, source, target, old, new)
+            VALUES ('2026-11-01T02:00:00.000000+00:00', 'r1', 10, 'Owner', 'sheet',
+                    'workbook', 'null', '"Bob"');
+        PRAGMA user_version = 1;
+        """
+    )
+    db.close()
+    with State(tmp_path) as state:
+        assert state.base() == {
+            "2": {"Rec No.": 2, "Owner": "Ann"},
+            "10": {"Rec No.": 10, "Owner": "Bob"},
+        }
+        assert [(e.rec_no, e.new, e.event) for e in state.change_log()] == [
+            ("10", "Bob", LogEvent.CARRIED)
+        ]
+        assert state.fingerprints() == [] and state.marks() == {}
+
+
+def test_fingerprints_and_marks_are_kept_with_the_run(tmp_path: Path) -> None:
+    with State(tmp_path) as state:
+        first = run(state, 0, "ok", fingerprint="aaa", marks={("workbook", "1", "Owner"): "t1"})
+        second = run(state, 10, "flagged", fingerprint="bbb", marks={})
+        assert [(r, d) for r, _, d in state.fingerprints()] == [(second, "bbb"), (first, "aaa")]
+        assert state.marks() == {}
+
+
+def test_a_killed_run_is_marked_interrupted_at_the_next_start(tmp_path: Path) -> None:
+    with State(tmp_path) as state:
+        done = run(state, 0, "ok")
+        killed = state.start_run(at(10))
+    with State(tmp_path) as state:
+        assert state.mark_interrupted() == [killed]
+        assert state.runs()[0].status == "interrupted"
+        assert state.last_run().run_id == done

@@ -330,7 +330,7 @@ _CODES: tuple[Code, ...] = (
         "text.missing_space",
         _W,
         "A missing space after a full stop",
-        "{field} runs two sentences together at '{snippet}'.",
+        "{field} is missing a space in '{snippet}'.",
         "Add the missing space: '{proposed}'.",
         fixable=True,
     ),

@@ -2,7 +2,7 @@
 
 Heuristics, each tuned on the template (the seed's own defects) so that what they report
 there is exactly what a careful reader would: Rec 28 cut off, Rec 6's "structureunderway"
-and Rec 31's "Managers.Should" run together, Rec 31 repeating Rec 16. They return data;
+and Rec 30's "Managers.Should" run together, Rec 31 repeating Rec 16. They return data;
 `rules` turns it into findings.
 """
 
@@ -163,7 +163,7 @@ def _find_duplicate(
 _JOINED_SENTENCES = re.compile(r"(?<![A-Za-z.])([A-Za-z][a-z]+)([.!?])([A-Z][a-z]+)")
 _WORD = re.compile(r"[A-Za-z]+")
 # Both halves of a run-together word must be real words of at least this many letters.
-_MIN_HALF = 4
+_MIN_HALF = 5
 
 
 @dataclass(frozen=True)
