@@ -348,6 +348,9 @@ def _meta_json(state: State | None, key: str) -> Any:
         return None
 
 
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
 def _value(raw: Any) -> Value:
     """A value stored as JSON: plain, or tagged as the state tags dates."""
     if isinstance(raw, dict):
@@ -356,6 +359,8 @@ def _value(raw: Any) -> Value:
         if "$datetime" in raw:
             return dt.datetime.fromisoformat(str(raw["$datetime"]))
         return json.dumps(raw)
+    if isinstance(raw, str) and _ISO_DATE.fullmatch(raw):
+        return dt.date.fromisoformat(raw)  # the shell stores dates as ISO text
     if raw is None or isinstance(raw, str | int | float):
         return raw
     return str(raw)

@@ -31,8 +31,7 @@ from ccrc_sync.digest import (
 )
 from ccrc_sync.digest_items import first_sentence
 from ccrc_sync.errors import WorkbookError
-from ccrc_sync.merge import Change, Side
-from ccrc_sync.state import STATE_FILE, State
+from ccrc_sync.state import STATE_FILE, LogEntry, State
 
 # Monday 6 July 2026, 08:00 in London (summer time).
 NOW = dt.datetime(2026, 7, 6, 7, 0, tzinfo=dt.UTC)
@@ -109,15 +108,14 @@ def _state(config: Config) -> None:
         for when, changes in (
             (
                 dt.datetime(2026, 6, 20, 1, 0, tzinfo=dt.UTC),  # before the week looked at
-                [Change("4", "Status", Side.WORKBOOK, Side.SHEET, "Planned", "In Progress")],
+                [("4", "Status", "workbook", "sheet", "Planned", "In Progress")],
             ),
             (
                 dt.datetime(2026, 7, 3, 1, 0, tzinfo=dt.UTC),
-                [Change("21b", "Status", Side.SHEET, Side.WORKBOOK, "In Progress", "Complete")],
+                [("21b", "Status", "sheet", "workbook", "In Progress", "Complete")],
             ),
         ):
-            run = state.start_run(when)
-            state.finish_run(run, status="ok", finished=when, changes=changes)
+            _log(state, when, changes)
         state.set_meta(
             "open_conflicts",
             json.dumps(
@@ -125,8 +123,8 @@ def _state(config: Config) -> None:
                     {
                         "rec_no": "20a",
                         "field": "Target Date",
-                        "workbook": {"$date": "2026-07-01"},
-                        "sheet": {"$date": "2026-07-15"},
+                        "workbook": "2026-07-01",  # as the sync stores them
+                        "sheet": "2026-07-15",
                         "kind": "edit",
                     }
                 ]
@@ -143,6 +141,13 @@ def _state(config: Config) -> None:
                 }
             ),
         )
+
+
+def _log(state: State, when: dt.datetime, lines: list[tuple[str, ...]]) -> None:
+    """A sync run that carried these (rec_no, field, source, target, old, new) changes."""
+    run = state.start_run(when)
+    log = [LogEntry(when, run, *line) for line in lines]
+    state.finish_run(run, status="ok", finished=when, log=log)
 
 
 def _by_recipient(handler: Collector) -> dict[str, EmailMessage]:
@@ -247,12 +252,10 @@ def test_the_next_digest_lists_only_what_changed_since_and_what_is_still_due(
     with State(config.sync.state_dir) as state:
         assert state.get_meta("digest:last:head of qa") == NOW.isoformat()
         later = NOW + dt.timedelta(days=7)
-        run = state.start_run(later - dt.timedelta(hours=5))
-        state.finish_run(
-            run,
-            status="ok",
-            finished=later - dt.timedelta(hours=5),
-            changes=[Change("3", "Owner", Side.SHEET, Side.WORKBOOK, "x", "head of  casework")],
+        _log(
+            state,
+            later - dt.timedelta(hours=5),
+            [("3", "Owner", "sheet", "workbook", "x", "head of  casework")],
         )
     handler.envelopes.clear()
     result = run_digest(config, now=NOW + dt.timedelta(days=7), dry_run=False)
