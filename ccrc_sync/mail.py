@@ -18,7 +18,7 @@ import logging
 import os
 import smtplib
 import ssl
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
@@ -96,6 +96,26 @@ def send_alert(
     msg.set_content(text)
     _deliver(msg, cfg, env)
     log.info("Alert emailed to %d recipient(s).", len(cfg.recipients))
+
+
+def send_message_to(
+    recipients: Sequence[str],
+    subject_line: str,
+    text: str,
+    html: str | None,
+    cfg: EmailConfig,
+    env: Mapping[str, str] | None = None,
+) -> None:
+    """A message to the named people rather than the configured recipients (an owner's
+    digest), with the same envelope and SMTP delivery as the report; `MailError` if not."""
+    msg = _envelope(subject_line, cfg.model_copy(update={"recipients": tuple(recipients)}))
+    if "Auto-Submitted" not in msg:
+        msg["Auto-Submitted"] = "auto-generated"  # RFC 3834: no out-of-office replies
+    msg.set_content(text)
+    if html is not None:
+        msg.add_alternative(html, subtype="html")
+    _deliver(msg, cfg, env)
+    log.info("Message emailed to %d recipient(s).", len(recipients))
 
 
 def _connect(cfg: EmailConfig) -> smtplib.SMTP:
