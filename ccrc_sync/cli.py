@@ -293,6 +293,83 @@ def status(config_path: Path | None, fmt: str):
 
 
 @cli.command()
+@config_option
+@format_option
+@click.option("--dry-run", is_flag=True, help="Send nothing; list what each owner would get.")
+def digest(config_path: Path | None, fmt: str, dry_run: bool):
+    """Email each owner one digest of their own recommendations and parts.
+
+    Each digest lists the owner's items that are overdue, due within [digest]
+    due_within_days, changed since their last digest, or in conflict, each with its status,
+    target date and a link to its row in the Google Sheet. Owners are matched to addresses
+    by [owners] in the config, or by an Owners tab (Name, Email) in the workbook, which
+    wins. Nobody is sent an empty digest; an owner with no address is listed.
+
+    \b
+    Example:
+      ccrc-sync digest --dry-run
+
+    \b
+    Exit codes:
+      0  every digest due was sent (or, with --dry-run, would be)
+      1  some owner had no (valid) address, or theirs could not be sent
+      2  could not run
+    """
+    from datetime import UTC, datetime
+
+    from ccrc_sync.digest import run_digest
+
+    result = run_digest(_config(config_path), now=datetime.now(UTC), dry_run=dry_run)
+    click.echo(result.to_json() if fmt == "json" else result.render_text())
+    return result.exit_code
+
+
+@cli.command()
+@config_option
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="The file to write (default: the reports folder, dated).",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["md", "html", "docx"]),
+    default=None,
+    help="md, html or docx (default: from --out's suffix, else md).",
+)
+def publish(config_path: Path | None, out: Path | None, fmt: str | None):
+    """Regenerate the public summary of the response from the live plan.
+
+    Writes the document in the shape of the published response: the title with today's
+    date, the narrative from templates/summary.md with its count sentence filled from the
+    plan, then "Summary of Action Plan" with the Key Recommendations table and one table per
+    section (Rec No., Recommendation, Action, Status). Lettered parts are shown inside their
+    recommendation. Defects in the plan's own text are reported, never silently mended.
+
+    \b
+    Example:
+      ccrc-sync publish --format docx --out summary.docx
+
+    \b
+    Exit codes:
+      0  written
+      2  could not run (nothing written)
+    """
+    from ccrc_sync.publish import guess_format, publish_document
+
+    done = publish_document(_config(config_path), out=out, fmt=fmt or guess_format(out))
+    click.echo(f"Wrote {done.path}.")
+    if done.findings:
+        click.echo(
+            f"{len(done.findings)} finding(s) in the plan's text were left as they are; "
+            "see `ccrc-sync validate`."
+        )
+    return EXIT_OK
+
+
+@cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8765, show_default=True, help="Port (0 picks a free one).")
 @click.option(

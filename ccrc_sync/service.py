@@ -340,6 +340,7 @@ class Service:
         alert: AlertSender | None = None,
         stop_event: threading.Event | None = None,
         tick_seconds: float = 1.0,
+        digests: bool = False,
     ) -> None:
         self.config = config
         self.schedule = config.schedule
@@ -351,6 +352,8 @@ class Service:
         self.tick_seconds = tick_seconds
         self.due: datetime | None = None  # the next run; None until the first tick
         self.slot: datetime | None = None  # the scheduled time a retried run belongs to
+        self._digest_tried: datetime | None = None  # the digest slot last attempted
+        self.digests = digests  # send owner digests on their schedule (`serve` does)
         self.failures = 0  # consecutive failed runs
         self.alerted = False  # the alert for the current run of failures has gone out
         self.results: list[RunResult] = []
@@ -513,10 +516,51 @@ class Service:
     # -- the loop
 
     def tick(self) -> RunResult | None:
-        """One look at the clock: run if a run is due (or owed at start-up)."""
+        """One look at the clock: run if a run is due (or owed at start-up), and send the
+        owners' digests when their time comes."""
         if self.stop_event.is_set():
             return None
         now = self.clock()
+        try:
+            return self._tick_sync(now)
+        finally:
+            self._tick_digest()
+
+    def _tick_digest(self) -> None:
+        """Owner digests on `[digest] weekday` and `time`, with the nightly run's catch-up
+        rule; one attempt per slot, so a failing send does not repeat every second."""
+        cfg = self.config
+        if not self.digests or not cfg.digest.enabled or self.stop_event.is_set():
+            return
+        from ccrc_sync.digest_schedule import digest_due, last_digest_run, last_digest_slot
+
+        now = self.clock()
+        slot = last_digest_slot(now, cfg)
+        if slot == self._digest_tried:
+            return
+        try:
+            due = digest_due(now, last_digest_run(cfg), cfg)
+        except Exception as exc:
+            log.warning("could not tell whether digests are due (%s)", exc)
+            return
+        if not due:
+            return
+        self._digest_tried = slot
+        from ccrc_sync.digest import run_digest
+
+        try:
+            result = run_digest(cfg, now=now, dry_run=False)
+        except CcrcSyncError as exc:
+            log.error("the owner digests could not be sent: %s", exc)
+            return
+        except Exception:
+            log.exception("the owner digests stopped on an unexpected error")
+            return
+        log.info("owner digests: %d sent, %d skipped", len(result.sent), len(result.skipped))
+        for skipped in result.skipped:
+            log.warning("no digest for %s: %s", skipped.owner, skipped.reason)
+
+    def _tick_sync(self, now: datetime) -> RunResult | None:
         if self.due is None:
             result = None
             if self.schedule.catch_up and missed_run(self._last_success(), now, self.schedule):
@@ -681,7 +725,7 @@ def _counts_of(outcome: SyncOutcome) -> dict[str, int]:
 def serve(config: Config, *, verbose: bool = False) -> int:
     """What `ccrc-sync serve` runs: log set up, then the loop until stopped."""
     setup_logging(config.logging, verbose)
-    return Service(config).run()
+    return Service(config, digests=True).run()
 
 
 # --------------------------------------------------------------------------- status
