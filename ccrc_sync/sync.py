@@ -36,7 +36,7 @@ from ccrc_sync.errors import (
 )
 from ccrc_sync.merge import Change, Conflict, MergeResult, Side, merge
 from ccrc_sync.schema import Issue, PlanTable, Severity, Value
-from ccrc_sync.sheet_writes import SheetWrites, grid_differs, same_cell
+from ccrc_sync.sheet.legacy_writes import SheetWrites, grid_differs, same_cell
 from ccrc_sync.state import State
 
 log = logging.getLogger(__name__)
@@ -661,7 +661,7 @@ class _Run:
 def _sheet_connection(config: Config, *, dry_run: bool = False) -> Iterator:
     """A way to connect to the Google Sheet, starting the embedded emulator when configured
     (for a dry run, on a scratch copy of its data, so not even the demo's file changes)."""
-    from ccrc_sync.sheet import GoogleSheet
+    from ccrc_sync.sheet.legacy import GoogleSheet
 
     sheet_cfg = config.sheet
     emu = None

@@ -16,7 +16,7 @@ from ccrc_sync.config import Config
 from ccrc_sync.errors import SheetError
 from ccrc_sync.merge import Change
 from ccrc_sync.schema import PlanTable, Value
-from ccrc_sync.sheet import GoogleSheet, add_tab_request, chart_request, plan_format_requests
+from ccrc_sync.sheet.legacy import GoogleSheet, add_tab_request, chart_request, plan_format_requests
 
 
 class SheetWrites:

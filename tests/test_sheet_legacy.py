@@ -1,4 +1,4 @@
-"""The Google Sheet adapter, driven with the real gspread client over HTTP to the project's
+"""The legacy Google Sheet adapter (kept until the sync switches to `ccrc_sync.sheet`), driven
 Sheets API emulator on 127.0.0.1. Nothing is mocked: requests are counted from the
 emulator's own log, and faults are injected by the emulator.
 """
@@ -18,7 +18,7 @@ from google.auth.credentials import AnonymousCredentials
 from ccrc_sync import schema
 from ccrc_sync.config import RetryConfig, SheetConfig
 from ccrc_sync.errors import SheetError
-from ccrc_sync.sheet import (
+from ccrc_sync.sheet.legacy import (
     GoogleSheet,
     SheetsHTTPClient,
     add_tab_request,

@@ -1,0 +1,1 @@
+"""The Google Sheet client (see the modules for what each owns)."""
