@@ -1,5 +1,5 @@
 """The legacy Google Sheet adapter (kept until the sync switches to `ccrc_sync.sheet`), driven
-Sheets API emulator on 127.0.0.1. Nothing is mocked: requests are counted from the
+with the real gspread client over HTTP to the project's Sheets API emulator on 127.0.0.1. Nothing is mocked: requests are counted from the
 emulator's own log, and faults are injected by the emulator.
 """
 
