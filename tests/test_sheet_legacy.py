@@ -1,6 +1,7 @@
-"""The legacy Google Sheet adapter (kept until the sync switches to `ccrc_sync.sheet`), driven
-with the real gspread client over HTTP to the project's Sheets API emulator on 127.0.0.1. Nothing is mocked: requests are counted from the
-emulator's own log, and faults are injected by the emulator.
+"""The legacy Google Sheet adapter (kept until the sync switches to `ccrc_sync.sheet`),
+driven with the real gspread client over HTTP to the project's Sheets API emulator on
+127.0.0.1. Nothing is mocked: requests are counted from the emulator's own log, and faults
+are injected by the emulator.
 """
 
 from __future__ import annotations
