@@ -19,8 +19,10 @@ Why it is shaped this way:
 from __future__ import annotations
 
 import json
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import google.auth
 from google.auth import exceptions as auth_exceptions
@@ -116,7 +118,7 @@ def load_file(path: Path) -> Identity:
         )
     kind = info.get("type")
     if kind in _ADC_FILE_TYPES:
-        return _load_adc_file(path, str(kind))
+        return _load_adc_file(path, info, str(kind))
     if kind != "service_account":
         what = f"its type is {kind!r}" if isinstance(kind, str) else "it has no type"
         raise SheetError(
@@ -140,11 +142,9 @@ def load_file(path: Path) -> Identity:
     return Identity(creds, creds.service_account_email, key_file=path)
 
 
-def _load_adc_file(path: Path, kind: str) -> Identity:
+def _load_adc_file(path: Path, info: dict[str, Any], kind: str) -> Identity:
     try:
-        creds, _project = google.auth.load_credentials_from_file(  # type: ignore[no-untyped-call]
-            str(path), scopes=list(SCOPES)
-        )
+        creds = _from_info(info, kind)
     except (auth_exceptions.GoogleAuthError, ValueError, TypeError, KeyError):
         what = {
             "authorized_user": "`gcloud auth application-default login` file",
@@ -156,3 +156,36 @@ def _load_adc_file(path: Path, kind: str) -> Identity:
         ) from None
     fallback = "your Google account" if kind == "authorized_user" else f"the identity in {path}"
     return Identity(creds, _who(creds, fallback))
+
+
+def _from_info(info: dict[str, Any], kind: str) -> Credentials:
+    """Each type through its own loader, as google-auth advises for a file whose type has
+    been checked; none of them sends a request (no token is fetched until a read)."""
+    if kind == "authorized_user":
+        from google.oauth2 import credentials as user
+
+        # A user's scopes are those granted at `gcloud auth application-default login`.
+        made: Credentials = user.Credentials.from_authorized_user_info(info)  # type: ignore[no-untyped-call]
+        return made
+    if kind == "external_account":
+        source = info.get("credential_source") or {}
+        if str(source.get("environment_id", "")).startswith("aws"):
+            from google.auth import aws as provider
+        elif "executable" in source:
+            from google.auth import pluggable as provider  # type: ignore[no-redef]
+        else:
+            from google.auth import identity_pool as provider  # type: ignore[no-redef]
+        made = provider.Credentials.from_info(info, scopes=list(SCOPES))  # type: ignore[no-untyped-call]
+        return made
+    if kind == "external_account_authorized_user":
+        from google.auth import external_account_authorized_user as workforce
+
+        made = workforce.Credentials.from_info(info, scopes=list(SCOPES))  # type: ignore[no-untyped-call]
+        return made
+    with warnings.catch_warnings():
+        # The type was checked above, which is what google-auth's warning asks for.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        made, _project = google.auth.load_credentials_from_dict(  # type: ignore[no-untyped-call]
+            info, scopes=list(SCOPES)
+        )
+    return made
