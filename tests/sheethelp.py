@@ -24,7 +24,7 @@ from ccrc_sync.layout import (
     Tone,
 )
 from ccrc_sync.sheet import GoogleSheet
-from ccrc_sync.sheet.transport import SheetsHTTPClient, emulator_origin
+from ccrc_sync.sheet.transport import SPREADSHEETS, SheetsHTTPClient, emulator_origin
 
 FAST = RetryConfig(max_seconds=2, initial_delay=0.01, max_delay=0.05, timeout=2)
 PLAN = schema.PLAN_SHEET
@@ -72,16 +72,23 @@ def body_of(request: Any) -> Any:
     return json.loads(body) if isinstance(body, str | bytes) else body
 
 
-def raw_get(emulator: Any, spreadsheet_id: str, **params: Any) -> dict[str, Any]:
-    """`spreadsheets.get` as any client would send it, to read back what was requested."""
+def _http(emulator: Any) -> SheetsHTTPClient:
     client = gspread.Client(auth=AnonymousCredentials(), http_client=SheetsHTTPClient)
     http = client.http_client
     assert isinstance(http, SheetsHTTPClient)
     http.configure(emulator_origin(emulator.host_port), FAST)
-    answer: dict[str, Any] = http.request(
-        "get", f"https://sheets.googleapis.com/v4/spreadsheets/{spreadsheet_id}", params=params
-    ).json()
-    return answer
+    return http
+
+
+def raw_get(emulator: Any, spreadsheet_id: str, **params: Any) -> dict[str, Any]:
+    """`spreadsheets.get` as any client would send it, to read back what was requested."""
+    return _http(emulator).get_json(f"{SPREADSHEETS}/{spreadsheet_id}", params)
+
+
+def raw_batch(emulator: Any, spreadsheet_id: str, requests: list[dict[str, Any]]) -> dict[str, Any]:
+    """A structural change as another client (or the browser) would make it."""
+    url = f"{SPREADSHEETS}/{spreadsheet_id}:batchUpdate"
+    return _http(emulator).post_json(url, {"requests": requests})
 
 
 def colour_of(hex_rgb: str) -> dict[str, float]:
