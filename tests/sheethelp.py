@@ -23,14 +23,17 @@ from ccrc_sync.layout import (
     TabRow,
     Tone,
 )
-from ccrc_sync.sheet import GoogleSheet
+from ccrc_sync.sheet import ApplyResult, GoogleSheet
 from ccrc_sync.sheet.transport import SPREADSHEETS, SheetsHTTPClient, emulator_origin
+from ccrc_sync.writes import PlanPublish, SheetCellWrite, SheetWrites
 
 FAST = RetryConfig(max_seconds=2, initial_delay=0.01, max_delay=0.05, timeout=2)
 PLAN = schema.PLAN_SHEET
 PLAN_CFG = PlanConfig()
 HEADERS = list(schema.FIELDS[:9])  # Rec No. .. Notes, the template's columns
 COL = {label: i for i, label in enumerate(HEADERS, start=1)}
+STATUS = COL[schema.STATUS]
+NOTES = COL[schema.NOTES]
 
 
 def connect(emulator: Any, spreadsheet_id: str, retry: RetryConfig = FAST) -> GoogleSheet:
@@ -148,3 +151,36 @@ def summary_layout(complete: float = 0.706, when: dt.date = dt.date(2027, 3, 31)
 
 
 CONFLICT_FILL = colour_of(COLOURS.conflict_mark)
+
+
+def apply(sheet: GoogleSheet, writes: SheetWrites, strict: bool = True) -> ApplyResult:
+    snap = sheet.read(PLAN)
+    return sheet.apply(snap, writes, plan=PLAN_CFG, strict_dropdowns=strict)
+
+
+def publish_writes(count: int = 6) -> SheetWrites:
+    rows = tuple(
+        (row[0], tuple(int(v) if i == 0 else v for i, v in enumerate(row)))
+        for row in plan_rows(count)
+    )
+    return SheetWrites(publish=PlanPublish(tuple(HEADERS), rows))
+
+
+def values(emulator, sid: str) -> list[list[str]]:
+    return emulator.get_values(sid, PLAN)
+
+
+def row_of(grid: list[list[str]], rec: str) -> list[str]:
+    return next(r for r in grid if r and r[0] == rec)
+
+
+def tagged(emulator, sid: str) -> dict[str, list[int]]:
+    return connect(emulator, sid).read(PLAN).tagged_rows()
+
+
+def posts(emulator) -> list[str]:
+    return [r.path.rsplit("/", 1)[-1] for r in emulator.requests if r.method == "POST"]
+
+
+def edit(rec: str, col: int, value: schema.Value, row: int) -> SheetCellWrite:
+    return SheetCellWrite(rec_no=rec, row=row, col=col, value=value)

@@ -22,6 +22,7 @@ Why it is shaped this way:
 from __future__ import annotations
 
 import random
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -40,6 +41,7 @@ from ccrc_sync.sheet.read import SheetSnapshot
 from ccrc_sync.writes import SheetMark, SheetUnmark, SheetWrites
 
 NEW_LOCALE = "en_GB"
+_WHOLE = re.compile(r"[1-9][0-9]{0,8}")
 MARK_FIELDS = "note,userEnteredFormat.backgroundColor,userEnteredFormat.backgroundColorStyle"
 
 
@@ -212,6 +214,13 @@ class Planner:
         self.out.add(*furniture, essential=False)
         self.tag(tags.TAB, tags.PLAN_KIND, rq.sheet_location(tab.sheet_id))
 
+    def encode(self, col: int, value: Value) -> str | int | float | bool:
+        """A plan cell for USER_ENTERED; a whole-number Rec No. goes as the number staff
+        would type (`20`), any other (`20a`, `007`) as text."""
+        if col == self.out.rec_col and isinstance(value, str) and _WHOLE.fullmatch(value):
+            return int(value)
+        return encode_cell(value)
+
     def grow(self, sheet_id: int, need_rows: int, need_cols: int) -> None:
         """Grow an existing tab to hold `need_rows` x `need_cols` (Google refuses a write
         past the grid), once per batch however many writes need it."""
@@ -278,7 +287,7 @@ class Planner:
         self.grow(self.plan_sheet(), 0, width)
         row: list[Any] = [None] * width
         for col, value in values.items():
-            row[col - 1] = encode_cell(value)
+            row[col - 1] = self.encode(col, value)
         self.out.cells.setdefault(rec, {}).update(values)
         self.out.data.append(
             {
