@@ -108,7 +108,7 @@ class GoogleSheet:
 
     def read(self, plan_title: str) -> SheetSnapshot:
         """The whole spreadsheet in one `spreadsheets.get` (see `read.FIELDS`)."""
-        params = {"fields": FIELDS, "includeGridData": "true"}
+        params = {"fields": FIELDS, "includeGridData": "true", "prettyPrint": "false"}
         reply = self._call("open", lambda: self._http.get_json(self.url, params))
         return SheetSnapshot(reply, plan_title)
 
