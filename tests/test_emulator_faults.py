@@ -7,8 +7,9 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -157,3 +158,111 @@ def test_serve_stops_on_ctrl_c() -> None:
     finally:
         if proc.poll() is None:
             proc.kill()
+
+
+def _tagged_plan(emu: Emulator) -> str:
+    """A sheet of three recommendations, each row tagged with developer metadata rec=N."""
+    sid = emu.create_spreadsheet("Paused", sheets=("Plan",))
+    emu.set_values(
+        sid, "Plan", "A1", [["Rec", "Status"], ["1", "Planned"], ["2", "Planned"], ["3", "Done"]]
+    )
+    emu.batch_update(
+        sid,
+        [
+            {
+                "createDeveloperMetadata": {
+                    "developerMetadata": {
+                        "metadataKey": "rec",
+                        "metadataValue": str(row),
+                        "visibility": "DOCUMENT",
+                        "location": {
+                            "dimensionRange": {
+                                "dimension": "ROWS",
+                                "startIndex": row,
+                                "endIndex": row + 1,
+                            }
+                        },
+                    }
+                }
+            }
+            for row in (1, 2, 3)
+        ],
+    )
+    return sid
+
+
+def _in_background(
+    call: Callable[[], requests.Response],
+) -> tuple[threading.Thread, list[requests.Response]]:
+    answers: list[requests.Response] = []
+    thread = threading.Thread(target=lambda: answers.append(call()), daemon=True)
+    thread.start()
+    return thread, answers
+
+
+def test_a_paused_write_is_applied_to_the_sheet_as_edited_meanwhile(emu: Emulator) -> None:
+    sid = _tagged_plan(emu)
+    held = emu.pause_next(method="POST", path_contains=":batchUpdateByDataFilter")
+    body = {
+        "valueInputOption": "USER_ENTERED",
+        "data": [
+            {
+                "dataFilter": {
+                    "developerMetadataLookup": {"metadataKey": "rec", "metadataValue": "1"}
+                },
+                "values": [[None, "Complete"]],
+            }
+        ],
+    }
+    url = f"{emu.url}/v4/spreadsheets/{sid}/values:batchUpdateByDataFilter"
+    thread, answers = _in_background(lambda: requests.post(url, json=body, timeout=10))
+    assert held.wait_arrived(10)
+    assert held.request is not None and held.request["body"] == body
+    assert emu.get_values(sid, "Plan", "B2") == [["Planned"]]  # held: not applied yet
+    emu.sort_range(sid, "Plan", "A2:B4", "A", descending=True)  # rec 1 moves to row 4
+    held.release()
+    thread.join(10)
+    assert answers[0].status_code == 200
+    assert answers[0].json()["responses"][0]["updatedRange"] == "Plan!A4:B4"
+    assert emu.get_values(sid, "Plan", "A2:B4") == [
+        ["3", "Done"],
+        ["2", "Planned"],
+        ["1", "Complete"],
+    ]
+    assert [r.status for r in emu.requests] == [200]
+
+
+def test_a_paused_positional_write_lands_where_the_row_was(emu: Emulator) -> None:
+    """Why addressing by metadata matters: a write to B2 hits whatever row is there now."""
+    sid = _tagged_plan(emu)
+    held = emu.pause_next(method="PUT")
+    url = f"{emu.url}/v4/spreadsheets/{sid}/values/Plan!B2"
+    thread, answers = _in_background(
+        lambda: requests.put(
+            url, params={"valueInputOption": "RAW"}, json={"values": [["Complete"]]}, timeout=10
+        )
+    )
+    assert held.wait_arrived(10)
+    emu.sort_range(sid, "Plan", "A2:B4", "A", descending=True)
+    held.release()
+    thread.join(10)
+    assert answers[0].status_code == 200
+    assert emu.get_values(sid, "Plan", "A2:B4") == [
+        ["3", "Complete"],
+        ["2", "Planned"],
+        ["1", "Planned"],
+    ]
+
+
+def test_pause_matches_only_its_request_and_stop_lets_a_held_one_go(emu: Emulator) -> None:
+    sid = emu.create_spreadsheet()
+    held = emu.pause_next(method="POST", path_contains=":batchUpdate")
+    assert requests.get(_values_url(emu, sid), timeout=5).status_code == 200  # not held
+    assert held.wait_arrived(0) is False
+    url = f"{emu.url}/v4/spreadsheets/{sid}:batchUpdate"
+    thread, answers = _in_background(lambda: requests.post(url, json={"requests": []}, timeout=10))
+    assert held.wait_arrived(10)
+    emu.stop()
+    thread.join(10)
+    assert not thread.is_alive()
+    assert answers and answers[0].status_code == 200

@@ -138,15 +138,40 @@ def test_errors_have_googles_shape(emu: Emulator, sheet: gspread.Spreadsheet) ->
     assert no_option.status_code == 400
 
 
-def test_update_response_and_grid_growth(sheet: gspread.Spreadsheet) -> None:
+def test_update_counts_what_was_written_and_never_grows_the_grid(
+    emu: Emulator, sheet: gspread.Spreadsheet
+) -> None:
     ws = sheet.worksheet("Notes")
-    ws.resize(rows=2, cols=2)
-    result = ws.update([["a", "b", "c"], ["d", "e", "f"], ["g", "h", "i"]], "A1")
+    ws.resize(rows=10, cols=5)
+    result = ws.update([["a", None, "c"], [None, None, None], ["g", "", None]], "A1")
     assert result["updatedRange"] == "Notes!A1:C3"
-    assert (result["updatedRows"], result["updatedColumns"], result["updatedCells"]) == (3, 3, 9)
-    ws = sheet.worksheet("Notes")
-    assert (ws.row_count, ws.col_count) == (3, 3)
-    with pytest.raises(gspread.exceptions.APIError):
+    # Null cells are skipped; the empty string in B3 is a write. Rows 1 and 3, columns A-C.
+    assert (result["updatedRows"], result["updatedColumns"], result["updatedCells"]) == (2, 3, 4)
+    column_b = ws.update([[None, "b"], [None, None]], "A5")
+    assert (column_b["updatedRange"], column_b["updatedColumns"]) == ("Notes!A5:B6", 1)
+    with pytest.raises(gspread.exceptions.APIError) as refused:
+        ws.update([["x"]], "F11")
+    assert refused.value.response.json()["error"] == {
+        "code": 400,
+        "message": "Range ('Notes'!F11) exceeds grid limits. Max rows: 10, max columns: 5",
+        "status": "INVALID_ARGUMENT",
+    }
+    with pytest.raises(gspread.exceptions.APIError, match="exceeds grid limits"):
+        sheet.values_batch_update(
+            {
+                "valueInputOption": "RAW",
+                "data": [
+                    {"range": "Notes!A1", "values": [["kept out"]]},
+                    {"range": "Notes!E10", "values": [["e10", "f10"]]},
+                ],
+            }
+        )
+    assert emu.sheet_properties(sheet.id, "Notes")["gridProperties"] == {
+        "rowCount": 10,
+        "columnCount": 5,
+    }
+    assert emu.get_values(sheet.id, "Notes", "A1") == [["a"]]  # the batch changed nothing
+    with pytest.raises(gspread.exceptions.APIError, match="tried writing to column"):
         sheet.values_update("Notes!A1:B1", {"valueInputOption": "RAW"}, {"values": [[1, 2, 3]]})
 
 

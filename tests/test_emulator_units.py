@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from ccrc_sync.emulator import a1, values
+from ccrc_sync.emulator import a1, numfmt, values
 
 
 @pytest.mark.parametrize(
@@ -66,7 +66,9 @@ def test_open_box_clips_to_grid() -> None:
 def _rendered(text: str, locale: str = "en_US") -> object:
     entry = values.parse_user_entered(text, locale)
     fmt = entry.get("userEnteredFormat", {}).get("numberFormat")
-    return values.render(entry.get("userEnteredValue"), entry.get("userEnteredValue"), fmt)
+    return numfmt.render(
+        entry.get("userEnteredValue"), entry.get("userEnteredValue"), fmt, locale=locale
+    )
 
 
 @pytest.mark.parametrize(
@@ -112,18 +114,18 @@ def test_formatted_numbers() -> None:
     assert _rendered("1,234") == "1,234"
     assert _rendered("$1.50") == "$1.50"
     assert _rendered("0.1") == "0.1"
-    assert values.format_general(1 / 3) == "0.3333333333"
-    assert values.format_general(3.0) == "3"
+    assert numfmt.format_general(1 / 3) == "0.3333333333"
+    assert numfmt.format_general(3.0) == "3"
 
 
 def test_render_options() -> None:
     serial = {"numberValue": 46477.0}
     fmt = {"type": "DATE", "pattern": "yyyy-mm-dd"}
-    assert values.render(serial, serial, fmt, "FORMATTED_VALUE") == "2027-03-31"
-    assert values.render(serial, serial, fmt, "UNFORMATTED_VALUE") == 46477
-    assert values.render(serial, serial, fmt, "UNFORMATTED_VALUE", "FORMATTED_STRING") == (
+    assert numfmt.render(serial, serial, fmt, "FORMATTED_VALUE") == "2027-03-31"
+    assert numfmt.render(serial, serial, fmt, "UNFORMATTED_VALUE") == 46477
+    assert numfmt.render(serial, serial, fmt, "UNFORMATTED_VALUE", "FORMATTED_STRING") == (
         "2027-03-31"
     )
     formula = {"formulaValue": "=1+2"}
-    assert values.render({"numberValue": 3.0}, formula, None, "FORMULA") == "=1+2"
-    assert values.render({"boolValue": True}, None, None, "UNFORMATTED_VALUE") is True
+    assert numfmt.render({"numberValue": 3.0}, formula, None, "FORMULA") == "=1+2"
+    assert numfmt.render({"boolValue": True}, None, None, "UNFORMATTED_VALUE") is True

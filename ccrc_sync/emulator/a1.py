@@ -80,7 +80,7 @@ def split_sheet(text: str) -> tuple[str | None, str | None]:
     """
     text = text.strip()
     if text.startswith("'"):
-        i, title = 1, []
+        i, title = 1, list[str]()
         while i < len(text):
             ch = text[i]
             if ch == "'":
@@ -98,8 +98,8 @@ def split_sheet(text: str) -> tuple[str | None, str | None]:
             i += 1
         raise A1Error(text)
     if "!" in text:
-        title, _, cells = text.rpartition("!")
-        return title, cells or None
+        name, _, cells = text.rpartition("!")
+        return name, cells or None
     return None, text
 
 
@@ -151,7 +151,7 @@ def format_box(title: str, box: Box) -> str:
     return f"{quote_title(title)}!{cells}"
 
 
-def grid_range_to_box(grid_range: dict) -> Box:
+def grid_range_to_box(grid_range: dict[str, int]) -> Box:
     """A GridRange JSON object (sheetId + indexes) to a Box, open where unset."""
     return Box(
         grid_range.get("startRowIndex"),

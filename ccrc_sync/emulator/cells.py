@@ -1,19 +1,29 @@
 """The values endpoints on a spreadsheet: read, write, append, clear.
 
 Functions take a ``Spreadsheet`` and plain request data and return the JSON body Google
-would send back. They raise ``ApiError`` with Google's messages for bad ranges.
+would send back, raising ``ApiError`` with Google's messages. Every write is planned
+whole before any cell changes (range checks, grid limits, strict validation), so a
+refused request, or a refused item of a batch, leaves the spreadsheet as it was.
+
+Behaviour taken from the reference: null values in a write are skipped ("To set a cell
+to an empty value, set the string value to an empty string"); ``updatedRows``,
+``updatedColumns`` and ``updatedCells`` count the rows, columns and cells actually
+written; a write past the grid is refused (only ``values.append`` adds rows, "adding
+data to the end of the sheet will still insert new rows or columns").
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
-from ccrc_sync.emulator import a1, formula, values
+from ccrc_sync.emulator import a1, formula, grid, numfmt, validation, values
 from ccrc_sync.emulator.errors import bad_request
+from ccrc_sync.emulator.jsontypes import JSON
 from ccrc_sync.emulator.store import Sheet, Spreadsheet
 
 
-def effective(ss: Spreadsheet, sheet: Sheet, cell: dict | None, depth: int = 0) -> dict | None:
+def effective(ss: Spreadsheet, sheet: Sheet, cell: JSON | None, depth: int = 0) -> JSON | None:
     """The cell's computed value (ExtendedValue), evaluating formulas against live data."""
     if not cell:
         return None
@@ -22,38 +32,37 @@ def effective(ss: Spreadsheet, sheet: Sheet, cell: dict | None, depth: int = 0) 
         return None
     if "formulaValue" in entered:
         return formula.evaluate(ss, sheet, entered["formulaValue"], depth, effective)
-    return entered
+    return dict(entered)
 
 
-def number_format(cell: dict | None) -> dict | None:
+def number_format(cell: JSON | None) -> JSON | None:
     if not cell:
         return None
-    return (cell.get("userEnteredFormat") or {}).get("numberFormat")
+    fmt: JSON | None = (cell.get("userEnteredFormat") or {}).get("numberFormat")
+    return fmt
 
 
-def render_cell(ss: Spreadsheet, sheet: Sheet, cell: dict | None, vro: str, dtro: str) -> Any:
+def render_cell(ss: Spreadsheet, sheet: Sheet, cell: JSON | None, vro: str, dtro: str) -> Any:
     """One cell under valueRenderOption ``vro`` and dateTimeRenderOption ``dtro``."""
     if not cell:
         return ""
-    return values.render(
-        effective(ss, sheet, cell), cell.get("userEnteredValue"), number_format(cell), vro, dtro
+    return numfmt.render(
+        effective(ss, sheet, cell),
+        cell.get("userEnteredValue"),
+        number_format(cell),
+        vro,
+        dtro,
+        ss.locale,
     )
 
 
-def _grid_check(sheet: Sheet, box: a1.Box) -> None:
-    assert box.end_row is not None and box.end_col is not None
-    if box.end_row > sheet.rows or box.end_col > sheet.cols:
-        raise bad_request(
-            f"Range ('{sheet.title.replace(chr(39), chr(39) * 2)}'!"
-            f"{a1.format_box(sheet.title, box).split('!', 1)[1]}) exceeds grid limits. "
-            f"Max rows: {sheet.rows}, max columns: {sheet.cols}"
-        )
+# --- reading -------------------------------------------------------------------------------
 
 
-def _trim(grid: list[list[Any]]) -> list[list[Any]]:
+def _trim(rows: list[list[Any]]) -> list[list[Any]]:
     """Drop trailing empty cells in each row and trailing empty rows, as Google does."""
     out = []
-    for row in grid:
+    for row in rows:
         end = len(row)
         while end and row[end - 1] == "":
             end -= 1
@@ -69,26 +78,38 @@ def read_range(
     major: str = "ROWS",
     vro: str = "FORMATTED_VALUE",
     dtro: str = "SERIAL_NUMBER",
-) -> dict:
+) -> JSON:
     """A ValueRange for ``range_text`` (values.get)."""
     sheet, raw = ss.resolve(range_text)
-    box = raw.clip(sheet.rows, sheet.cols)
-    _grid_check(sheet, box)
-    grid = grid_values(ss, sheet, box, vro, dtro)
+    return read_box(ss, sheet, raw.clip(sheet.rows, sheet.cols), major, vro, dtro)
+
+
+def read_box(
+    ss: Spreadsheet,
+    sheet: Sheet,
+    box: a1.Box,
+    major: str = "ROWS",
+    vro: str = "FORMATTED_VALUE",
+    dtro: str = "SERIAL_NUMBER",
+) -> JSON:
+    """A ValueRange for a closed box; past the grid is Google's grid-limits error."""
+    if grid.beyond_grid(sheet, box):
+        raise bad_request(grid.limits_message(sheet, box))
+    rows = grid_values(ss, sheet, box, vro, dtro)
     if (major or "ROWS").upper() == "COLUMNS":
-        grid = [list(col) for col in zip(*grid, strict=True)] if grid else []
-    body: dict = {"range": a1.format_box(sheet.title, box), "majorDimension": major or "ROWS"}
-    trimmed = _trim(grid)
+        width = max((len(r) for r in rows), default=0)
+        rows = [[r[i] if i < len(r) else "" for r in rows] for i in range(width)]
+    body: JSON = {"range": a1.format_box(sheet.title, box), "majorDimension": major or "ROWS"}
+    trimmed = _trim(rows)
     if trimmed:
         body["values"] = trimmed
     return body
 
 
-def grid_values(ss: Spreadsheet, sheet: Sheet, box: a1.Box, vro: str, dtro: str) -> list[list]:
+def grid_values(ss: Spreadsheet, sheet: Sheet, box: a1.Box, vro: str, dtro: str) -> list[list[Any]]:
     """Rendered values in ``box``; fast when the sheet is sparse."""
     assert box.start_row is not None and box.end_row is not None
     assert box.start_col is not None and box.end_col is not None
-    rows = box.end_row - box.start_row
     cols = box.end_col - box.start_col
     occupied = [
         (r, c)
@@ -98,17 +119,25 @@ def grid_values(ss: Spreadsheet, sheet: Sheet, box: a1.Box, vro: str, dtro: str)
     if not occupied:
         return []
     last_row = max(r for r, _ in occupied)
-    grid: list[list] = [[""] * cols for _ in range(min(rows, last_row - box.start_row + 1))]
+    rows: list[list[Any]] = [[""] * cols for _ in range(last_row - box.start_row + 1)]
     for r, c in occupied:
-        grid[r - box.start_row][c - box.start_col] = render_cell(
+        rows[r - box.start_row][c - box.start_col] = render_cell(
             ss, sheet, sheet.cells[(r, c)], vro, dtro
         )
-    return grid
+    return rows
 
 
-def entry_for(value: Any, input_option: str, locale: str) -> dict:
-    """CellData for one written value under valueInputOption."""
+# --- writing -------------------------------------------------------------------------------
+
+
+def entry_for(value: Any, input_option: str, locale: str, cell: JSON | None = None) -> JSON:
+    """CellData for one written value under valueInputOption.
+
+    A cell formatted as plain text (``TEXT``) keeps what is typed as text, as the UI does.
+    """
     if input_option == "USER_ENTERED":
+        if (number_format(cell) or {}).get("type") == "TEXT":
+            return values.plain_text(value)
         return values.parse_user_entered(value, locale)
     if input_option == "RAW":
         return values.raw_entry(value)
@@ -119,8 +148,12 @@ def entry_for(value: Any, input_option: str, locale: str) -> dict:
     )
 
 
-def put_entry(sheet: Sheet, row: int, col: int, entry: dict) -> None:
-    """Store a typed entry, keeping the cell's other properties (format, validation, note)."""
+def put_entry(sheet: Sheet, row: int, col: int, entry: JSON) -> None:
+    """Store a typed value, keeping the cell's other properties (format, validation, note).
+
+    A number format a person set stays; one that parsing chose before (``_autoFormat``)
+    gives way to whatever parsing detects now.
+    """
     cell = dict(sheet.cells.get((row, col), {}))
     cell.pop("userEnteredValue", None)
     cell.pop("quotePrefix", None)
@@ -128,20 +161,57 @@ def put_entry(sheet: Sheet, row: int, col: int, entry: dict) -> None:
         cell["userEnteredValue"] = entry["userEnteredValue"]
     if entry.get("quotePrefix"):
         cell["quotePrefix"] = True
-    if "userEnteredFormat" in entry:
-        fmt = dict(cell.get("userEnteredFormat", {}))
-        fmt.update(entry["userEnteredFormat"])
-        cell["userEnteredFormat"] = fmt
-    if cell:
-        sheet.cells[(row, col)] = cell
-    else:
-        sheet.cells.pop((row, col), None)
+    detected = (entry.get("userEnteredFormat") or {}).get("numberFormat")
+    fmt = cell.get("userEnteredFormat") or {}
+    explicit = "numberFormat" in fmt and not cell.get("_autoFormat")
+    if detected and not explicit:
+        cell["userEnteredFormat"] = {**fmt, "numberFormat": dict(detected)}
+        cell["_autoFormat"] = True
+    grid.store_cell(sheet, row, col, cell)
 
 
-def _orient(rows: Any, major: str) -> list[list]:
+@dataclass
+class Write:
+    """One planned write: checked whole, applied later with ``apply``."""
+
+    sheet: Sheet
+    box: a1.Box  # where the values array lands (top-left and its extent)
+    cells: list[tuple[int, int, JSON]] = field(default_factory=list)
+    grow: bool = False  # values.append: add rows and columns the values need
+
+    @property
+    def rows(self) -> set[int]:
+        return {r for r, _c, _e in self.cells}
+
+    @property
+    def columns(self) -> set[int]:
+        return {c for _r, c, _e in self.cells}
+
+    def apply(self, ss: Spreadsheet) -> JSON:
+        """Write the planned cells; the counts Google reports for them."""
+        if self.grow and self.cells:
+            self.sheet.grow(self.box.end_row or 0, self.box.end_col or 0)
+        for r, c, entry in self.cells:
+            put_entry(self.sheet, r, c, entry)
+        ss.touch()
+        body: JSON = {"updatedRange": a1.format_box(self.sheet.title, self.box)}
+        for key, count in (
+            ("updatedRows", len(self.rows)),
+            ("updatedColumns", len(self.columns)),
+            ("updatedCells", len(self.cells)),
+        ):
+            if count:
+                body[key] = count
+        return body
+
+
+def orient(rows: Any, major: str, where: str = "data.values") -> list[list[Any]]:
+    """The values array as rows, whatever its major dimension; 400 when not a 2-D list."""
+    if rows is None:
+        return []
     if not isinstance(rows, list) or any(not isinstance(r, list) for r in rows):
         raise bad_request(
-            "Invalid value at 'data.values' (type.googleapis.com/google.protobuf.ListValue), "
+            f"Invalid value at '{where}' (type.googleapis.com/google.protobuf.ListValue), "
             f'"{rows}"'
         )
     if (major or "ROWS").upper() == "COLUMNS":
@@ -150,62 +220,51 @@ def _orient(rows: Any, major: str) -> list[list]:
     return rows
 
 
-def write_range(
+def plan_write(
     ss: Spreadsheet,
-    range_text: str,
-    rows: Any,
+    sheet: Sheet,
+    raw: a1.Box,
+    rows: list[list[Any]],
     input_option: str,
-    major: str = "ROWS",
-    include_values: bool = False,
-    vro: str = "FORMATTED_VALUE",
-    dtro: str = "SERIAL_NUMBER",
-) -> dict:
-    """values.update: write ``rows`` from the range's top-left, growing the grid if needed."""
-    sheet, raw = ss.resolve(range_text)
-    if rows is None:
-        rows = []
-    grid = _orient(rows, major)
-    start_row = raw.start_row or 0
-    start_col = raw.start_col or 0
-    height = len(grid)
-    width = max((len(r) for r in grid), default=0)
-    _check_fits(sheet, raw, range_text, height, width)
-    body: dict = {"spreadsheetId": ss.spreadsheet_id}
-    if height == 0 or width == 0:
-        body["updatedRange"] = a1.format_box(
-            sheet.title, a1.Box(start_row, start_row + 1, start_col, start_col + 1)
-        )
-        return body
-    sheet.grow(start_row + height, start_col + width)
-    count = 0
-    for i, row in enumerate(grid):
+    *,
+    where: str = "values",
+    columns_major: bool = False,
+    bounded: bool = False,
+    grow: bool = False,
+    fresh: bool = False,
+) -> Write:
+    """Check a write of ``rows`` at ``raw``'s top-left and plan it; nothing is changed.
+
+    ``bounded`` holds the data inside ``raw`` even when it is a single cell (data filters:
+    "If the provided values exceed any of the ranges matched ... the request fails").
+    ``grow`` lets the grid expand to take the values (values.append); ``fresh`` plans for
+    rows about to be inserted, which carry no format or rule yet.
+    """
+    start_row, start_col = raw.start_row or 0, raw.start_col or 0
+    height = len(rows)
+    width = max((len(r) for r in rows), default=0)
+    _check_fits(sheet, raw, height, width, bounded)
+    box = a1.Box(start_row, start_row + max(height, 1), start_col, start_col + max(width, 1))
+    plan = Write(sheet, box, grow=grow)
+    if not height or not width:
+        return plan
+    if not grow and grid.beyond_grid(sheet, box):
+        raise bad_request(grid.limits_message(sheet, box))
+    for i, row in enumerate(rows):
         for j, value in enumerate(row):
             if value is None:
                 continue
-            count += 1
-            put_entry(
-                sheet, start_row + i, start_col + j, entry_for(value, input_option, ss.locale)
-            )
-    written = a1.Box(start_row, start_row + height, start_col, start_col + width)
-    body["updatedRange"] = a1.format_box(sheet.title, written)
-    body["updatedRows"] = height
-    body["updatedColumns"] = width
-    body["updatedCells"] = count
-    if include_values:
-        body["updatedData"] = read_range(ss, body["updatedRange"], "ROWS", vro, dtro)
-    ss.touch()
-    return body
+            r, c = start_row + i, start_col + j
+            cell = None if fresh else sheet.cells.get((r, c))
+            entry = entry_for(value, input_option, ss.locale, cell)
+            if not fresh:
+                path = f"{where}[{j}][{i}]" if columns_major else f"{where}[{i}][{j}]"
+                validation.check(ss, sheet, r, c, entry, path)
+            plan.cells.append((r, c, entry))
+    return plan
 
 
-def check_write(ss: Spreadsheet, range_text: str, rows: Any, major: str = "ROWS") -> None:
-    """Raise what `write_range` would refuse, before anything is written, so a batch of
-    writes can be checked whole and then applied in place (all or nothing, like Google)."""
-    sheet, raw = ss.resolve(range_text)
-    grid = _orient(rows or [], major)
-    _check_fits(sheet, raw, range_text, len(grid), max((len(r) for r in grid), default=0))
-
-
-def _check_fits(sheet: Sheet, raw: a1.Box, text: str, height: int, width: int) -> None:
+def _check_fits(sheet: Sheet, raw: a1.Box, height: int, width: int, bounded: bool) -> None:
     """Data larger than an explicit multi-cell range is Google's 400."""
     single = (
         raw.end_row is not None
@@ -213,7 +272,7 @@ def _check_fits(sheet: Sheet, raw: a1.Box, text: str, height: int, width: int) -
         and raw.end_row - (raw.start_row or 0) == 1
         and raw.end_col - (raw.start_col or 0) == 1
     )
-    if single:
+    if single and not bounded:
         return
     label = a1.format_box(sheet.title, raw.clip(sheet.rows, sheet.cols))
     if raw.end_row is not None and (raw.start_row or 0) + height > raw.end_row:
@@ -228,7 +287,30 @@ def _check_fits(sheet: Sheet, raw: a1.Box, text: str, height: int, width: int) -
         )
 
 
-def clear_range(ss: Spreadsheet, range_text: str) -> dict:
+def write_range(
+    ss: Spreadsheet,
+    range_text: str,
+    rows: Any,
+    input_option: str,
+    major: str = "ROWS",
+    include_values: bool = False,
+    vro: str = "FORMATTED_VALUE",
+    dtro: str = "SERIAL_NUMBER",
+    *,
+    grow: bool = False,
+) -> JSON:
+    """values.update: write ``rows`` from the range's top-left (refused past the grid)."""
+    sheet, raw = ss.resolve(range_text)
+    columns_major = (major or "ROWS").upper() == "COLUMNS"
+    data = orient(rows, major, "values")
+    plan = plan_write(ss, sheet, raw, data, input_option, columns_major=columns_major, grow=grow)
+    body: JSON = {"spreadsheetId": ss.spreadsheet_id, **plan.apply(ss)}
+    if include_values and plan.cells:
+        body["updatedData"] = read_box(ss, sheet, plan.box, "ROWS", vro, dtro)
+    return body
+
+
+def clear_range(ss: Spreadsheet, range_text: str) -> JSON:
     """values.clear: remove values only; formats and validation stay."""
     sheet, raw = ss.resolve(range_text)
     box = raw.clip(sheet.rows, sheet.cols)
@@ -247,6 +329,9 @@ def _inside(key: tuple[int, int], box: a1.Box) -> bool:
     return (box.start_row or 0) <= r < (box.end_row if box.end_row is not None else 1 << 30) and (
         box.start_col or 0
     ) <= c < (box.end_col if box.end_col is not None else 1 << 30)
+
+
+# --- appending -----------------------------------------------------------------------------
 
 
 def _has_value(sheet: Sheet, r: int, c: int) -> bool:
@@ -307,33 +392,32 @@ def append_range(
     major: str = "ROWS",
     insert_option: str = "OVERWRITE",
     include_values: bool = False,
-) -> dict:
-    """values.append: write after the table found in the range, expanding the grid."""
+) -> JSON:
+    """values.append: write after the table found in the range, adding rows as needed."""
     sheet, raw = ss.resolve(range_text)
     box = raw.clip(sheet.rows, sheet.cols)
     table = find_table(sheet, box)
-    grid = _orient(rows or [], major)
-    height = len(grid)
+    data = orient(rows, major, "values")
+    height = len(data)
     if table is None:
         start_row, start_col = box.start_row or 0, box.start_col or 0
     else:
         assert table.end_row is not None
         start_row, start_col = table.end_row, table.start_col or 0
-    if (insert_option or "OVERWRITE").upper() == "INSERT_ROWS" and height:
-        shift_rows(sheet, start_row, height)
-    target = f"{a1.quote_title(sheet.title)}!{a1.cell_name(start_row, start_col)}"
-    updates = write_range(ss, target, grid, input_option, "ROWS", include_values)
-    body: dict = {"spreadsheetId": ss.spreadsheet_id}
+    anchor = a1.Box(start_row, start_row + 1, start_col, start_col + 1)
+    columns_major = (major or "ROWS").upper() == "COLUMNS"
+    insert = (insert_option or "OVERWRITE").upper() == "INSERT_ROWS" and height > 0
+    plan = plan_write(
+        ss, sheet, anchor, data, input_option, columns_major=columns_major, grow=True, fresh=insert
+    )
+    if insert:  # checked already: now make room, rows and their metadata moving down
+        grid.shift(sheet, True, start_row, height)
+        sheet.properties["gridProperties"]["rowCount"] += height
+    updates: JSON = {"spreadsheetId": ss.spreadsheet_id, **plan.apply(ss)}
+    if include_values and plan.cells:
+        updates["updatedData"] = read_box(ss, sheet, plan.box)
+    body: JSON = {"spreadsheetId": ss.spreadsheet_id}
     if table is not None:
         body["tableRange"] = a1.format_box(sheet.title, table)
     body["updates"] = updates
     return body
-
-
-def shift_rows(sheet: Sheet, at: int, count: int) -> None:
-    """Insert ``count`` empty rows before row ``at`` (0-based), moving cells down."""
-    moved = {}
-    for (r, c), cell in sheet.cells.items():
-        moved[(r + count if r >= at else r, c)] = cell
-    sheet.cells = moved
-    sheet.properties["gridProperties"]["rowCount"] += count

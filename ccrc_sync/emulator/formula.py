@@ -14,6 +14,7 @@ from datetime import date, datetime
 from typing import Any
 
 from ccrc_sync.emulator import a1
+from ccrc_sync.emulator.jsontypes import JSON
 from ccrc_sync.emulator.values import to_serial
 
 _TOKEN = re.compile(
@@ -37,14 +38,14 @@ class FormulaError(Exception):
         self.message = message
 
 
-class _Range(list):
+class _Range(list[Any]):
     """Values of a range reference (flattened), kept distinct from scalars."""
 
 
-EffectiveFn = Callable[..., dict | None]
+EffectiveFn = Callable[..., "JSON | None"]
 
 
-def evaluate(ss: Any, sheet: Any, text: str, depth: int, effective: EffectiveFn) -> dict:
+def evaluate(ss: Any, sheet: Any, text: str, depth: int, effective: EffectiveFn) -> JSON:
     """Evaluate ``=...`` on ``sheet``; returns an ExtendedValue dict."""
     try:
         if depth > MAX_DEPTH:
@@ -62,7 +63,7 @@ def evaluate(ss: Any, sheet: Any, text: str, depth: int, effective: EffectiveFn)
         return {"errorValue": {"type": "ERROR", "message": "Formula parse error."}}
 
 
-def _to_extended(value: Any) -> dict:
+def _to_extended(value: Any) -> JSON:
     if value is None:
         return {}
     if isinstance(value, bool):
@@ -230,7 +231,7 @@ class _Parser:
         return out
 
 
-def _python(ev: dict | None) -> Any:
+def _python(ev: JSON | None) -> Any:
     if not ev:
         return None
     for key in ("numberValue", "stringValue", "boolValue"):
@@ -277,7 +278,7 @@ def _compare(op: str, left: Any, right: Any) -> bool:
         left, right = _text(left), _text(right)
     left = 0 if left is None else left
     right = 0 if right is None else right
-    return {
+    result: bool = {
         "=": left == right,
         "<>": left != right,
         "<": left < right,
@@ -285,10 +286,11 @@ def _compare(op: str, left: Any, right: Any) -> bool:
         "<=": left <= right,
         ">=": left >= right,
     }[op]
+    return result
 
 
-def _flat(args: tuple) -> list:
-    out: list = []
+def _flat(args: tuple[Any, ...]) -> list[Any]:
+    out: list[Any] = []
     for arg in args:
         if isinstance(arg, _Range):
             out.extend(arg)
@@ -297,8 +299,8 @@ def _flat(args: tuple) -> list:
     return out
 
 
-def _numbers(args: tuple) -> list[float]:
-    out = []
+def _numbers(args: tuple[Any, ...]) -> list[float]:
+    out: list[float] = []
     for arg in args:
         if isinstance(arg, _Range):
             out.extend(
@@ -334,7 +336,9 @@ def _countif(rng: Any, criterion: Any) -> float:
 def _round(value: Any, digits: Any = 0) -> float:
     factor = 10 ** int(_number(digits))
     number = _number(value) * factor
-    return math.floor(number + 0.5) / factor if number >= 0 else -math.floor(-number + 0.5) / factor
+    return float(
+        math.floor(number + 0.5) / factor if number >= 0 else -math.floor(-number + 0.5) / factor
+    )
 
 
 def _average(*args: Any) -> float:

@@ -178,7 +178,7 @@ def _json(text: str) -> Any:
         return text
 
 
-def skip_reason(interactions: list[dict]) -> str | None:
+def skip_reason(interactions: list[dict[str, Any]]) -> str | None:
     """Why a cassette is out of scope, or None to replay it."""
     for item in interactions:
         uri = item["request"]["uri"]

@@ -2,8 +2,17 @@
 
 Cells are sparse: a dict keyed by (row, col), 0-based, each value a dict shaped like
 Google's ``CellData`` minus ``effectiveValue``/``formattedValue`` (computed on read so
-formulas always see current data). Everything here is plain data so a snapshot is one
-``json.dump`` and a batchUpdate can work on a deep copy and swap it in atomically.
+formulas always see current data). Keys starting with ``_`` are the emulator's own notes
+(``_autoFormat``: the number format came from parsing a typed value, not from a person
+setting it) and never leave the emulator.
+
+Developer metadata is stored where it is attached, so it moves with its object for free:
+the spreadsheet's and each sheet's ``developer_metadata`` lists, and a row's or column's
+entries inside that dimension's properties (``row_meta[r]["developerMetadata"]``), which
+insert, delete, move and sort already carry along. Its location is computed on read.
+
+Everything here is plain data so a snapshot is one ``json.dump`` and a batchUpdate can work
+on a deep copy and swap it in atomically.
 """
 
 from __future__ import annotations
@@ -16,16 +25,16 @@ import tempfile
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from ccrc_sync.emulator import a1
 from ccrc_sync.emulator.errors import bad_request, not_found
+from ccrc_sync.emulator.jsontypes import JSON
 
 DEFAULT_ROWS = 1000
 DEFAULT_COLS = 26
 SPREADSHEET_MIME = "application/vnd.google-apps.spreadsheet"
 
-DEFAULT_FORMAT: dict = {
+DEFAULT_FORMAT: JSON = {
     "backgroundColor": {"red": 1, "green": 1, "blue": 1},
     "padding": {"top": 2, "right": 3, "bottom": 2, "left": 3},
     "verticalAlignment": "BOTTOM",
@@ -58,29 +67,30 @@ def new_spreadsheet_id() -> str:
 class Sheet:
     """One tab: its properties plus sparse cells and the objects attached to it."""
 
-    properties: dict
-    cells: dict[tuple[int, int], dict] = field(default_factory=dict)
-    merges: list[dict] = field(default_factory=list)
-    charts: list[dict] = field(default_factory=list)
-    extras: dict[str, Any] = field(default_factory=dict)  # basicFilter, protectedRanges...
-    row_meta: dict[int, dict] = field(default_factory=dict)
-    col_meta: dict[int, dict] = field(default_factory=dict)
+    properties: JSON
+    cells: dict[tuple[int, int], JSON] = field(default_factory=dict)
+    merges: list[JSON] = field(default_factory=list)
+    charts: list[JSON] = field(default_factory=list)
+    extras: JSON = field(default_factory=dict)  # basicFilter, protectedRanges...
+    row_meta: dict[int, JSON] = field(default_factory=dict)
+    col_meta: dict[int, JSON] = field(default_factory=dict)
+    developer_metadata: list[JSON] = field(default_factory=list)
 
     @property
     def sheet_id(self) -> int:
-        return self.properties["sheetId"]
+        return int(self.properties["sheetId"])
 
     @property
     def title(self) -> str:
-        return self.properties["title"]
+        return str(self.properties["title"])
 
     @property
     def rows(self) -> int:
-        return self.properties["gridProperties"]["rowCount"]
+        return int(self.properties["gridProperties"]["rowCount"])
 
     @property
     def cols(self) -> int:
-        return self.properties["gridProperties"]["columnCount"]
+        return int(self.properties["gridProperties"]["columnCount"])
 
     def grow(self, rows: int, cols: int) -> None:
         """Expand the grid so it has at least ``rows`` x ``cols``."""
@@ -88,7 +98,7 @@ class Sheet:
         grid["rowCount"] = max(grid["rowCount"], rows)
         grid["columnCount"] = max(grid["columnCount"], cols)
 
-    def to_json(self) -> dict:
+    def to_json(self) -> JSON:
         return {
             "properties": self.properties,
             "cells": [[r, c, cell] for (r, c), cell in sorted(self.cells.items())],
@@ -97,10 +107,11 @@ class Sheet:
             "extras": self.extras,
             "row_meta": {str(k): v for k, v in self.row_meta.items()},
             "col_meta": {str(k): v for k, v in self.col_meta.items()},
+            "developerMetadata": self.developer_metadata,
         }
 
     @classmethod
-    def from_json(cls, data: dict) -> Sheet:
+    def from_json(cls, data: JSON) -> Sheet:
         return cls(
             properties=data["properties"],
             cells={(r, c): cell for r, c, cell in data.get("cells", [])},
@@ -109,6 +120,7 @@ class Sheet:
             extras=data.get("extras", {}),
             row_meta={int(k): v for k, v in data.get("row_meta", {}).items()},
             col_meta={int(k): v for k, v in data.get("col_meta", {}).items()},
+            developer_metadata=data.get("developerMetadata", []),
         )
 
 
@@ -117,20 +129,21 @@ class Spreadsheet:
     """A spreadsheet (and the Drive file that holds it)."""
 
     spreadsheet_id: str
-    properties: dict
+    properties: JSON
     sheets: list[Sheet] = field(default_factory=list)
-    named_ranges: list[dict] = field(default_factory=list)
+    named_ranges: list[JSON] = field(default_factory=list)
     created_time: str = field(default_factory=now_iso)
     modified_time: str = field(default_factory=now_iso)
     next_object_id: int = 1
+    developer_metadata: list[JSON] = field(default_factory=list)
 
     @property
     def title(self) -> str:
-        return self.properties["title"]
+        return str(self.properties["title"])
 
     @property
     def locale(self) -> str:
-        return self.properties.get("locale", "en_US")
+        return str(self.properties.get("locale") or "en_US")
 
     def sheet_by_title(self, title: str) -> Sheet | None:
         for sheet in self.sheets:
@@ -158,6 +171,24 @@ class Spreadsheet:
         self.next_object_id += 1
         return secrets.randbelow(1_000_000_000) + self.next_object_id
 
+    def metadata_ids(self) -> set[int]:
+        """Every developer metadata id in use, wherever it is attached."""
+        ids = {int(m["metadataId"]) for m in self.developer_metadata}
+        for sheet in self.sheets:
+            ids.update(int(m["metadataId"]) for m in sheet.developer_metadata)
+            for meta in (sheet.row_meta, sheet.col_meta):
+                for props in meta.values():
+                    ids.update(int(m["metadataId"]) for m in props.get("developerMetadata", []))
+        return ids
+
+    def new_metadata_id(self) -> int:
+        """A random positive int32 not yet used, as Google assigns."""
+        used = self.metadata_ids()
+        while True:
+            candidate = secrets.randbelow(2_000_000_000) + 1
+            if candidate not in used:
+                return candidate
+
     def reindex(self) -> None:
         """Keep ``index`` properties consistent with list order."""
         for i, sheet in enumerate(self.sheets):
@@ -181,17 +212,18 @@ class Spreadsheet:
             if sheet is not None:
                 return sheet, a1.Box()
             sheet, cells_text = self.sheets[0], cells
+            cells_text_opt: str | None = cells_text
         else:
             found = self.sheet_by_title(title)
             if found is None:
                 raise bad_request(f"Unable to parse range: {text}")
-            sheet, cells_text = found, cells
-        if cells_text is None:
+            sheet, cells_text_opt = found, cells
+        if cells_text_opt is None:
             return sheet, a1.Box()
         try:
-            box = a1.parse_cells(cells_text)
+            box = a1.parse_cells(cells_text_opt)
         except a1.A1Error:
-            named = self._named_range(cells_text)
+            named = self._named_range(cells_text_opt)
             if named is None or named[0] is not sheet:
                 raise bad_request(f"Unable to parse range: {text}") from None
             return named
@@ -205,7 +237,7 @@ class Spreadsheet:
                 return sheet, a1.grid_range_to_box(rng)
         return None
 
-    def to_json(self) -> dict:
+    def to_json(self) -> JSON:
         return {
             "spreadsheetId": self.spreadsheet_id,
             "properties": self.properties,
@@ -214,10 +246,11 @@ class Spreadsheet:
             "createdTime": self.created_time,
             "modifiedTime": self.modified_time,
             "nextObjectId": self.next_object_id,
+            "developerMetadata": self.developer_metadata,
         }
 
     @classmethod
-    def from_json(cls, data: dict) -> Spreadsheet:
+    def from_json(cls, data: JSON) -> Spreadsheet:
         return cls(
             spreadsheet_id=data["spreadsheetId"],
             properties=data["properties"],
@@ -226,12 +259,13 @@ class Spreadsheet:
             created_time=data.get("createdTime", now_iso()),
             modified_time=data.get("modifiedTime", now_iso()),
             next_object_id=data.get("nextObjectId", 1),
+            developer_metadata=data.get("developerMetadata", []),
         )
 
 
 def new_sheet_properties(
     sheet_id: int, title: str, index: int, rows: int = DEFAULT_ROWS, cols: int = DEFAULT_COLS
-) -> dict:
+) -> JSON:
     """Properties of a fresh grid sheet, as Google reports them."""
     return {
         "sheetId": sheet_id,

@@ -1,27 +1,68 @@
-"""Cell values: what a typed entry becomes, and how a stored cell renders.
+"""What a written value becomes in a cell: Google's USER_ENTERED parsing and RAW storage.
 
-A cell is stored as a dict shaped like Google's ``CellData`` (``userEnteredValue``,
-``effectiveValue``, ``userEnteredFormat``...) so ``includeGridData`` and ``updateCells``
-map onto it directly. These functions are pure; formulas are evaluated by the caller
-(``formula.py``) because they need the rest of the sheet.
+A value "typed" with ``valueInputOption=USER_ENTERED`` is parsed as the Sheets UI parses
+it (the ValueInputOption reference: "The values will be parsed as if the user typed them
+into the UI. Numbers will stay as numbers, but strings may be converted to numbers,
+dates, etc."): ``50%`` is 0.5 with a PERCENT format, ``$5.00``/``£5`` are CURRENCY,
+``1,000`` is a grouped NUMBER, ``3e5`` SCIENTIFIC, ``31/03/2027`` a DATE read in the
+spreadsheet's locale order, ``TRUE`` a boolean, ``=...`` a formula and ``'007`` the text
+``007``. The format parsing detects comes back with the value so the caller can decide
+whether it replaces the cell's format (an explicit format set by a person is kept).
+
+Pure functions; entries are CellData-shaped dicts (``userEnteredValue`` plus, when parsing
+detected one, ``userEnteredFormat.numberFormat``).
 """
 
 from __future__ import annotations
 
-import functools
 import re
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from ccrc_sync.emulator.jsontypes import JSON
+from ccrc_sync.emulator.locales import rules
+
 EPOCH = datetime(1899, 12, 30)
 
-_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
-_GROUPED = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d*)?$")
-_CURRENCY = re.compile(r"^([+-]?)\$(\d{1,3}(,\d{3})*(\.\d+)?|\d+(\.\d+)?)$")
-_ISO_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
-_ISO_DATETIME = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})[ T](\d{1,2}):(\d{2})(?::(\d{2}))?$")
-_SLASH_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
-_TIME = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2}))?$")
+_NUM = r"(?:\d+(?:\.\d*)?|\.\d+)"
+_GROUPED = r"(?:\d{1,3}(?:,\d{3})+(?:\.\d*)?)"
+_PLAIN = re.compile(rf"^[+-]?{_NUM}$")
+_SCIENTIFIC = re.compile(rf"^[+-]?{_NUM}[eE][+-]?\d+$")
+_GROUPED_NUMBER = re.compile(rf"^[+-]?{_GROUPED}$")
+_PERCENT = re.compile(rf"^([+-]?)({_GROUPED}|{_NUM})\s?%$")
+_CURRENCY = re.compile(rf"^([+-]?)([$£€])([+-]?)({_GROUPED}|{_NUM})$")
+
+_MONTHS = {
+    name: i + 1
+    for i, names in enumerate(
+        zip(
+            [
+                "january",
+                "february",
+                "march",
+                "april",
+                "may",
+                "june",
+                "july",
+                "august",
+                "september",
+                "october",
+                "november",
+                "december",
+            ],
+            ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"],
+            strict=True,
+        )
+    )
+    for name in names
+}
+_TIME = r"(\d{1,2}):(\d{2})(?::(\d{2}))?\s*([AaPp][Mm])?"
+_ISO_DATE = re.compile(r"^(\d{4})([-/])(\d{1,2})\2(\d{1,2})$")
+_SHORT_DATE = re.compile(r"^(\d{1,2})([/.-])(\d{1,2})\2(\d{4}|\d{2})$")
+_NAMED_DMY = re.compile(r"^(\d{1,2})[ -]([A-Za-z]{3,9})\.?,?[ -](\d{4})$")
+_NAMED_MDY = re.compile(r"^([A-Za-z]{3,9})\.? (\d{1,2}),? (\d{4})$")
+_TIME_ONLY = re.compile(rf"^{_TIME}$")
+_DATE_TIME = re.compile(rf"^(.+?)[ T]{_TIME}$")
 
 
 def to_serial(value: date | datetime) -> float:
@@ -29,109 +70,12 @@ def to_serial(value: date | datetime) -> float:
     if not isinstance(value, datetime):
         value = datetime(value.year, value.month, value.day)
     delta = value - EPOCH
-    return delta.days + delta.seconds / 86400
+    return delta.days + (delta.seconds + delta.microseconds / 1e6) / 86400
 
 
 def from_serial(serial: float) -> datetime:
     """A Sheets serial number back to a datetime."""
     return EPOCH + timedelta(days=serial)
-
-
-def _num(value: float) -> dict:
-    return {"numberValue": value}
-
-
-def parse_user_entered(text: Any, locale: str = "en_US") -> dict:
-    """What a person typing ``text`` into a cell produces: CellData with value and format.
-
-    Returns ``{}`` for an empty entry (which clears the cell's value).
-    """
-    if text is None:
-        return {}
-    if isinstance(text, bool):
-        return {"userEnteredValue": {"boolValue": text}}
-    if isinstance(text, (int, float)):
-        return {"userEnteredValue": _num(text)}
-    text = str(text)
-    if text == "":
-        return {}
-    if text.startswith("'"):
-        return {"userEnteredValue": {"stringValue": text[1:]}, "quotePrefix": True}
-    if text.startswith("=") and len(text) > 1:
-        return {"userEnteredValue": {"formulaValue": text}}
-    stripped = text.strip()
-    upper = stripped.upper()
-    if upper in ("TRUE", "FALSE"):
-        return {"userEnteredValue": {"boolValue": upper == "TRUE"}}
-    parsed = _parse_number(stripped) or _parse_date(stripped, locale)
-    if parsed is not None:
-        return parsed
-    return {"userEnteredValue": {"stringValue": text}}
-
-
-def _parse_number(text: str) -> dict | None:
-    if _NUMBER.match(text):
-        return {"userEnteredValue": _num(float(text))}
-    if _GROUPED.match(text):
-        value = float(text.replace(",", ""))
-        pattern = "#,##0.00" if "." in text else "#,##0"
-        return _with_format(value, "NUMBER", pattern)
-    if text.endswith("%") and _NUMBER.match(text[:-1].strip()):
-        body = text[:-1].strip()
-        pattern = "0.00%" if "." in body else "0%"
-        return _with_format(float(body) / 100, "PERCENT", pattern)
-    m = _CURRENCY.match(text)
-    if m:
-        value = float(text.replace("$", "").replace(",", ""))
-        return _with_format(value, "CURRENCY", '"$"#,##0.00')
-    return None
-
-
-def _parse_date(text: str, locale: str) -> dict | None:
-    try:
-        m = _ISO_DATE.match(text)
-        if m:
-            d = date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
-            return _with_format(to_serial(d), "DATE", "yyyy-mm-dd")
-        m = _ISO_DATETIME.match(text)
-        if m:
-            y, mo, d, h, mi = (int(g) for g in m.groups()[:5])
-            s = int(m.group(6) or 0)
-            dt = datetime(y, mo, d, h, mi, s)
-            return _with_format(to_serial(dt), "DATE_TIME", "yyyy-mm-dd H:mm:ss")
-        m = _SLASH_DATE.match(text)
-        if m:
-            a, b, y = int(m.group(1)), int(m.group(2)), int(m.group(3))
-            day_first = not locale.startswith("en_US") and locale not in ("en", "")
-            d = date(y, b, a) if day_first else date(y, a, b)
-            pattern = "dd/MM/yyyy" if day_first else "M/d/yyyy"
-            return _with_format(to_serial(d), "DATE", pattern)
-        m = _TIME.match(text)
-        if m:
-            h, mi, s = int(m.group(1)), int(m.group(2)), int(m.group(3) or 0)
-            if h < 24 and mi < 60 and s < 60:
-                return _with_format((h * 3600 + mi * 60 + s) / 86400, "TIME", "h:mm:ss am/pm")
-    except ValueError:
-        return None
-    return None
-
-
-def _with_format(value: float, kind: str, pattern: str) -> dict:
-    return {
-        "userEnteredValue": _num(value),
-        "userEnteredFormat": {"numberFormat": {"type": kind, "pattern": pattern}},
-    }
-
-
-def raw_entry(value: Any) -> dict:
-    """What ``valueInputOption=RAW`` stores: strings as-is, numbers and booleans typed."""
-    if value is None or value == "":
-        return {}
-    if isinstance(value, bool):
-        return {"userEnteredValue": {"boolValue": value}}
-    if isinstance(value, (int, float)):
-        return {"userEnteredValue": _num(value)}
-    return {"userEnteredValue": {"stringValue": str(value)}}
 
 
 def json_number(value: float) -> int | float:
@@ -141,153 +85,160 @@ def json_number(value: float) -> int | float:
     return value
 
 
-def format_general(value: float) -> str:
-    """The automatic number format: integers plain, fractions to ~10 significant digits."""
+def _entry(value: float, kind: str | None = None, pattern: str = "") -> JSON:
+    out: JSON = {"userEnteredValue": {"numberValue": float(value)}}
+    if kind:
+        out["userEnteredFormat"] = {"numberFormat": {"type": kind, "pattern": pattern}}
+    return out
+
+
+def parse_user_entered(text: Any, locale: str = "en_US") -> JSON:
+    """What a person typing ``text`` into a cell produces: CellData with value and format.
+
+    Returns ``{}`` for an empty entry (which clears the cell's value).
+    """
+    if text is None:
+        return {}
+    if isinstance(text, bool):
+        return {"userEnteredValue": {"boolValue": text}}
+    if isinstance(text, (int, float)):
+        return {"userEnteredValue": {"numberValue": float(text)}}
+    text = str(text)
+    if text == "":
+        return {}
+    if text.startswith("'"):
+        return {"userEnteredValue": {"stringValue": text[1:]}, "quotePrefix": True}
+    if text.startswith("=") and len(text) > 1:
+        return {"userEnteredValue": {"formulaValue": text}}
+    stripped = text.strip()
+    if stripped.upper() in ("TRUE", "FALSE"):
+        return {"userEnteredValue": {"boolValue": stripped.upper() == "TRUE"}}
+    parsed = parse_number(stripped) or parse_date(stripped, locale)
+    if parsed is not None:
+        return parsed
+    return {"userEnteredValue": {"stringValue": text}}
+
+
+def plain_text(text: Any) -> JSON:
+    """What typing into a cell formatted as plain text (``TEXT``) stores: the text itself."""
+    if text is None or text == "":
+        return {}
+    if isinstance(text, bool):
+        return {"userEnteredValue": {"stringValue": "TRUE" if text else "FALSE"}}
+    if isinstance(text, (int, float)):
+        return {"userEnteredValue": {"numberValue": float(text)}}
+    return {"userEnteredValue": {"stringValue": str(text)}}
+
+
+def parse_number(text: str) -> JSON | None:
+    """Numbers as the UI reads them, with the format the typing implies (or None)."""
+    if _PLAIN.match(text):
+        return _entry(float(text))
+    if _SCIENTIFIC.match(text):
+        return _entry(float(text), "SCIENTIFIC", "0.00E+00")
+    if _GROUPED_NUMBER.match(text):
+        pattern = "#,##0.00" if "." in text else "#,##0"
+        return _entry(float(text.replace(",", "")), "NUMBER", pattern)
+    m = _PERCENT.match(text)
+    if m:
+        body = m.group(2)
+        value = float(body.replace(",", "")) / 100 * (-1 if m.group(1) == "-" else 1)
+        return _entry(value, "PERCENT", "0.00%" if "." in body else "0%")
+    m = _CURRENCY.match(text)
+    if m and not (m.group(1) and m.group(3)):
+        negative = "-" in (m.group(1), m.group(3))
+        body = m.group(4)
+        value = float(body.replace(",", "")) * (-1 if negative else 1)
+        decimals = ".00" if "." in body else ""
+        return _entry(value, "CURRENCY", f'"{m.group(2)}"#,##0{decimals}')
+    return None
+
+
+def parse_date(text: str, locale: str) -> JSON | None:
+    """Dates, date-times and times as the UI reads them in ``locale``, or None."""
+    try:
+        m = _TIME_ONLY.match(text)
+        if m:
+            seconds, pattern = _time_of(m.groups())
+            return _entry(seconds / 86400, "TIME", pattern)
+        day = _parse_day(text, locale)
+        if day is not None:
+            return _entry(to_serial(day[0]), "DATE", day[1])
+        m = _DATE_TIME.match(text)
+        if m:
+            day = _parse_day(m.group(1).strip(), locale)
+            if day is not None:
+                seconds, time_pattern = _time_of(m.groups()[1:])
+                serial = to_serial(day[0]) + seconds / 86400
+                return _entry(serial, "DATE_TIME", f"{day[1]} {time_pattern}")
+    except ValueError:
+        return None
+    return None
+
+
+def _time_of(groups: tuple[str | Any, ...]) -> tuple[int, str]:
+    hours, minutes = int(groups[0]), int(groups[1])
+    seconds = int(groups[2] or 0)
+    ampm = (groups[3] or "").upper()
+    if ampm:
+        if not 1 <= hours <= 12:
+            raise ValueError("hour")
+        hours = hours % 12 + (12 if ampm == "PM" else 0)
+    if hours > 23 or minutes > 59 or seconds > 59:
+        raise ValueError("time")
+    pattern = "h:mm" + (":ss" if groups[2] else "") + (" am/pm" if ampm else "")
+    return hours * 3600 + minutes * 60 + seconds, pattern
+
+
+def _parse_day(text: str, locale: str) -> tuple[date, str] | None:
+    m = _ISO_DATE.match(text)
+    if m:
+        sep = m.group(2)
+        return date(int(m.group(1)), int(m.group(3)), int(m.group(4))), f"yyyy{sep}mm{sep}dd"
+    m = _SHORT_DATE.match(text)
+    if m:
+        first, sep, second, year_text = m.groups()
+        day_first = rules(locale).day_first
+        if sep == "." and not day_first:
+            return None
+        year = int(year_text) if len(year_text) == 4 else _two_digit_year(int(year_text))
+        if day_first:
+            return date(year, int(second), int(first)), f"dd{sep}mm{sep}yyyy"
+        return date(year, int(first), int(second)), f"m{sep}d{sep}yyyy"
+    m = _NAMED_DMY.match(text)
+    if m and m.group(2).lower() in _MONTHS:
+        month = _MONTHS[m.group(2).lower()]
+        pattern = "d mmmm yyyy" if len(m.group(2)) > 3 else "d mmm yyyy"
+        return date(int(m.group(3)), month, int(m.group(1))), pattern
+    m = _NAMED_MDY.match(text)
+    if m and m.group(1).lower() in _MONTHS:
+        month = _MONTHS[m.group(1).lower()]
+        pattern = "mmmm d, yyyy" if len(m.group(1)) > 3 else "mmm d, yyyy"
+        return date(int(m.group(3)), month, int(m.group(2))), pattern
+    return None
+
+
+def _two_digit_year(yy: int) -> int:
+    """Sheets' century window: 00-29 are 2000s, 30-99 are 1900s."""
+    return 2000 + yy if yy < 30 else 1900 + yy
+
+
+def raw_entry(value: Any) -> JSON:
+    """What ``valueInputOption=RAW`` stores: strings as-is, numbers and booleans typed."""
+    if value is None or value == "":
+        return {}
     if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if float(value).is_integer() and abs(value) < 1e15:
-        return str(int(value))
-    if abs(value) >= 1e15 or (value != 0 and abs(value) < 1e-9):
-        mantissa, exp = f"{value:.2E}".split("E")
-        return f"{mantissa}E{'+' if int(exp) >= 0 else '-'}{abs(int(exp)):02d}"
-    text = f"{value:.10f}".rstrip("0").rstrip(".")
-    digits = len(text.replace("-", "").replace(".", "").lstrip("0"))
-    if digits > 10:
-        text = f"{value:.{max(0, 10 - len(str(int(abs(value)))))}f}".rstrip("0").rstrip(".")
-    return text
+        return {"userEnteredValue": {"boolValue": value}}
+    if isinstance(value, (int, float)):
+        return {"userEnteredValue": {"numberValue": float(value)}}
+    return {"userEnteredValue": {"stringValue": str(value)}}
 
 
-def format_number(value: float, number_format: dict | None) -> str:
-    """Render a number through a (small subset of) Sheets number format patterns."""
-    if not number_format:
-        return format_general(value)
-    kind = number_format.get("type", "NUMBER")
-    pattern = number_format.get("pattern", "")
-    if kind in ("DATE", "DATE_TIME", "TIME") or (
-        kind != "NUMBER" and any(t in pattern for t in ("yy", "dd", "mm"))
-    ):
-        return format_date(value, pattern or _DEFAULT_PATTERN.get(kind, "M/d/yyyy"))
-    if kind == "PERCENT" or pattern.endswith("%"):
-        decimals = _decimals(pattern.rstrip("%"))
-        return f"{value * 100:.{decimals}f}%"
-    if kind == "CURRENCY" or "$" in pattern:
-        decimals = _decimals(pattern) if pattern else 2
-        sign = "-" if value < 0 else ""
-        return f"{sign}${abs(value):,.{decimals}f}"
-    if kind == "TEXT":
-        return format_general(value)
-    if kind == "SCIENTIFIC":
-        return f"{value:.2E}"
-    if pattern:
-        decimals = _decimals(pattern)
-        grouped = "," in pattern
-        return f"{value:,.{decimals}f}" if grouped else f"{value:.{decimals}f}"
-    return format_general(value)
-
-
-_DEFAULT_PATTERN = {"DATE": "M/d/yyyy", "DATE_TIME": "M/d/yyyy H:mm:ss", "TIME": "h:mm:ss am/pm"}
-
-
-def _decimals(pattern: str) -> int:
-    if "." not in pattern:
-        return 0
-    tail = pattern.split(".", 1)[1]
-    return len(re.match(r"[0#]*", tail).group(0))  # type: ignore[union-attr]
-
-
-@functools.lru_cache(maxsize=4096)  # a plan repeats the same few dates thousands of times
-def format_date(serial: float, pattern: str) -> str:
-    """Render a serial number through a date/time pattern (yyyy, mm, m, dd, d, h, ss...)."""
-    dt = from_serial(serial + 1e-9)
-    tokens = re.findall(
-        r"yyyy|yy|mmmm|mmm|mm|m|dddd|ddd|dd|d|hh|h|ss|s|am/pm|[^a-z]+|[a-z]", pattern, re.I
-    )
-    words = [t.lower() for t in tokens if t[0].isalpha()]
-    has_ampm = "am/pm" in words
-    out: list[str] = []
-    word_index = -1
-    for tok in tokens:
-        low = tok.lower()
-        if not tok[0].isalpha():
-            out.append(tok)
-            continue
-        word_index += 1
-        prev = words[word_index - 1] if word_index > 0 else ""
-        nxt = words[word_index + 1] if word_index + 1 < len(words) else ""
-        out.append(_date_token(dt, low, prev, nxt, has_ampm, tok))
-    return "".join(out)
-
-
-def _date_token(dt: datetime, low: str, prev: str, nxt: str, ampm: bool, raw: str) -> str:
-    """One pattern token; ``m``/``mm`` are minutes next to hours or seconds, else months."""
-    if low in ("mm", "m"):
-        minute = prev in ("h", "hh") or nxt in ("s", "ss")
-        part = dt.minute if minute else dt.month
-        return f"{part:02d}" if low == "mm" else str(part)
-    hour = (dt.hour % 12 or 12) if ampm else dt.hour
-    table = {
-        "yyyy": f"{dt.year:04d}",
-        "yy": f"{dt.year % 100:02d}",
-        "mmmm": dt.strftime("%B"),
-        "mmm": dt.strftime("%b"),
-        "dddd": dt.strftime("%A"),
-        "ddd": dt.strftime("%a"),
-        "dd": f"{dt.day:02d}",
-        "d": str(dt.day),
-        "hh": f"{hour:02d}",
-        "h": str(hour),
-        "ss": f"{dt.second:02d}",
-        "s": str(dt.second),
-        "am/pm": "AM" if dt.hour < 12 else "PM",
-    }
-    return table.get(low, raw)
-
-
-def value_of(effective: dict) -> Any:
+def value_of(effective: JSON) -> Any:
     """The Python value inside an ExtendedValue dict."""
     for key in ("numberValue", "stringValue", "boolValue"):
         if key in effective:
             return effective[key]
     if "errorValue" in effective:
-        return effective["errorValue"].get("type_", "#ERROR!")
+        return effective["errorValue"].get("type", "#ERROR!")
     return None
-
-
-def render(
-    effective: dict | None,
-    user_entered: dict | None,
-    number_format: dict | None,
-    value_render: str = "FORMATTED_VALUE",
-    date_render: str = "SERIAL_NUMBER",
-) -> Any:
-    """One cell as values.get returns it under the given render options ("" when empty)."""
-    if value_render == "FORMULA" and user_entered and "formulaValue" in user_entered:
-        return user_entered["formulaValue"]
-    if not effective:
-        return ""
-    if "errorValue" in effective:
-        return _ERROR_TEXT.get(effective["errorValue"].get("type"), "#ERROR!")
-    if "stringValue" in effective:
-        return effective["stringValue"]
-    if "boolValue" in effective:
-        flag = effective["boolValue"]
-        return ("TRUE" if flag else "FALSE") if value_render == "FORMATTED_VALUE" else flag
-    number = effective.get("numberValue", 0)
-    if value_render == "FORMATTED_VALUE":
-        return format_number(number, number_format)
-    is_date = bool(number_format) and number_format.get("type") in ("DATE", "DATE_TIME", "TIME")
-    if is_date and date_render == "FORMATTED_STRING":
-        return format_number(number, number_format)
-    return json_number(number)
-
-
-_ERROR_TEXT = {
-    "DIVIDE_BY_ZERO": "#DIV/0!",
-    "VALUE": "#VALUE!",
-    "REF": "#REF!",
-    "NAME": "#NAME?",
-    "NUM": "#NUM!",
-    "N_A": "#N/A",
-    "ERROR": "#ERROR!",
-    "NULL_VALUE": "#NULL!",
-}
