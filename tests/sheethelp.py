@@ -13,7 +13,6 @@ from google.auth.credentials import AnonymousCredentials
 from ccrc_sync import schema
 from ccrc_sync.config import PlanConfig, RetryConfig, SheetConfig
 from ccrc_sync.layout import (
-    COLOURS,
     CellLink,
     ChartSpec,
     Role,
@@ -96,9 +95,24 @@ def raw_batch(emulator: Any, spreadsheet_id: str, requests: list[dict[str, Any]]
 
 def colour_of(hex_rgb: str) -> dict[str, float]:
     return {
-        n: round(int(hex_rgb[i : i + 2], 16) / 255, 4)
-        for n, i in (("red", 0), ("green", 2), ("blue", 4))
+        n: int(hex_rgb[i : i + 2], 16) / 255 for n, i in (("red", 0), ("green", 2), ("blue", 4))
     }
+
+
+def same_colour(got: dict[str, float] | None, hex_rgb: str) -> bool:
+    """Google keeps a colour channel in 8 bits, so a colour reads back within a step or
+    two of 1/255 (the emulator rounds down at each write)."""
+    want = colour_of(hex_rgb)
+    return got is not None and all(abs(got.get(k, 0.0) - v) <= 2.5 / 255 for k, v in want.items())
+
+
+def same_format(got: Any, want: Any) -> bool:
+    """Two formats alike, colour channels within a step or two of 1/255."""
+    if isinstance(got, dict) and isinstance(want, dict):
+        return got.keys() == want.keys() and all(same_format(got[k], want[k]) for k in got)
+    if isinstance(got, float | int) and isinstance(want, float | int):
+        return abs(got - want) <= 2.5 / 255
+    return bool(got == want)
 
 
 def issues_layout(kinds: list[tuple[str, Tone]], title: str = "Sync Issues") -> TabLayout:
@@ -148,9 +162,6 @@ def summary_layout(complete: float = 0.706, when: dt.date = dt.date(2027, 3, 31)
     return TabLayout(
         "Summary", TabKind.SUMMARY, tuple(rows), widths=(30, 12, 12, 12), freeze_rows=0, chart=chart
     )
-
-
-CONFLICT_FILL = colour_of(COLOURS.conflict_mark)
 
 
 def apply(sheet: GoogleSheet, writes: SheetWrites, strict: bool = True) -> ApplyResult:

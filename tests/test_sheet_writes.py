@@ -189,8 +189,7 @@ def test_a_duplicated_tag_is_cleared_before_the_write(emulator, published):
     assert grid[2][NOTES - 1] == "Note 2"
 
 
-def test_a_new_row_goes_after_the_last_and_keeps_what_staff_typed_below(emulator, published):
-    emulator.set_values(published, PLAN, "A12", [["", "", "a staff jotting below the table"]])
+def test_a_new_row_goes_after_the_last(emulator, published):
     sheet = connect(emulator, published)
     emulator.clear_log()
     append = SheetRowAppend("7", {1: "7", 3: "Recommendation 7", STATUS: "Planned"})
@@ -198,7 +197,25 @@ def test_a_new_row_goes_after_the_last_and_keeps_what_staff_typed_below(emulator
     assert posts(emulator) == [f"{published}:batchUpdate", "values:batchUpdateByDataFilter"]
     grid = values(emulator, published)
     assert grid[7][:5] == ["7", "", "Recommendation 7", "", "Planned"]
-    assert grid[12][2] == "a staff jotting below the table"  # pushed down, not overwritten
+    assert len(grid) == 8
+    assert tagged(emulator, published)["7"] == [8]
+
+
+def test_a_new_row_never_overwrites_what_staff_type_meanwhile(emulator, published):
+    """Staff type into the first empty row while the run is writing: the new
+    recommendation gets a fresh row of its own, and their text is kept below it."""
+    sheet = connect(emulator, published)
+    snap = sheet.read(PLAN)
+    writes = SheetWrites(appends=(SheetRowAppend("7", {3: "Recommendation 7"}),))
+    _held(
+        emulator,
+        ":batchUpdate",
+        lambda: emulator.set_values(published, PLAN, "A8", [["8", "", "typed meanwhile"]]),
+        lambda: sheet.apply(snap, writes, plan=PLAN_CFG, strict_dropdowns=True),
+    )
+    grid = values(emulator, published)
+    assert grid[7][:3] == ["7", "", "Recommendation 7"]
+    assert grid[8][:3] == ["8", "", "typed meanwhile"]
     assert tagged(emulator, published)["7"] == [8]
 
 

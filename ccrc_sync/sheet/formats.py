@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -48,6 +49,8 @@ from ccrc_sync.sheet.read import rule_key
 
 DATE_PATTERN = "dd/mm/yyyy"
 DATETIME_PATTERN = "dd/mm/yyyy hh:mm"
+# A tone column with more texts than this would need a rule per row; rows go unfilled.
+MAX_TONE_TEXTS = 40
 # Bump when the formatting code changes what it asks for, so tabs are formatted again.
 FORMAT_VERSION = 1
 
@@ -199,7 +202,11 @@ class TabFormat:
     rules: dict[str, rq.Request] = field(default_factory=dict)
 
 
-def tab_format(layout: TabLayout, sheet_id: int) -> TabFormat:
+def tab_format(
+    layout: TabLayout, sheet_id: int, rule_keys: frozenset[str] = frozenset()
+) -> TabFormat:
+    """`rule_keys`: the tab's conditional rules now (`TabInfo.rule_keys`), so the column
+    that tells the rows' tones stays the one already in use while it still can."""
     width = max(layout.width, len(layout.widths), 1)
     widths = [pixels(w) for w in layout.widths]
     freeze = min(layout.freeze_rows, len(layout.rows))
@@ -228,8 +235,24 @@ def tab_format(layout: TabLayout, sheet_id: int) -> TabFormat:
                 rq.repeat_format(rng, {"numberFormat": _NUMBER_FORMATS[role]}, "numberFormat")
             )
     chart = rq.chart(sheet_id, layout.chart, widths) if layout.chart is not None else None
-    digest = _digest(layout.kind, fixed, chart, sheet_id)
-    return TabFormat(fixed, chart, digest, _content_rules(layout, sheet_id, freeze, width))
+    tones = _tone_column(layout, freeze, _tone_column_in_use(rule_keys))
+    digest = _digest(layout.kind, [*fixed, {"tones": tones[0] if tones else 0}], chart, sheet_id)
+    rules = _content_rules(layout, sheet_id, freeze, width, tones)
+    return TabFormat(fixed, chart, digest, rules)
+
+
+_TONE_RULE = re.compile(r'CUSTOM_FORMULA\x1f=\$([A-Z]{1,3})[0-9]+="')
+
+
+def _tone_column_in_use(rule_keys: frozenset[str]) -> int | None:
+    for key in rule_keys:
+        found = _TONE_RULE.match(key)
+        if found:
+            col = 0
+            for letter in found.group(1):
+                col = col * 26 + ord(letter) - 64
+            return col
+    return None
 
 
 def _roles_by_column(layout: TabLayout, freeze: int, width: int) -> dict[int, set[Role]]:
@@ -243,7 +266,11 @@ def _roles_by_column(layout: TabLayout, freeze: int, width: int) -> dict[int, se
 
 
 def _content_rules(
-    layout: TabLayout, sheet_id: int, freeze: int, width: int
+    layout: TabLayout,
+    sheet_id: int,
+    freeze: int,
+    width: int,
+    tones: tuple[int, dict[str, Tone]] | None,
 ) -> dict[str, rq.Request]:
     """Conditional rules keyed on text: table headers and headings below the frozen rows
     (a text also used in another role gets none), and each tone's row fill."""
@@ -260,7 +287,6 @@ def _content_rules(
             rules[rule_key(condition)] = rq.conditional_rule(
                 [body], "TEXT_EQ", [text], _ROLE_RULE_FORMATS[role]
             )
-    tones = _tone_column(layout, freeze)
     if tones is not None:
         col, by_text = tones
         letter = column_letter(col)
@@ -279,12 +305,21 @@ def _content_rules(
     return rules
 
 
-def _tone_column(layout: TabLayout, freeze: int) -> tuple[int, dict[str, Tone]] | None:
-    """The first column whose text alone tells each row's tone (every toned row has text
-    there, and no text stands for two tones), with that text -> tone; None if none does."""
+def _tone_column(
+    layout: TabLayout, freeze: int, in_use: int | None = None
+) -> tuple[int, dict[str, Tone]] | None:
+    """The column whose text alone tells each row's tone (every toned row has text there,
+    and no text stands for two tones), with that text -> tone; None if no column does.
+
+    Of the columns that qualify, the one in use wins (its rules are already there), then
+    the one with the fewest distinct texts (a kind of issue, not a key that differs on
+    every row), words before numbers, then the leftmost; past `MAX_TONE_TEXTS` texts it
+    would need a rule for every row, so none is used.
+    """
     rows = layout.rows[freeze:]
     if not any(r.tone is not Tone.PLAIN for r in rows):
         return None
+    best: tuple[tuple[bool, int, bool, int], int, dict[str, Tone]] | None = None
     for col in range(1, layout.width + 1):
         seen: dict[str, Tone] = {}
         good = True
@@ -299,9 +334,14 @@ def _tone_column(layout: TabLayout, freeze: int) -> tuple[int, dict[str, Tone]] 
             if seen.setdefault(text, row.tone) is not row.tone:
                 good = False
                 break
-        if good:
-            return col, seen
-    return None
+        if not good:
+            continue
+        toned = [t for t, tone in seen.items() if tone is not Tone.PLAIN]
+        numeric = any(t.replace(".", "", 1).isdigit() for t in toned)
+        score = (col != in_use, len(toned), numeric, col)
+        if len(toned) <= MAX_TONE_TEXTS and (best is None or score < best[0]):
+            best = (score, col, seen)
+    return None if best is None else (best[1], best[2])
 
 
 def _digest(kind: str, fixed: Sequence[rq.Request], chart: rq.Request | None, sheet_id: int) -> str:

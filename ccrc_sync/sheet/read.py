@@ -144,6 +144,17 @@ def _tab(sheet: Mapping[str, Any]) -> TabInfo:
     )
 
 
+def _trimmed(grid: list[list[Value]]) -> list[list[Value]]:
+    """Without trailing blank cells and rows: formatting alone makes Google return cells
+    with no value, and a tab reads as what it shows."""
+    for row in grid:
+        while row and is_blank(row[-1]):
+            row.pop()
+    while grid and not grid[-1]:
+        grid.pop()
+    return grid
+
+
 class SheetSnapshot:
     """The spreadsheet as one read found it. Rows and columns are 1-based."""
 
@@ -230,7 +241,9 @@ class SheetSnapshot:
         if tab is None:
             return None
         if tab.title not in self._grids:
-            self._grids[tab.title] = [decode_tab_row(row) for row in self.cells(tab.title)]
+            self._grids[tab.title] = _trimmed(
+                [decode_tab_row(row) for row in self.cells(tab.title)]
+            )
         return self._grids[tab.title]
 
     # ------------------------------------------------------------------ the plan

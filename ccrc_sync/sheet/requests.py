@@ -18,9 +18,9 @@ Request = dict[str, Any]
 
 
 def colour(hex_rgb: str) -> dict[str, float]:
-    """`F4B084` as Google's Color (fractions of 1, rounded so they read back the same)."""
+    """`F4B084` as Google's Color (fractions of 1)."""
     return {
-        name: round(int(hex_rgb[i : i + 2], 16) / 255, 4)
+        name: int(hex_rgb[i : i + 2], 16) / 255
         for name, i in (("red", 0), ("green", 2), ("blue", 4))
     }
 

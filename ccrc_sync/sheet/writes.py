@@ -396,14 +396,14 @@ class Planner:
     def tab(self, title: str, layout: TabLayout) -> None:
         tab = self.snap.tabs.get(title)
         sheet_id = tab.sheet_id if tab is not None else self.sheet_id()
-        fmt = tab_format(layout, sheet_id)
+        fmt = tab_format(layout, sheet_id, tab.rule_keys if tab is not None else frozenset())
         width = max(layout.width, 1)
         rows = max(len(layout.rows), 1)
         need_rows, need_cols = rows, width
         if layout.chart is not None:
             need_rows = max(need_rows, layout.chart.anchor_row)
             need_cols = max(need_cols, layout.chart.anchor_col)
-        old = self.snap.cells(title) if tab is not None else []
+        old = (self.snap.tab_grid(title) or []) if tab is not None else []
         if tab is None:
             self.out.add(rq.add_sheet(title, sheet_id, need_rows + 10, max(need_cols, 8)))
         else:
@@ -435,7 +435,7 @@ class Planner:
             self.out.add(*missing, essential=False)
         self.tab_values(title, layout, old)
 
-    def tab_values(self, title: str, layout: TabLayout, old: list[Any]) -> None:
+    def tab_values(self, title: str, layout: TabLayout, old: list[list[Value]]) -> None:
         """The tab's content as one range, padded with "" over what it held before."""
         height = max(len(layout.rows), len(old), 1)
         width = max([layout.width, 1, *(len(r) for r in old)])
