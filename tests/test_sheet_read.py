@@ -221,3 +221,45 @@ def test_the_read_carries_what_the_structure_needs(emulator):
         "userEnteredFormat",
     }
     assert cell["effectiveFormat"] == {"numberFormat": {"type": "DATE"}}
+
+
+def _publish(emulator) -> str:
+    from sheethelp import apply, publish_writes
+
+    sid = emulator.create_spreadsheet(title="CCRC")
+    apply(connect(emulator, sid), publish_writes())
+    return sid
+
+
+def test_ours_and_synced_before(emulator):
+    typed = connect(emulator, typed_plan(emulator)).read(PLAN)
+    assert not typed.ours(PLAN) and not typed.synced_before
+    published = connect(emulator, _publish(emulator)).read(PLAN)
+    assert published.ours(PLAN) and published.synced_before
+    assert not published.ours("Summary")
+
+
+def test_a_renamed_plan_tab_is_found_by_its_tag(emulator):
+    sid = _publish(emulator)
+    snap = connect(emulator, sid).read(PLAN)
+    plan_id = snap.tabs[PLAN].sheet_id
+    raw_batch(
+        emulator,
+        sid,
+        [
+            {
+                "updateSheetProperties": {
+                    "properties": {"sheetId": plan_id, "title": "Plan (old)"},
+                    "fields": "title",
+                }
+            }
+        ],
+    )
+    snap = connect(emulator, sid).read(PLAN)
+    assert snap.plan_title is None and snap.plan_table() is None
+    assert snap.renamed_plan == "Plan (old)"
+    # Staff add a fresh tab under the plan's name: it is found, and ours is still named.
+    emulator.set_values(sid, "Plan (old)", "A20", [["kept"]])
+    raw_batch(emulator, sid, [{"addSheet": {"properties": {"title": PLAN}}}])
+    snap = connect(emulator, sid).read(PLAN)
+    assert snap.plan_title == PLAN and snap.renamed_plan == "Plan (old)"

@@ -420,3 +420,68 @@ def test_without_strict_drop_downs_any_value_is_written(emulator):
         strict=False,
     )
     assert row_of(values(emulator, sid), "3")[STATUS - 1] == "Completed"
+
+
+# --------------------------------------------------------------------------- more
+
+
+TEXTS = ["50%", "$5.00", "1,000", "3e5", "=1+1", "'quoted", "TRUE", "1/2/2027", "line\r\nbreak"]
+
+
+def test_text_written_to_a_text_column_reads_back_as_typed(emulator, published):
+    writes = SheetWrites(
+        cells=tuple(edit(str(n), NOTES, t, n + 1) for n, t in enumerate(TEXTS[:6], 1))
+    )
+    apply(connect(emulator, published), writes)
+    more = SheetWrites(
+        appends=tuple(SheetRowAppend(str(n), {NOTES: t}) for n, t in enumerate(TEXTS[6:], 7))
+    )
+    apply(connect(emulator, published), more)
+    table = connect(emulator, published).read(PLAN).plan_table()
+    assert table is not None
+    assert [r.values[schema.NOTES] for r in table.rows] == TEXTS
+
+
+def test_publishing_again_into_an_emptied_plan_tab_leaves_no_stale_tag(emulator, published):
+    emulator.set_values(published, PLAN, "A1", [[""] * 9] * 7)
+    assert connect(emulator, published).read(PLAN).plan_table() is None
+    apply(connect(emulator, published), publish_writes(3))
+    assert tagged(emulator, published) == {"1": [2], "2": [3], "3": [4]}
+
+
+def test_refused_formatting_still_lets_the_data_through(emulator):
+    sid = typed_plan(emulator)
+    sheet = connect(emulator, sid)
+    emulator.fail_next(1, "400", path_contains=":batchUpdate")
+    result = apply(sheet, SheetWrites(cells=(edit("2", NOTES, "still written", 3),)))
+    (note,) = result.notes
+    assert note.startswith(
+        "The Google Sheet refused the formats, drop-downs, chart or conflict marks"
+    )
+    assert note.endswith("the data was synced without them.")
+    assert row_of(values(emulator, sid), "2")[NOTES - 1] == "still written"
+    assert tagged(emulator, sid) == {"2": [3]}
+
+
+def test_a_structural_retry_that_meets_its_own_success(emulator):
+    """The first attempt is applied but its answer is lost (a timeout); the retry is told
+    the ids it creates already exist. The client checks, and carries on to the values."""
+    from sheethelp import summary_layout
+
+    from ccrc_sync.config import RetryConfig
+
+    sid = emulator.create_spreadsheet(title="CCRC")
+    retry = RetryConfig(max_seconds=5, initial_delay=0.01, max_delay=0.02, timeout=0.3)
+    sheet = connect(emulator, sid, retry)
+    emulator.fail_next(1, "slow", path_contains=":batchUpdate", delay=0.5)
+    emulator.fail_next(1, "slow", path_contains=":batchUpdate", delay=0.8)
+    result = apply(
+        sheet, SheetWrites(publish=publish_writes().publish, tabs={"Summary": summary_layout()})
+    )
+    assert result.notes == []
+    statuses = [r.status for r in emulator.requests if r.path.endswith(":batchUpdate")]
+    assert 400 in statuses  # the retry did meet its own success
+    snap = connect(emulator, sid).read(PLAN)
+    assert list(snap.tabs) == [PLAN, "Summary"]
+    assert snap.tagged_rows() == {str(n): [n + 1] for n in range(1, 7)}
+    assert row_of(values(emulator, sid), "6")[2] == "Recommendation 6"
