@@ -184,6 +184,8 @@ class SheetSnapshot:
         self._table_done = False
         self._grids: dict[str, list[list[Value]]] = {}
         self._row_tags: dict[int, list[Tag]] | None = None
+        self._rec_tags: dict[str, list[tuple[int, Tag]]] | None = None
+        self._marks: dict[tuple[str, int], tuple[int, list[int], str]] | None = None
         self._keys: list[str | None] = []
 
     # ------------------------------------------------------------------ spreadsheet
@@ -303,23 +305,36 @@ class SheetSnapshot:
                             self._row_tags[index + 1] = found
         return self._row_tags
 
+    def rec_tags(self) -> dict[str, list[tuple[int, Tag]]]:
+        """Rec No. (as tagged) -> (row, tag) of each row carrying it, top first."""
+        if self._rec_tags is None:
+            self._rec_tags = {}
+            for row, found in sorted(self.row_tags().items()):
+                for tag in found:
+                    if tag.key == tags.REC:
+                        self._rec_tags.setdefault(tag.value, []).append((row, tag))
+        return self._rec_tags
+
     def tagged_rows(self) -> dict[str, list[int]]:
         """Rec No. (as tagged) -> the rows carrying that tag, top first."""
-        out: dict[str, list[int]] = {}
+        return {rec: [row for row, _tag in found] for rec, found in self.rec_tags().items()}
+
+    def mark_places(self) -> dict[tuple[str, int], tuple[int, list[int], str]]:
+        """Our conflict marks: (Rec No., column) -> (row, ids of the mark tags, token)."""
+        if self._marks is not None:
+            return self._marks
+        out: dict[tuple[str, int], tuple[int, list[int], str]] = {}
+        self._marks = out
         for row, found in sorted(self.row_tags().items()):
+            rec = next((t.value for t in found if t.key == tags.REC), None) or self.row_key(row)
             for tag in found:
-                if tag.key == tags.REC:
-                    out.setdefault(tag.value, []).append(row)
+                parsed = tags.parse_mark(tag.value) if tag.key == tags.MARK else None
+                if parsed is not None and rec is not None:
+                    place = out.setdefault((rec, parsed[0]), (row, [], parsed[1]))
+                    place[1].append(tag.metadata_id)
         return out
 
     @property
     def marks(self) -> dict[tuple[str, int], str]:
         """Our conflict marks now set: (Rec No., column) -> the token that restores it."""
-        out: dict[tuple[str, int], str] = {}
-        for row, found in self.row_tags().items():
-            rec = next((t.value for t in found if t.key == tags.REC), None) or self.row_key(row)
-            for tag in found:
-                parsed = tags.parse_mark(tag.value) if tag.key == tags.MARK else None
-                if parsed is not None and rec is not None:
-                    out[(rec, parsed[0])] = parsed[1]
-        return out
+        return {key: token for key, (_row, _ids, token) in self.mark_places().items()}

@@ -31,18 +31,18 @@ from gspread.utils import absolute_range_name, rowcol_to_a1
 
 from ccrc_sync.config import PlanConfig
 from ccrc_sync.errors import SheetError
-from ccrc_sync.layout import COLOURS, TabLayout
+from ccrc_sync.layout import TabLayout
 from ccrc_sync.schema import REC_NO, Value, match_header
 from ccrc_sync.sheet import requests as rq
 from ccrc_sync.sheet import tags
 from ccrc_sync.sheet.cells import encode_cell, encode_tab_cell, rec_key
 from ccrc_sync.sheet.formats import plan_furniture, tab_format
+from ccrc_sync.sheet.marks import plan_mark, plan_unmark
 from ccrc_sync.sheet.read import SheetSnapshot
-from ccrc_sync.writes import SheetMark, SheetUnmark, SheetWrites
+from ccrc_sync.writes import SheetWrites
 
 NEW_LOCALE = "en_GB"
 _WHOLE = re.compile(r"[1-9][0-9]{0,8}")
-MARK_FIELDS = "note,userEnteredFormat.backgroundColor,userEnteredFormat.backgroundColorStyle"
 
 
 @dataclass
@@ -134,9 +134,9 @@ class Planner:
         if writes.appends:
             self.append_rows(writes)
         for mark in writes.marks:
-            self.mark(mark)
+            plan_mark(self, mark)
         for unmark in writes.unmarks:
-            self.unmark(unmark)
+            plan_unmark(self, unmark)
         for title, layout in writes.tabs.items():
             self.tab(title, layout)
         if self.out.structure and not self.snap.synced_before:
@@ -264,7 +264,7 @@ class Planner:
 
     def ensure_tag(self, rec: str, row: int, sheet_id: int) -> None:
         """Make `row` the one row tagged `rec`, unless it already is."""
-        tagged = [r for r in self.snap.tagged_rows().get(rec, [])]
+        tagged = [r for r, _tag in self.snap.rec_tags().get(rec, [])]
         own = [t for t in self.snap.row_tags().get(row, []) if t.key == tags.REC]
         if tagged == [row] and [t.value for t in own] == [rec]:
             return
@@ -276,10 +276,8 @@ class Planner:
 
     def drop_tags(self, rec: str) -> None:
         """Delete every tag with this Rec No., wherever it is (a stale or duplicated tag)."""
-        for found in self.snap.row_tags().values():
-            for old in found:
-                if old.key == tags.REC and old.value == rec:
-                    self.delete_tag(old.metadata_id)
+        for _row, old in self.snap.rec_tags().get(rec, []):
+            self.delete_tag(old.metadata_id)
 
     def fill_row(self, rec: str, values: Mapping[int, Value]) -> None:
         """One values entry addressed to `rec`'s tag: null where nothing is written."""
@@ -319,77 +317,6 @@ class Planner:
                 values.setdefault(self.out.rec_col, append.rec_no)
             if values:
                 self.fill_row(key, values)
-
-    # ------------------------------------------------------------------ marks
-
-    def mark_tags(self) -> dict[tuple[str, int], tuple[int, list[int]]]:
-        """(Rec No., column) -> (row, ids of its mark tags), as the snapshot found them."""
-        out: dict[tuple[str, int], tuple[int, list[int]]] = {}
-        for row, found in self.snap.row_tags().items():
-            rec = next((t.value for t in found if t.key == tags.REC), None) or self.snap.row_key(
-                row
-            )
-            for tag in found:
-                parsed = tags.parse_mark(tag.value) if tag.key == tags.MARK else None
-                if parsed is not None and rec is not None:
-                    out.setdefault((rec, parsed[0]), (row, []))[1].append(tag.metadata_id)
-        return out
-
-    def mark(self, mark: SheetMark) -> None:
-        sheet_id = self.plan_sheet()
-        rec = rec_key(mark.rec_no) or ""
-        if self.snap.row_key(mark.row) != rec:
-            self.out.notes.append(
-                f"The conflict in Rec No. {mark.rec_no} was not marked on the Google Sheet: "
-                "its row had moved; the next run marks it."
-            )
-            return
-        note = tags.NOTE_PREFIX + mark.note
-        existing = self.snap.marks.get((rec, mark.col))
-        if existing is not None:
-            self.out.tokens[(rec, mark.col)] = existing
-            cell = self.snap.cell(self.out.plan_title, mark.row, mark.col)
-            if cell.get("note") != note:
-                self.out.add(
-                    rq.set_cell(sheet_id, mark.row, mark.col, {"note": note}, "note"),
-                    essential=False,
-                )
-            return
-        cell = self.snap.cell(self.out.plan_title, mark.row, mark.col)
-        token = tags.make_token(cell.get("userEnteredFormat"), cell.get("note"))
-        marked = {"note": note, "userEnteredFormat": rq.fill(COLOURS.conflict_mark)}
-        self.out.add(
-            rq.set_cell(sheet_id, mark.row, mark.col, marked, MARK_FIELDS), essential=False
-        )
-        self.tag(
-            tags.MARK,
-            tags.mark_value(mark.col, token),
-            rq.row_location(sheet_id, mark.row),
-            essential=False,
-        )
-        self.out.tokens[(rec, mark.col)] = token
-
-    def unmark(self, unmark: SheetUnmark) -> None:
-        sheet_id = self.plan_sheet()
-        rec = rec_key(unmark.rec_no) or ""
-        row, ids = self.mark_tags().get((rec, unmark.col), (unmark.row, []))
-        token = unmark.token or self.snap.marks.get((rec, unmark.col))
-        restored = tags.read_token(token)
-        cell = self.snap.cell(self.out.plan_title, row, unmark.col)
-        if restored is None:
-            # Nothing kept: take off our own note and fill, and nothing of the cell's own.
-            if not str(cell.get("note", "")).startswith(tags.NOTE_PREFIX):
-                for metadata_id in ids:
-                    self.delete_tag(metadata_id)
-                return
-            restored = ({}, None)
-        format_, note = restored
-        own: dict[str, Any] = {"userEnteredFormat": format_}
-        if note is not None:
-            own["note"] = note
-        self.out.add(rq.set_cell(sheet_id, row, unmark.col, own, MARK_FIELDS), essential=False)
-        for metadata_id in ids:
-            self.delete_tag(metadata_id)
 
     # ------------------------------------------------------------------ generated tabs
 
