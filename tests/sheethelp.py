@@ -136,7 +136,9 @@ def issues_layout(kinds: list[tuple[str, Tone]], title: str = "Sync Issues") -> 
     return TabLayout(title, TabKind.ISSUES, tuple(rows), widths=(8, 14, 40, 10), freeze_rows=1)
 
 
-def summary_layout(complete: float = 0.706, when: dt.date = dt.date(2027, 3, 31)) -> TabLayout:
+def summary_layout(
+    complete: float = 0.706, when: dt.date = dt.date(2027, 3, 31), sections: int = 3
+) -> TabLayout:
     """A Summary tab: a title, a sentence, a percentage, a date, and a chart table."""
     statuses = schema.DEFAULT_STATUSES
     rows = [
@@ -147,13 +149,13 @@ def summary_layout(complete: float = 0.706, when: dt.date = dt.date(2027, 3, 31)
         TabRow((TabCell("By section", Role.HEADING),)),
         TabRow(tuple(TabCell(t, Role.HEADER) for t in ("Section", *statuses))),
     ]
-    for n, section in enumerate(schema.DEFAULT_SECTIONS[:3]):
+    for n, section in enumerate(schema.DEFAULT_SECTIONS[:sections]):
         rows.append(TabRow((TabCell(section), *(TabCell(n + i, Role.NUMBER) for i in range(3)))))
     chart = ChartSpec(
         title="Status by section",
         header_row=6,
         first_row=7,
-        last_row=9,
+        last_row=6 + sections,
         category_col=1,
         series_cols=(2, 3, 4),
         anchor_row=2,

@@ -210,6 +210,38 @@ def test_the_summary_tab_with_its_chart(emulator):
     first = snap.tabs["Summary"].chart_ids
     apply(connect(emulator, sid), SheetWrites(tabs={"Summary": summary_layout(0.8)}))
     assert connect(emulator, sid).read(PLAN).tabs["Summary"].chart_ids == first
+    apply(connect(emulator, sid), SheetWrites(tabs={"Summary": summary_layout(sections=5)}))
+    summary = grid_of(emulator, sid, "Summary")
+    (chart,) = summary["charts"]
+    assert chart["chartId"] not in first
+    domain = chart["spec"]["basicChart"]["domains"][0]["domain"]["sourceRange"]["sources"][0]
+    assert (domain["startRowIndex"], domain["endRowIndex"]) == (5, 11)
+    assert len(summary["conditionalFormats"]) == len(rule_texts)  # rebuilt, not doubled
+
+
+def test_a_tab_grows_before_content_is_written_past_its_grid(emulator):
+    sid = published_sid(emulator)
+    apply(
+        connect(emulator, sid),
+        SheetWrites(tabs={"Sync Issues": issues_layout([("A", Tone.ERROR)])}),
+    )
+    rows = connect(emulator, sid).read(PLAN).tabs["Sync Issues"].row_count
+    many = issues_layout([("A", Tone.ERROR)] * (rows + 5))
+    emulator.clear_log()
+    apply(connect(emulator, sid), SheetWrites(tabs={"Sync Issues": many}))
+    (structure,) = [r for r in emulator.requests if r.path.endswith(":batchUpdate")]
+    assert structure.body["requests"] == [
+        {
+            "appendDimension": {
+                "sheetId": connect(emulator, sid).read(PLAN).tabs["Sync Issues"].sheet_id,
+                "dimension": "ROWS",
+                "length": 6,
+            }
+        }
+    ]
+    grid = connect(emulator, sid).read(PLAN).tab_grid("Sync Issues")
+    assert grid is not None and len(grid) == rows + 6
+    assert grid[-1] == [str(rows + 5), "Status", "A", f"E{rows + 6}"]
 
 
 # --------------------------------------------------------------------------- marks
