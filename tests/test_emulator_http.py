@@ -173,6 +173,9 @@ def test_update_counts_what_was_written_and_never_grows_the_grid(
     assert emu.get_values(sheet.id, "Notes", "A1") == [["a"]]  # the batch changed nothing
     with pytest.raises(gspread.exceptions.APIError, match="tried writing to column"):
         sheet.values_update("Notes!A1:B1", {"valueInputOption": "RAW"}, {"values": [[1, 2, 3]]})
+    with pytest.raises(gspread.exceptions.APIError, match=r"Range \('Notes'!A1:A11\) exceeds"):
+        sheet.values_batch_clear(body={"ranges": ["Notes!A1", "Notes!A1:A11"]})
+    assert emu.get_values(sheet.id, "Notes", "A1") == [["a"]]
 
 
 def test_append_finds_the_table_and_expands(emu: Emulator, sheet: gspread.Spreadsheet) -> None:
@@ -373,3 +376,39 @@ def test_values_batch_update_is_all_or_nothing(emu: Emulator, sheet: gspread.Spr
             }
         )
     assert emu.get_values(sheet.id, "Notes") == []
+
+
+def test_a_failed_batch_leaves_every_cell_as_it_was(
+    emu: Emulator, sheet: gspread.Spreadsheet
+) -> None:
+    """The batch runs on a copy sharing cell dicts: no request may change one in place."""
+    plan_id = emu.sheet_properties(sheet.id, "Action Plan")["sheetId"]
+    emu.set_values(sheet.id, "Action Plan", "A1", [["old text", "merge me", "and me"]])
+    whole_row = {
+        "sheetId": plan_id,
+        "startRowIndex": 0,
+        "endRowIndex": 1,
+        "startColumnIndex": 0,
+        "endColumnIndex": 3,
+    }
+    with pytest.raises(gspread.exceptions.APIError, match=r"requests\[4\]\.addSheet"):
+        sheet.batch_update(
+            {
+                "requests": [
+                    {"findReplace": {"find": "old", "replacement": "new", "allSheets": True}},
+                    {"mergeCells": {"range": whole_row, "mergeType": "MERGE_ALL"}},
+                    {
+                        "repeatCell": {
+                            "range": whole_row,
+                            "cell": {"userEnteredFormat": {"textFormat": {"bold": True}}},
+                            "fields": "userEnteredFormat.textFormat.bold",
+                        }
+                    },
+                    {"sortRange": {"range": whole_row, "sortSpecs": [{"dimensionIndex": 0}]}},
+                    {"addSheet": {"properties": {"title": "Notes"}}},
+                ]
+            }
+        )
+    assert emu.get_values(sheet.id, "Action Plan") == [["old text", "merge me", "and me"]]
+    assert emu.cell_format(sheet.id, "Action Plan", "A1") == {}
+    assert "merges" not in emu.sheet_resource(sheet.id, "Action Plan")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -578,3 +579,35 @@ def test_get_by_data_filter_returns_only_what_the_filters_select(api: Api) -> No
             }
         ]
     }
+
+
+def test_append_inserting_rows_pushes_tagged_rows_down(api: Api, emu: Emulator) -> None:
+    emu.set_values(api.sid, "Plan", "A4:D4", [["", "", "", ""]])  # a gap after rec 2
+    appended = api.ok(
+        "POST",
+        "/values/Plan!A1:append",
+        {"values": [["2b", "Inserted", "Planned", "Eve"]]},
+        valueInputOption="USER_ENTERED",
+        insertDataOption="INSERT_ROWS",
+    )
+    assert (appended["tableRange"], appended["updates"]["updatedRange"]) == (
+        "Plan!A1:D3",
+        "Plan!A4:D4",
+    )
+    assert emu.sheet_properties(api.sid, "Plan")["gridProperties"]["rowCount"] == 7
+    assert [rec_row(api, emu, r) for r in "1234"] == [2, 3, 5, 6]
+    assert emu.get_values(api.sid, "Plan", "A4:A6") == [["2b"], [], ["4"]]
+
+
+def test_metadata_and_chosen_formats_survive_a_restart(tmp_path: Path) -> None:
+    data = tmp_path / "sheets.json"
+    with Emulator(data_path=data) as first:
+        sid = first.create_spreadsheet("Kept", sheets=("Plan",), locale="en_GB")
+        first.set_values(sid, "Plan", "A1:B2", [["Rec", "Due"], ["1", "31/03/2027"]])
+        first.batch_update(sid, [row_metadata(1, "rec", "1")])
+        before = first.developer_metadata(sid)
+    with Emulator(data_path=data) as second:
+        assert second.developer_metadata(sid) == before
+        second.set_values(sid, "Plan", "B2", [["50%"]])  # the date format was automatic
+        assert second.get_values(sid, "Plan", "B2") == [["50%"]]
+        assert second.store.get(sid).locale == "en_GB"

@@ -129,3 +129,41 @@ def test_render_options() -> None:
     formula = {"formulaValue": "=1+2"}
     assert numfmt.render({"numberValue": 3.0}, formula, None, "FORMULA") == "=1+2"
     assert numfmt.render({"boolValue": True}, None, None, "UNFORMATTED_VALUE") is True
+
+
+@pytest.mark.parametrize(
+    ("value", "pattern", "shown"),
+    [
+        (1234.5, "#,##0.00", "1,234.50"),
+        (0.125, "0.00", "0.13"),  # half away from zero, as Sheets rounds
+        (0.5, "#.##", ".5"),
+        (-5, '"$"#,##0.00', "-$5.00"),
+        (-5, "#,##0;(#,##0)", "(5)"),
+        (0, '#,##0;-#,##0;"-"', "-"),
+        (0.256, "0.0%", "25.6%"),
+        (1234567, "0.00E+00", "1.23E+06"),
+        (9.999, "0.00E+00", "1.00E+01"),
+        (5, "[$£-809]#,##0.00", "£5.00"),
+        (46477, "dddd d mmmm yyyy", "Wednesday 31 March 2027"),
+        (46477.75, "yyyy-mm-dd hh:mm", "2027-03-31 18:00"),
+        (0.75, "h:mm am/pm", "6:00 PM"),
+        (46477, 'yyyy"-"mm"-"dd', "2027-03-31"),
+    ],
+)
+def test_number_format_patterns(value: float, pattern: str, shown: str) -> None:
+    assert numfmt.format_pattern(value, pattern) == shown
+
+
+@pytest.mark.parametrize(
+    ("typed", "locale"),
+    [
+        ("1/2", "en_US"),
+        ("31/02/2027", "en_GB"),
+        ("13/13/2027", "en_US"),
+        ("$", "en_US"),
+        ("50 %%", "en_GB"),
+        ("1e", "en_US"),
+    ],
+)
+def test_text_that_only_looks_like_a_number_or_date_stays_text(typed: str, locale: str) -> None:
+    assert values.parse_user_entered(typed, locale)["userEnteredValue"] == {"stringValue": typed}

@@ -25,6 +25,38 @@ def test_recorded_cassettes_replay_without_failures(capsys: pytest.CaptureFixtur
     assert out[-1].endswith("skipped") and " 0 failed" in out[-1]
 
 
+# Cassettes recording what this round changed: field masks that empty a message, grid
+# data limited to a range (and to its sheet), value writes and their counts, appends that
+# grow the grid, and structural requests that move rows.
+CHANGED = (
+    "WorksheetTest.test_clear_tab_color",
+    "WorksheetTest.test_get_notes_2nd_sheet",
+    "WorksheetTest.test_worksheet_notes",
+    "WorksheetTest.test_format",
+    "WorksheetTest.test_batch_update",
+    "WorksheetTest.test_update_cells",
+    "WorksheetTest.test_append_row",
+    "WorksheetTest.test_append_row_with_empty_value",
+    "WorksheetTest.test_insert_cols",
+    "WorksheetTest.test_delete_cols",
+    "WorksheetTest.test_sort",
+    "WorksheetTest.test_hide_columns_rows",
+)
+
+
+@pytest.mark.parametrize("name", CHANGED)
+def test_cassettes_covering_this_rounds_changes_pass(
+    name: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = CASSETTES / f"{name}.json"
+    if not path.exists():
+        pytest.skip(f"no cassette {path}")
+    with Emulator() as emu:
+        code = main(["--base", emu.url, str(path)])
+    assert capsys.readouterr().out.splitlines()[0] == f"PASS {name}"
+    assert code == 0
+
+
 def test_replay_reports_a_difference(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """A cassette whose recorded answer the server does not give is a FAIL with the reason."""
     sid = "1" + "x" * 43

@@ -2,13 +2,12 @@
 
 "Each request is validated before being applied. If any request is not valid then the
 entire request will fail and nothing will be applied" (batchUpdate reference): the
-requests run on a deep copy that replaces the spreadsheet only when all succeeded.
+requests run on a working copy that replaces the spreadsheet only when all succeeded.
 Errors carry Google's ``Invalid requests[i].kind: ...`` wording.
 """
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable
 
 from ccrc_sync.emulator import metadata, req_cells, req_dimensions, req_objects, req_sheets
@@ -67,7 +66,7 @@ HANDLERS: dict[str, Handler] = {
 
 def apply_batch(ss: Spreadsheet, body: JSON) -> tuple[Spreadsheet, JSON]:
     """Apply ``body["requests"]`` atomically; returns (new spreadsheet, response body)."""
-    work = copy.deepcopy(ss)
+    work = ss.working_copy()
     replies: list[JSON] = []
     for i, request in enumerate(body.get("requests") or []):
         if not isinstance(request, dict) or len(request) != 1:
@@ -94,4 +93,5 @@ def apply_batch(ss: Spreadsheet, body: JSON) -> tuple[Spreadsheet, JSON]:
         replies.append(reply or {})
     work.reindex()
     work.touch()
+    work.id_cache = None
     return work, {"spreadsheetId": work.spreadsheet_id, "replies": replies}

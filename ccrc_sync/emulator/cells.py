@@ -167,7 +167,7 @@ def put_entry(sheet: Sheet, row: int, col: int, entry: JSON) -> None:
     if detected and not explicit:
         cell["userEnteredFormat"] = {**fmt, "numberFormat": dict(detected)}
         cell["_autoFormat"] = True
-    grid.store_cell(sheet, row, col, cell)
+    grid.store_cell(sheet, row, col, cell, pruned=False)
 
 
 @dataclass
@@ -232,13 +232,15 @@ def plan_write(
     bounded: bool = False,
     grow: bool = False,
     fresh: bool = False,
+    check_rules: bool = True,
 ) -> Write:
     """Check a write of ``rows`` at ``raw``'s top-left and plan it; nothing is changed.
 
     ``bounded`` holds the data inside ``raw`` even when it is a single cell (data filters:
     "If the provided values exceed any of the ranges matched ... the request fails").
     ``grow`` lets the grid expand to take the values (values.append); ``fresh`` plans for
-    rows about to be inserted, which carry no format or rule yet.
+    rows about to be inserted, which carry no format or rule yet; ``check_rules=False``
+    skips strict data validation (test set-up of data entered before a rule existed).
     """
     start_row, start_col = raw.start_row or 0, raw.start_col or 0
     height = len(rows)
@@ -257,7 +259,7 @@ def plan_write(
             r, c = start_row + i, start_col + j
             cell = None if fresh else sheet.cells.get((r, c))
             entry = entry_for(value, input_option, ss.locale, cell)
-            if not fresh:
+            if not fresh and check_rules:
                 path = f"{where}[{j}][{i}]" if columns_major else f"{where}[{i}][{j}]"
                 validation.check(ss, sheet, r, c, entry, path)
             plan.cells.append((r, c, entry))
@@ -298,12 +300,22 @@ def write_range(
     dtro: str = "SERIAL_NUMBER",
     *,
     grow: bool = False,
+    check_rules: bool = True,
 ) -> JSON:
     """values.update: write ``rows`` from the range's top-left (refused past the grid)."""
     sheet, raw = ss.resolve(range_text)
     columns_major = (major or "ROWS").upper() == "COLUMNS"
     data = orient(rows, major, "values")
-    plan = plan_write(ss, sheet, raw, data, input_option, columns_major=columns_major, grow=grow)
+    plan = plan_write(
+        ss,
+        sheet,
+        raw,
+        data,
+        input_option,
+        columns_major=columns_major,
+        grow=grow,
+        check_rules=check_rules,
+    )
     body: JSON = {"spreadsheetId": ss.spreadsheet_id, **plan.apply(ss)}
     if include_values and plan.cells:
         body["updatedData"] = read_box(ss, sheet, plan.box, "ROWS", vro, dtro)
@@ -311,9 +323,12 @@ def write_range(
 
 
 def clear_range(ss: Spreadsheet, range_text: str) -> JSON:
-    """values.clear: remove values only; formats and validation stay."""
+    """values.clear: remove values only; formats and validation stay. Past the grid is
+    refused, as a read is."""
     sheet, raw = ss.resolve(range_text)
     box = raw.clip(sheet.rows, sheet.cols)
+    if grid.beyond_grid(sheet, box):
+        raise bad_request(grid.limits_message(sheet, box))
     clear_box_values(sheet, box)
     ss.touch()
     return {"spreadsheetId": ss.spreadsheet_id, "clearedRange": a1.format_box(sheet.title, box)}

@@ -24,34 +24,29 @@ from ccrc_sync.emulator.store import Sheet, Spreadsheet
 Matched = tuple[Sheet, a1.Box]
 
 
-def matched_ranges(ss: Spreadsheet, data_filter: JSON) -> list[Matched]:
+def matched_ranges(
+    ss: Spreadsheet, data_filter: JSON, index: metadata.Index | None = None
+) -> list[Matched]:
     """The ranges one DataFilter selects, each once, in spreadsheet order."""
     kind = filter_kind(data_filter)
     if kind != "developerMetadataLookup":
         return [resolve_range(ss, data_filter)]
-    lookup = data_filter[kind] or {}
-    metadata.check_lookup(lookup)
-    out: list[Matched] = []
-    for entry, place in metadata.entries(ss):
-        if metadata.matches(ss, lookup, entry, place):
-            for found in place.boxes(ss):
-                if not any(s is found[0] and b == found[1] for s, b in out):
-                    out.append(found)
-    return out
+    found = (index or metadata.Index(ss)).lookup(data_filter[kind] or {})
+    out: dict[tuple[int, a1.Box], Matched] = {}
+    for _entry, place in found:
+        for sheet, box in place.boxes(ss):
+            out.setdefault((sheet.sheet_id, box), (sheet, box))
+    return list(out.values())
 
 
 def _grouped(ss: Spreadsheet, filters: list[JSON]) -> list[tuple[Sheet, a1.Box, list[JSON]]]:
     """Each matched range once, with every filter that matched it."""
-    groups: list[tuple[Sheet, a1.Box, list[JSON]]] = []
+    index = metadata.Index(ss)
+    groups: dict[tuple[int, a1.Box], tuple[Sheet, a1.Box, list[JSON]]] = {}
     for data_filter in filters:
-        for sheet, box in matched_ranges(ss, data_filter):
-            for s, b, matched_by in groups:
-                if s is sheet and b == box:
-                    matched_by.append(data_filter)
-                    break
-            else:
-                groups.append((sheet, box, [data_filter]))
-    return groups
+        for sheet, box in matched_ranges(ss, data_filter, index):
+            groups.setdefault((sheet.sheet_id, box), (sheet, box, []))[2].append(data_filter)
+    return list(groups.values())
 
 
 def ranges_for_get(ss: Spreadsheet, filters: list[JSON]) -> list[Matched]:
@@ -80,12 +75,13 @@ def batch_update(ss: Spreadsheet, body: JSON) -> JSON:
     if not option:
         raise bad_request("'valueInputOption' is required but not specified")
     planned: list[tuple[cells.Write, a1.Box, JSON]] = []
+    index = metadata.Index(ss)
     for k, item in enumerate(body.get("data") or []):
         data_filter = item.get("dataFilter") or {}
         major = item.get("majorDimension") or "ROWS"
         where = f"data[{k}].values"
         rows = cells.orient(item.get("values"), major, where)
-        for sheet, box in matched_ranges(ss, data_filter):
+        for sheet, box in matched_ranges(ss, data_filter, index):
             plan = cells.plan_write(
                 ss,
                 sheet,

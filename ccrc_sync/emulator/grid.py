@@ -86,9 +86,12 @@ def prune(d: JSON) -> JSON:
     return d
 
 
-def store_cell(sheet: Sheet, r: int, c: int, cell: JSON) -> None:
-    """Keep a cell only while it holds something (the store is sparse)."""
-    prune(cell)
+def store_cell(sheet: Sheet, r: int, c: int, cell: JSON, *, pruned: bool = True) -> None:
+    """Store a cell's new dict, keeping it only while it holds something (the store is
+    sparse). ``pruned`` drops nested objects a masked clear left empty; pass False when
+    ``cell`` shares nested objects with a stored cell."""
+    if pruned:
+        prune(cell)
     if any(not key.startswith("_") for key in cell):
         sheet.cells[(r, c)] = cell
     else:

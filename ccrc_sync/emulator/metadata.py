@@ -230,16 +230,51 @@ def matches(ss: Spreadsheet, lookup: JSON, entry: JSON, place: Place) -> bool:
     return True
 
 
-def select(ss: Spreadsheet, data_filter: JSON) -> list[Found]:
-    """The entries a DataFilter selects: by lookup, or every entry whose location
-    intersects its ``a1Range``/``gridRange``."""
-    kind = filter_kind(data_filter)
-    if kind == "developerMetadataLookup":
-        lookup = data_filter[kind] or {}
+class Index:
+    """Every entry of a spreadsheet, found once and looked up by id or key: a write of a
+    thousand rows by their metadata must not walk ten thousand entries a thousand times.
+    Valid until the spreadsheet's metadata changes."""
+
+    def __init__(self, ss: Spreadsheet) -> None:
+        self.ss = ss
+        self.all = list(entries(ss))
+        self.by_id: dict[int, list[Found]] = {}
+        self.by_key: dict[str, list[Found]] = {}
+        self.by_pair: dict[tuple[str, str | None], list[Found]] = {}
+        for found in self.all:
+            entry = found[0]
+            self.by_id.setdefault(int(entry["metadataId"]), []).append(found)
+            self.by_key.setdefault(str(entry["metadataKey"]), []).append(found)
+            pair = (str(entry["metadataKey"]), entry.get("metadataValue"))
+            self.by_pair.setdefault(pair, []).append(found)
+
+    def lookup(self, lookup: JSON) -> list[Found]:
+        """The entries a DeveloperMetadataLookup selects, in spreadsheet order."""
         check_lookup(lookup)
-        return [(e, p) for e, p in entries(ss) if matches(ss, lookup, e, p)]
-    sheet, box = resolve_range(ss, data_filter)
-    return [(e, p) for e, p in entries(ss) if meets_box(p, sheet, box)]
+        if "metadataId" in lookup:
+            candidates = self.by_id.get(lookup["metadataId"], [])
+        elif "metadataKey" in lookup and "metadataValue" in lookup:
+            pair = (str(lookup["metadataKey"]), str(lookup["metadataValue"]))
+            candidates = self.by_pair.get(pair, [])
+        elif "metadataKey" in lookup:
+            candidates = self.by_key.get(lookup["metadataKey"], [])
+        else:
+            candidates = self.all
+        return [(e, p) for e, p in candidates if matches(self.ss, lookup, e, p)]
+
+    def select(self, data_filter: JSON) -> list[Found]:
+        """The entries a DataFilter selects: by lookup, or every entry whose location
+        intersects its ``a1Range``/``gridRange``."""
+        kind = filter_kind(data_filter)
+        if kind == "developerMetadataLookup":
+            return self.lookup(data_filter[kind] or {})
+        sheet, box = resolve_range(self.ss, data_filter)
+        return [(e, p) for e, p in self.all if meets_box(p, sheet, box)]
+
+
+def select(ss: Spreadsheet, data_filter: JSON) -> list[Found]:
+    """The entries one DataFilter selects."""
+    return Index(ss).select(data_filter)
 
 
 # --- batchUpdate requests -------------------------------------------------------------------
@@ -289,14 +324,13 @@ def _checked(ss: Spreadsheet, metadata: JSON, *, new: bool) -> tuple[JSON, Place
         entry["metadataValue"] = str(metadata["metadataValue"])
     if new:
         wanted = metadata.get("metadataId")
-        if wanted is None:
-            entry["metadataId"] = ss.new_metadata_id()
-        elif not isinstance(wanted, int) or isinstance(wanted, bool) or wanted <= 0:
+        if wanted is not None and (
+            not isinstance(wanted, int) or isinstance(wanted, bool) or wanted <= 0
+        ):
             raise RequestError(f"Developer metadata ID must be positive, but was {wanted}.")
-        elif wanted in ss.metadata_ids():
+        if wanted is not None and ss.metadata_id_taken(wanted):
             raise RequestError(f"Developer metadata with ID {wanted} already exists.")
-        else:
-            entry["metadataId"] = wanted
+        entry["metadataId"] = ss.claim_metadata_id(wanted)
     return entry, place
 
 
@@ -317,10 +351,13 @@ def _filters(params: JSON, key: str) -> list[JSON]:
 
 
 def _selected(ss: Spreadsheet, filters: list[JSON]) -> list[Found]:
+    index = Index(ss)
     out: list[Found] = []
+    seen: set[int] = set()
     for data_filter in filters:
-        for entry, place in select(ss, data_filter):
-            if not any(e is entry for e, _p in out):
+        for entry, place in index.select(data_filter):
+            if id(entry) not in seen:
+                seen.add(id(entry))
                 out.append((entry, place))
     return out
 
@@ -390,23 +427,19 @@ def get(ss: Spreadsheet, metadata_id: Any) -> JSON:
 def search(ss: Spreadsheet, body: JSON) -> JSON:
     """``POST .../developerMetadata:search``: each entry once, with the filters it met."""
     filters = body.get("dataFilters") or []
-    matched: list[tuple[JSON, Place, list[JSON]]] = []
+    index = Index(ss)
+    matched: dict[int, tuple[JSON, Place, list[JSON]]] = {}
     for data_filter in filters:
         try:
-            found = select(ss, data_filter)
+            found = index.select(data_filter)
         except RequestError as err:
             raise bad_request(str(err)) from None
         for entry, place in found:
-            for item in matched:
-                if item[0] is entry:
-                    item[2].append(data_filter)
-                    break
-            else:
-                matched.append((entry, place, [data_filter]))
+            matched.setdefault(id(entry), (entry, place, []))[2].append(data_filter)
     if not matched:
         return {}
     return {
         "matchedDeveloperMetadata": [
-            {"developerMetadata": resource(e, p), "dataFilters": f} for e, p, f in matched
+            {"developerMetadata": resource(e, p), "dataFilters": f} for e, p, f in matched.values()
         ]
     }

@@ -16,6 +16,7 @@ from __future__ import annotations
 import functools
 import math
 import re
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -59,6 +60,7 @@ def format_number(value: float, number_format: JSON | None, locale: str = "en_US
     return format_pattern(value, pattern)
 
 
+@functools.lru_cache(maxsize=8192)  # a plan repeats the same few dates thousands of times
 def format_pattern(value: float, pattern: str) -> str:
     """Render ``value`` through one Sheets pattern."""
     sections = _sections(pattern)
@@ -219,27 +221,26 @@ def _date_word(dt: datetime, raw: str, prev: str, nxt: str, ampm: bool) -> str:
         part = dt.minute if minute else dt.month
         return f"{part:02d}" if low == "mm" else str(part)
     hour = (dt.hour % 12 or 12) if ampm else dt.hour
-    if low == "am/pm":
-        return "AM" if dt.hour < 12 else "PM"
-    if low == "a/p":
-        return "A" if dt.hour < 12 else "P"
-    table = {
-        "yyyy": f"{dt.year:04d}",
-        "yy": f"{dt.year % 100:02d}",
-        "y": f"{dt.year % 100:02d}",
-        "mmmmm": dt.strftime("%B")[0],
-        "mmmm": dt.strftime("%B"),
-        "mmm": dt.strftime("%b"),
-        "dddd": dt.strftime("%A"),
-        "ddd": dt.strftime("%a"),
-        "dd": f"{dt.day:02d}",
-        "d": str(dt.day),
-        "hh": f"{hour:02d}",
-        "h": str(hour),
-        "ss": f"{dt.second:02d}",
-        "s": str(dt.second),
+    words: dict[str, Callable[[], str]] = {
+        "am/pm": lambda: "AM" if dt.hour < 12 else "PM",
+        "a/p": lambda: "A" if dt.hour < 12 else "P",
+        "yyyy": lambda: f"{dt.year:04d}",
+        "yy": lambda: f"{dt.year % 100:02d}",
+        "y": lambda: f"{dt.year % 100:02d}",
+        "mmmmm": lambda: dt.strftime("%B")[0],
+        "mmmm": lambda: dt.strftime("%B"),
+        "mmm": lambda: dt.strftime("%b"),
+        "dddd": lambda: dt.strftime("%A"),
+        "ddd": lambda: dt.strftime("%a"),
+        "dd": lambda: f"{dt.day:02d}",
+        "d": lambda: str(dt.day),
+        "hh": lambda: f"{hour:02d}",
+        "h": lambda: str(hour),
+        "ss": lambda: f"{dt.second:02d}",
+        "s": lambda: str(dt.second),
     }
-    return table.get(low, raw)
+    make = words.get(low)
+    return make() if make else raw
 
 
 def format_date(serial: float, pattern: str) -> str:

@@ -37,15 +37,15 @@ ID_KEYS = {
     "destinationSpreadsheetId",
 }
 # Keys that carry no meaning for fidelity (presentation, clocks, account details).
+# ``columnMetadata`` holds the widths autoResizeDimensions measures from rendered text,
+# which the emulator does not model; row metadata, formats and the default format are
+# compared.
 IGNORED_KEYS = {
     "etag",
     "createdTime",
     "modifiedTime",
-    "defaultFormat",
     "spreadsheetTheme",
     "spreadsheetUrl",
-    "effectiveFormat",
-    "rowMetadata",
     "columnMetadata",
     "kind",
     "timeZone",

@@ -277,9 +277,10 @@ def find_replace(ss: Spreadsheet, params: JSON) -> JSON:
         targets = [sheet_by_id(ss, sheet_id)]
     changed = 0
     for sheet in targets:
-        for cell in sheet.cells.values():
+        for pos, cell in list(sheet.cells.items()):
             entered = cell.get("userEnteredValue") or {}
             if "stringValue" in entered and find in entered["stringValue"]:
                 changed += entered["stringValue"].count(find)
-                entered["stringValue"] = entered["stringValue"].replace(find, replacement)
+                text = entered["stringValue"].replace(find, replacement)
+                sheet.cells[pos] = {**cell, "userEnteredValue": {"stringValue": text}}
     return {"findReplace": {"valuesChanged": changed, "occurrencesChanged": changed}}

@@ -80,7 +80,7 @@ def merge_cells(ss: Spreadsheet, params: JSON) -> None:
         sheet.merges = [m for m in sheet.merges if not _contains(merge, m)]
         for r, c in iter_box(piece):
             if (r, c) != (piece.start_row, piece.start_col) and (r, c) in sheet.cells:
-                cell = sheet.cells[(r, c)]
+                cell = dict(sheet.cells[(r, c)])
                 cell.pop("userEnteredValue", None)
                 store_cell(sheet, r, c, cell)
         if (piece.end_row or 0) - (piece.start_row or 0) > 1 or (piece.end_col or 0) - (

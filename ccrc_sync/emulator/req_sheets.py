@@ -64,6 +64,8 @@ def delete_sheet(ss: Spreadsheet, params: JSON) -> None:
     sheet = sheet_by_id(ss, params.get("sheetId"))
     if len(ss.sheets) == 1:
         raise RequestError("You can't remove all the sheets in a document.")
+    if all(s is sheet or s.properties.get("hidden") for s in ss.sheets):
+        raise RequestError("You can't remove all the visible sheets in a document.")
     ss.sheets.remove(sheet)
     ss.named_ranges = [n for n in ss.named_ranges if n["range"].get("sheetId", 0) != sheet.sheet_id]
     ss.reindex()

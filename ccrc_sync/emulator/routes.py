@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote
 
-from ccrc_sync.emulator import a1, cells, datafilter, drive, metadata, resource
+from ccrc_sync.emulator import a1, cells, datafilter, drive, grid, metadata, resource
 from ccrc_sync.emulator.batch import apply_batch
 from ccrc_sync.emulator.errors import ApiError, bad_request
 from ccrc_sync.emulator.jsontypes import JSON
@@ -34,6 +34,10 @@ Answer = tuple[int, Any, bool]
 _SHEETS = re.compile(r"^/v4/spreadsheets(?:/(?P<id>[^/:]+))?(?P<rest>.*)$")
 _DRIVE = re.compile(r"^/drive/v3/files(?:/(?P<id>[^/]+))?(?P<rest>/[^/]+)?/?$")
 _METADATA = re.compile(r"^/developerMetadata/(?P<mid>[^/:]+)$")
+
+
+class Trimmed(dict[str, Any]):
+    """An answer already cut to the ``fields`` mask (a big grid read is not walked twice)."""
 
 
 @dataclass
@@ -62,7 +66,7 @@ def route(ctx: Context, method: str, raw_path: str, query: Query, body: Any) -> 
     if m:
         status, payload, mutated = _sheets(ctx, method, m.group("id"), m.group("rest"), query, body)
         fields = one(query, "fields")
-        if fields and isinstance(payload, dict) and status < 300:
+        if fields and isinstance(payload, dict) and not isinstance(payload, Trimmed):
             payload = apply_tree(payload, mask_tree(fields))
         return status, payload, mutated
     m = _DRIVE.match(raw_path)
@@ -93,8 +97,8 @@ def _sheets(
         ranges = datafilter.ranges_for_get(ss, body.get("dataFilters") or [])
         if body.get("dataFilters") and not ranges:
             return 200, _get(ss, [], False, one(query, "fields"), none_matched=True), False
-        grid = bool(body.get("includeGridData"))
-        return 200, _get(ss, ranges, grid, one(query, "fields")), False
+        with_grid = bool(body.get("includeGridData"))
+        return 200, _get(ss, ranges, with_grid, one(query, "fields")), False
     if rest == ":batchUpdate" and method == "POST":
         return 200, _batch_update(ctx.store, ss, body), True
     if rest == "/developerMetadata:search" and method == "POST":
@@ -126,11 +130,11 @@ def _get(
 ) -> JSON:
     """spreadsheets.get: a ``fields`` mask decides grid data, overriding includeGridData."""
     tree = mask_tree(fields) if fields else None
-    grid = resource.wants_grid(tree) if tree is not None else include_grid
-    body = resource.spreadsheet_resource(ss, grid, ranges, tree)
-    if none_matched:
+    with_grid = resource.wants_grid(tree) if tree is not None else include_grid
+    body = resource.spreadsheet_resource(ss, with_grid, ranges, tree)
+    if none_matched and "sheets" in body:
         body["sheets"] = []
-    return body
+    return Trimmed(body)
 
 
 def _batch_update(store: Store, ss: Spreadsheet, body: JSON) -> JSON:
@@ -165,7 +169,9 @@ def _values_batch(ss: Spreadsheet, method: str, verb: str, query: Query, body: J
         # All or nothing, like Google: every range is resolved before any is cleared.
         texts = [str(r) for r in body.get("ranges") or []]
         for text in texts:
-            ss.resolve(text)
+            sheet, box = ss_range(ss, text)
+            if grid.beyond_grid(sheet, box):
+                raise bad_request(grid.limits_message(sheet, box))
         cleared = [cells.clear_range(ss, text)["clearedRange"] for text in texts]
         return 200, {"spreadsheetId": ss.spreadsheet_id, "clearedRanges": cleared}, True
     if verb == "batchGetByDataFilter" and method == "POST":

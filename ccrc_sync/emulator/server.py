@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import gc
 import json
 import signal
 import socket
@@ -18,6 +19,7 @@ import sys
 import threading
 import time
 import traceback
+from collections.abc import Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -224,16 +226,20 @@ class Emulator:
         a1: str,
         rows: list[list[Any]],
         user_entered: bool = True,
+        *,
+        enforce_validation: bool = True,
     ) -> None:
         """Write as a person typing in the browser would (USER_ENTERED by default).
 
-        Strict validation refuses as it would in the browser (``ApiError``); a person
+        Strict validation refuses as it would in the browser (``ApiError``), unless
+        ``enforce_validation=False`` (data typed before the rule was made strict); a person
         adds rows to type below the grid, so this grows the grid for them.
         """
         with self.lock:
             ss, _sheet = self._tab(spreadsheet_id, tab)
             option = "USER_ENTERED" if user_entered else "RAW"
-            cells.write_range(ss, self._range(tab, a1), rows, option, grow=True)
+            target = self._range(tab, a1)
+            cells.write_range(ss, target, rows, option, grow=True, check_rules=enforce_validation)
             self.store.save()
 
     def batch_update(self, spreadsheet_id: str, requests: list[JSON]) -> list[JSON]:
@@ -334,12 +340,29 @@ class Emulator:
         self, method: str, raw_path: str, query: dict[str, list[str]], body: Any
     ) -> tuple[int, Any]:
         """Route one API call; returns (status, JSON body or None)."""
-        with self.lock:
+        with self.lock, collector_paused():
             ctx = routes.Context(self.store, self.default_locale)
             status, payload, mutated = routes.route(ctx, method, raw_path, query, body)
             if mutated and status < 300:
                 self.store.save()
             return status, payload
+
+
+@contextlib.contextmanager
+def collector_paused() -> Iterator[None]:
+    """Pause Python's cycle collector while one request is answered.
+
+    A large spreadsheet is a million small objects; building a 10,000-row answer
+    allocates enough to set off collections that walk all of them again and again
+    (measured: 0.2 s to build with the collector paused, 0.45-0.65 s without).
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 # --- HTTP handler --------------------------------------------------------------------------
@@ -408,13 +431,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.connection.shutdown(socket.SHUT_RDWR)
 
     def _send(self, status: int, payload: Any, query: dict[str, list[str]]) -> None:
-        pretty = (query.get("prettyPrint") or ["true"])[0].lower() != "false"
-        if payload is None:
-            data = b""
-        elif pretty:
-            data = json.dumps(payload, indent=2, ensure_ascii=False).encode("utf-8")
-        else:
-            data = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+        with collector_paused():
+            data = b"" if payload is None else _encode(payload, query)
         self.send_response(status)
         if payload is not None:
             self.send_header("Content-Type", "application/json; charset=UTF-8")
@@ -424,6 +442,19 @@ class _Handler(BaseHTTPRequestHandler):
         self.flush_headers()
 
     do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _dispatch
+
+
+PRETTY_LIMIT = 256 * 1024
+
+
+def _encode(payload: Any, query: dict[str, list[str]]) -> bytes:
+    """JSON as Google sends it: indented unless ``prettyPrint=false``. Whitespace means
+    nothing to a client, and Python indents slowly, so a large answer goes compact."""
+    compact = json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
+    pretty = (query.get("prettyPrint") or ["true"])[0].lower() != "false"
+    if pretty and len(compact) < PRETTY_LIMIT:
+        return json.dumps(payload, indent=2, ensure_ascii=False).encode("utf-8")
+    return compact.encode("utf-8")
 
 
 # --- CLI entry -----------------------------------------------------------------------------

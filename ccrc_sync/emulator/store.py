@@ -11,8 +11,10 @@ the spreadsheet's and each sheet's ``developer_metadata`` lists, and a row's or 
 entries inside that dimension's properties (``row_meta[r]["developerMetadata"]``), which
 insert, delete, move and sort already carry along. Its location is computed on read.
 
-Everything here is plain data so a snapshot is one ``json.dump`` and a batchUpdate can work
-on a deep copy and swap it in atomically.
+Everything here is plain data so a snapshot is one ``json.dump``. A batchUpdate works on a
+``working_copy`` and swaps it in when every request succeeded. That copy shares the cell
+dicts with the original, so a cell dict is never changed in place: code that changes a
+cell builds a new dict and stores it (``grid.store_cell``).
 """
 
 from __future__ import annotations
@@ -136,6 +138,8 @@ class Spreadsheet:
     modified_time: str = field(default_factory=now_iso)
     next_object_id: int = 1
     developer_metadata: list[JSON] = field(default_factory=list)
+    # Metadata ids in use, filled on first need during one batch (never persisted).
+    id_cache: set[int] | None = field(default=None, repr=False, compare=False)
 
     @property
     def title(self) -> str:
@@ -181,13 +185,45 @@ class Spreadsheet:
                     ids.update(int(m["metadataId"]) for m in props.get("developerMetadata", []))
         return ids
 
-    def new_metadata_id(self) -> int:
-        """A random positive int32 not yet used, as Google assigns."""
-        used = self.metadata_ids()
-        while True:
+    def metadata_id_taken(self, metadata_id: int) -> bool:
+        if self.id_cache is None:
+            self.id_cache = self.metadata_ids()
+        return metadata_id in self.id_cache
+
+    def claim_metadata_id(self, metadata_id: int | None = None) -> int:
+        """Reserve ``metadata_id``, or a random positive int32 not yet used, as Google
+        assigns; the caller has checked an explicit id is free."""
+        while metadata_id is None or metadata_id <= 0:
             candidate = secrets.randbelow(2_000_000_000) + 1
-            if candidate not in used:
-                return candidate
+            if not self.metadata_id_taken(candidate):
+                metadata_id = candidate
+        self.metadata_id_taken(metadata_id)
+        assert self.id_cache is not None
+        self.id_cache.add(metadata_id)
+        return metadata_id
+
+    def working_copy(self) -> Spreadsheet:
+        """A copy to apply a batch to: everything copied but the cell dicts, which are
+        shared (and so never changed in place, see the module docstring)."""
+        copied = copy.copy(self)
+        copied.properties = copy.deepcopy(self.properties)
+        copied.named_ranges = copy.deepcopy(self.named_ranges)
+        copied.developer_metadata = copy.deepcopy(self.developer_metadata)
+        copied.id_cache = None
+        copied.sheets = [
+            Sheet(
+                properties=copy.deepcopy(s.properties),
+                cells=dict(s.cells),
+                merges=copy.deepcopy(s.merges),
+                charts=copy.deepcopy(s.charts),
+                extras=copy.deepcopy(s.extras),
+                row_meta=copy.deepcopy(s.row_meta),
+                col_meta=copy.deepcopy(s.col_meta),
+                developer_metadata=copy.deepcopy(s.developer_metadata),
+            )
+            for s in self.sheets
+        ]
+        return copied
 
     def reindex(self) -> None:
         """Keep ``index`` properties consistent with list order."""
