@@ -62,9 +62,7 @@ def plan_rows(count: int = 6) -> list[list[Any]]:
 
 def typed_plan(emulator: Any, rows: int = 6, locale: str | None = None) -> str:
     """A spreadsheet whose plan tab staff typed in (no tags, never synced)."""
-    sid = emulator.create_spreadsheet(title="CCRC", sheets=(PLAN,))
-    if locale:
-        emulator.store.get(sid).properties["locale"] = locale
+    sid = emulator.create_spreadsheet(title="CCRC", sheets=(PLAN,), locale=locale)
     emulator.set_values(sid, PLAN, "A1", [HEADERS, *plan_rows(rows)], user_entered=True)
     return sid
 

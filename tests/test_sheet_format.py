@@ -111,8 +111,7 @@ def test_dates_written_to_the_plan_show_day_first(emulator):
 
 
 def test_a_spreadsheet_with_content_keeps_its_locale_and_tabs(emulator):
-    sid = emulator.create_spreadsheet(title="CCRC", sheets=("Sheet1", "Budget"))
-    emulator.store.get(sid).properties["locale"] = "en_US"
+    sid = emulator.create_spreadsheet(title="CCRC", sheets=("Sheet1", "Budget"), locale="en_US")
     apply(connect(emulator, sid), publish_writes())
     snap = connect(emulator, sid).read(PLAN)
     assert snap.locale == "en_US"

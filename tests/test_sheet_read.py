@@ -54,8 +54,7 @@ def test_a_missing_or_empty_plan_tab_reads_as_none(emulator):
 def _typed(emulator, locale: str, cells: dict[str, str]) -> dict[str, schema.Value]:
     """Type `cells` (label -> text) into row 2 of a plan in a sheet of `locale`; read
     back the row's values by label."""
-    sid = emulator.create_spreadsheet(title="CCRC", sheets=(PLAN,))
-    emulator.store.get(sid).properties["locale"] = locale
+    sid = emulator.create_spreadsheet(title="CCRC", sheets=(PLAN,), locale=locale)
     row = ["7", "Section", "R", "A", "Planned", "O", "", "", ""]
     for label, text in cells.items():
         row[COL[label] - 1] = text
@@ -190,8 +189,7 @@ def test_a_title_row_above_the_headers(emulator):
 
 
 def test_a_generated_tab_reads_as_it_shows(emulator):
-    sid = emulator.create_spreadsheet(title="CCRC", sheets=(PLAN, "Summary"))
-    emulator.store.get(sid).properties["locale"] = "en_GB"
+    sid = emulator.create_spreadsheet(title="CCRC", sheets=(PLAN, "Summary"), locale="en_GB")
     emulator.set_values(
         sid,
         "Summary",
