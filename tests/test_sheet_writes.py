@@ -485,3 +485,52 @@ def test_a_structural_retry_that_meets_its_own_success(emulator):
     assert list(snap.tabs) == [PLAN, "Summary"]
     assert snap.tagged_rows() == {str(n): [n + 1] for n in range(1, 7)}
     assert row_of(values(emulator, sid), "6")[2] == "Recommendation 6"
+
+
+def test_a_tag_copied_while_writing_is_reported(emulator, published):
+    """Google writes to every row a filter matches; a second row tagged 3 that appears
+    between the read and the write cannot be prevented, but the run says so."""
+    sheet = connect(emulator, published)
+    snap = sheet.read(PLAN)
+    plan_id = snap.tabs[PLAN].sheet_id
+
+    def copy_tag() -> None:
+        raw_batch(
+            emulator,
+            published,
+            [
+                {
+                    "createDeveloperMetadata": {
+                        "developerMetadata": {
+                            "metadataKey": tag_keys.REC,
+                            "metadataValue": "3",
+                            "location": {
+                                "dimensionRange": {
+                                    "sheetId": plan_id,
+                                    "dimension": "ROWS",
+                                    "startIndex": 6,
+                                    "endIndex": 7,
+                                }
+                            },
+                            "visibility": "DOCUMENT",
+                        }
+                    }
+                }
+            ],
+        )
+
+    result = _held(
+        emulator,
+        "values:batchUpdateByDataFilter",
+        copy_tag,
+        lambda: sheet.apply(
+            snap,
+            SheetWrites(cells=(edit("3", NOTES, "three", 4),)),
+            plan=PLAN_CFG,
+            strict_dropdowns=True,
+        ),
+    )
+    assert result.notes == [
+        "Rec No. 3's changes were written to 2 rows of the Google Sheet (rows were copied while "
+        "this run was writing); check the rows with that Rec No."
+    ]

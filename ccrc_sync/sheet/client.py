@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -245,18 +246,21 @@ class GoogleSheet:
             lambda: self._http.post_json(url, body),
             refused=lambda exc: self._refusal(exc, planned, snap, plan),
         )
-        landed: set[str] = set()
+        # A filter that matched no row has no response; one that matched several rows has
+        # one response for each (Google applies the values to every range a filter matches).
+        landed: Counter[str] = Counter()
         for response in reply.get("responses", []):
             lookup = (response.get("dataFilter") or {}).get("developerMetadataLookup") or {}
             value = lookup.get("metadataValue")
             if isinstance(value, str) and response.get("updatedRange"):
-                landed.add(value)
-                if int(response.get("updatedRows", 1)) > 1:
-                    planned.notes.append(
-                        f"Rec No. {value}'s changes were written to more than one row of the "
-                        "Google Sheet; check the rows with that Rec No."
-                    )
-        lost = sorted(set(planned.cells) - landed)
+                landed[value] += 1
+        for value in sorted(v for v, n in landed.items() if n > 1):
+            planned.notes.append(
+                f"Rec No. {value}'s changes were written to {landed[value]} rows of the Google "
+                "Sheet (rows were copied while this run was writing); check the rows with that "
+                "Rec No."
+            )
+        lost = sorted(set(planned.cells) - set(landed))
         if lost:
             raise SheetError(
                 f"The row of Rec No. {', '.join(lost)} was not found in the Google Sheet when "
