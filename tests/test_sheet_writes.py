@@ -33,7 +33,7 @@ from ccrc_sync import schema
 from ccrc_sync.errors import SheetError
 from ccrc_sync.sheet import ApplyResult
 from ccrc_sync.sheet import tags as tag_keys
-from ccrc_sync.writes import SheetRowAppend, SheetWrites
+from ccrc_sync.writes import PlanPublish, SheetRowAppend, SheetWrites
 
 
 @pytest.fixture
@@ -534,3 +534,28 @@ def test_a_tag_copied_while_writing_is_reported(emulator, published):
         "Rec No. 3's changes were written to 2 rows of the Google Sheet (rows were copied while "
         "this run was writing); check the rows with that Rec No."
     ]
+
+
+def test_publishing_values_outside_a_strict_list_makes_that_list_flag_only(emulator):
+    """A strict drop-down would make Google refuse the whole publish for one odd Status,
+    so that one drop-down only flags, and the run says why; Section stays strict."""
+    sid = emulator.create_spreadsheet(title="CCRC")
+    writes = publish_writes()
+    assert writes.publish is not None
+    rows = list(writes.publish.rows)
+    rows[2] = (
+        rows[2][0],
+        tuple("Completed" if i == STATUS - 1 else v for i, v in enumerate(rows[2][1])),
+    )
+    result = apply(
+        connect(emulator, sid),
+        SheetWrites(publish=PlanPublish(writes.publish.headers, tuple(rows))),
+    )
+    assert result.notes == [
+        "The Google Sheet's Status drop-down was made to flag rather than refuse values outside "
+        "its list, because the plan has such values (Rec No. 3 'Completed')."
+    ]
+    assert row_of(values(emulator, sid), "3")[STATUS - 1] == "Completed"
+    rules = emulator.data_validations(sid, PLAN)
+    strict = {cell: rule.get("strict", False) for cell, rule in rules.items()}
+    assert strict["E2"] is False and strict["B2"] is True

@@ -135,10 +135,12 @@ def plan_furniture(
     plan: PlanConfig,
     *,
     strict: bool,
+    lenient: frozenset[str] = frozenset(),
 ) -> list[rq.Request]:
     """The plan tab's furniture: a bold frozen header, widths, wrapping, `dd/mm/yyyy`
     dates, Status and Section drop-downs, and Status colours. Every rule reaches the end
-    of the tab, so rows staff add later get them too; no cell's value is touched."""
+    of the tab, so rows staff add later get them too; no cell's value is touched. A
+    drop-down of a field in `lenient` only flags a value outside its list."""
     by_col = {col: label for label, col in columns.items()}
     out = [rq.freeze_rows(sheet_id, header_row)]
     out += rq.column_widths(
@@ -173,7 +175,7 @@ def plan_furniture(
         if label in columns:
             col = columns[label]
             rng = rq.grid_range(sheet_id, first, None, col, col)
-            out.append(rq.list_validation(rng, words, strict=strict))
+            out.append(rq.list_validation(rng, words, strict=strict and label not in lenient))
     if STATUS in columns:
         col = columns[STATUS]
         rng = rq.grid_range(sheet_id, first, None, col, col)

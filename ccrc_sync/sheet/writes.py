@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import random
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,7 +32,7 @@ from gspread.utils import absolute_range_name, rowcol_to_a1
 from ccrc_sync.config import PlanConfig
 from ccrc_sync.errors import SheetError
 from ccrc_sync.layout import TabLayout
-from ccrc_sync.schema import REC_NO, Value, match_header
+from ccrc_sync.schema import REC_NO, SECTION, STATUS, Value, display, is_blank, match_header
 from ccrc_sync.sheet import requests as rq
 from ccrc_sync.sheet import tags
 from ccrc_sync.sheet.cells import encode_cell, encode_tab_cell, rec_key
@@ -177,10 +177,11 @@ class Planner:
             if label is not None:
                 columns.setdefault(label, col)
         self.out.rec_col = columns.get(REC_NO)
-        self.out.add(
-            *plan_furniture(self.plan_id, 1, columns, width, self.plan, strict=self.strict),
-            essential=False,
+        lenient = self.outside_lists(columns, rows)
+        furniture = plan_furniture(
+            self.plan_id, 1, columns, width, self.plan, strict=self.strict, lenient=lenient
         )
+        self.out.add(*furniture, essential=False)
         if tab is None or tab.kind != tags.PLAN_KIND:
             self.tag(tags.TAB, tags.PLAN_KIND, rq.sheet_location(self.plan_id))
         seen: set[str] = set()
@@ -200,6 +201,35 @@ class Planner:
                 "values": [row + [""] * (width - len(row)) for row in grid],
             }
         )
+
+    def outside_lists(
+        self, columns: Mapping[str, int], rows: Sequence[tuple[str, Sequence[Value]]]
+    ) -> frozenset[str]:
+        """Fields whose published values are not all in the drop-down's list: a strict
+        drop-down would make Google refuse the whole publish, so it only flags them."""
+        lenient: set[str] = set()
+        if not self.strict:
+            return frozenset()
+        for label, words in ((STATUS, self.plan.statuses), (SECTION, self.plan.sections)):
+            col = columns.get(label)
+            if col is None:
+                continue
+            bad = [
+                (rec, display(row[col - 1]))
+                for rec, row in rows
+                if col <= len(row)
+                and not is_blank(row[col - 1])
+                and display(row[col - 1]) not in words
+            ]
+            if bad:
+                lenient.add(label)
+                shown = ", ".join(f"Rec No. {rec} {text!r}" for rec, text in bad[:3])
+                self.out.notes.append(
+                    f"The Google Sheet's {label} drop-down was made to flag rather than refuse "
+                    f"values outside its list, because the plan has such values ({shown}"
+                    f"{', ...' if len(bad) > 3 else ''})."
+                )
+        return frozenset(lenient)
 
     def furnish(self) -> None:
         """A plan tab this tool has not furnished yet gets its furniture, once."""
