@@ -18,7 +18,6 @@ Why it is shaped this way:
 from __future__ import annotations
 
 import logging
-import re
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -28,21 +27,20 @@ import gspread
 from google.auth import exceptions as auth_exceptions
 from google.auth.credentials import AnonymousCredentials
 from gspread.exceptions import APIError
-from gspread.utils import a1_to_rowcol, absolute_range_name, rowcol_to_a1
+from gspread.utils import absolute_range_name, rowcol_to_a1
 
 from ccrc_sync.config import PlanConfig, SheetConfig
 from ccrc_sync.errors import SheetError
-from ccrc_sync.schema import SECTION, STATUS, a1, display
 from ccrc_sync.sheet.cells import decode_plan_row, rec_key
 from ccrc_sync.sheet.credentials import find_credentials
+from ccrc_sync.sheet.explain import explain, not_accepted, refusal
 from ccrc_sync.sheet.read import FIELDS, SheetSnapshot
-from ccrc_sync.sheet.transport import EMULATOR_VAR, SPREADSHEETS, SheetsHTTPClient, emulator_origin
+from ccrc_sync.sheet.transport import SPREADSHEETS, SheetsHTTPClient, emulator_origin
 from ccrc_sync.sheet.writes import Planned, plan_apply
 from ccrc_sync.writes import SheetWrites
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-_CELL_REF = re.compile(r"(?<![A-Za-z0-9])\$?([A-Z]{1,3})\$?([1-9]\d{0,6})(?![A-Za-z0-9(])")
 
 
 @dataclass(frozen=True)
@@ -244,7 +242,7 @@ class GoogleSheet:
         reply = self._call(
             "write",
             lambda: self._http.post_json(url, body),
-            refused=lambda exc: self._refusal(exc, planned, snap, plan),
+            refused=lambda exc: refusal(exc, planned, snap, plan),
         )
         # A filter that matched no row has no response; one that matched several rows has
         # one response for each (Google applies the values to every range a filter matches).
@@ -268,58 +266,17 @@ class GoogleSheet:
                 "other changes were written, and the next run carries the rest."
             )
 
-    def _refusal(
-        self, exc: APIError, planned: Planned, snap: SheetSnapshot, plan: PlanConfig
-    ) -> SheetError | None:
-        """A refused value (strict drop-downs) as a sentence naming the cell and value."""
-        if exc.response.status_code != 400:
-            return None
-        texts = [str(exc.error.get("message", ""))]
-        for detail in exc.error.get("details", []) or []:
-            for violation in (detail or {}).get("fieldViolations", []) or []:
-                texts += [str(violation.get("description", "")), str(violation.get("field", ""))]
-        table = snap.plan_table()
-        headers = table.headers if table else []
-        rows = {snap.row_key(r.row): r.row for r in table.rows} if table else {}
-        found: tuple[str, int, Any] | None = None
-        for text in texts:
-            for match in _CELL_REF.finditer(text):
-                row, col = a1_to_rowcol(match.group(1) + match.group(2))
-                rec = next((k for k, r in rows.items() if r == row and k in planned.cells), None)
-                if rec is not None and col in planned.cells[rec]:
-                    found = (rec, col, planned.cells[rec][col])
-                    break
-            if found:
-                break
-        if found is None:
-            allowed = {STATUS: plan.statuses, SECTION: plan.sections}
-            for rec, cells in planned.cells.items():
-                for col, value in cells.items():
-                    label = headers[col - 1] if col <= len(headers) else ""
-                    words = allowed.get(label)
-                    if words and value is not None and display(value) not in words:
-                        found = (rec, col, value)
-                        break
-                if found:
-                    break
-        reason = texts[0].strip().rstrip(".") or "the value breaks the cell's data validation"
-        if found is None:
-            return SheetError(
-                f"The Google Sheet refused this run's values ({reason}); nothing was written "
-                "to its cells.",
-                code=400,
-            )
-        rec, col, value = found
-        label = headers[col - 1] if col <= len(headers) else f"column {col}"
-        where = f" (cell {a1(rows[rec], col)})" if rec in rows else ""
-        return SheetError(
-            f"The Google Sheet refused {display(value)!r} as the {label} of Rec No. {rec}"
-            f"{where}: {reason}. Nothing was written to its cells on this run; correct the "
-            "value in the workbook or widen the drop-down, then run again.",
-            code=400,
-        )
-
     # ---------------------------------------------------------------- errors
+
+    def _explain(self, action: str, exc: APIError) -> SheetError:
+        return explain(
+            action,
+            exc,
+            sid=self.spreadsheet_id,
+            who=self.who,
+            emulator=self.emulator,
+            key_file=self._key_file,
+        )
 
     def _call(
         self,
@@ -334,55 +291,11 @@ class GoogleSheet:
             better = refused(exc) if refused is not None else None
             raise (better or self._explain(action, exc)) from None
         except auth_exceptions.RefreshError:
-            raise SheetError(self._not_accepted()) from None
+            raise SheetError(not_accepted(self.who, self._key_file)) from None
         except auth_exceptions.GoogleAuthError as exc:
             raise SheetError(
                 f"Signing in to Google as {self.who} failed ({type(exc).__name__})."
             ) from None
-
-    def _not_accepted(self) -> str:
-        if self._key_file:
-            return (
-                f"Google did not accept the key of the service account {self.who} (it may have "
-                "been deleted or disabled, or this computer's clock may be wrong); download "
-                "a new JSON key for it from the Google Cloud console."
-            )
-        return (
-            f"Google did not accept the Application Default Credentials of {self.who}; run "
-            "`gcloud auth application-default login` again, or check the workload identity "
-            "configuration or the service account attached to this machine."
-        )
-
-    def _explain(self, action: str, exc: APIError) -> SheetError:
-        status = exc.response.status_code
-        message = str(exc.error.get("message", "")).strip().rstrip(".")
-        sid = self.spreadsheet_id
-        if self.emulator and status in (403, 404) and action == "open":
-            return SheetError(
-                f"The spreadsheet {sid} was not found on the Sheets API emulator at "
-                f"{self.emulator} ({EMULATOR_VAR}); check `spreadsheet_id` in the config.",
-                code=status,
-            )
-        if status in (403, 404) and action == "open":
-            return SheetError(
-                f"The Google Sheet {sid} could not be opened by {self.who}. Share the "
-                f"sheet with {self.who} as an Editor, then run again.",
-                code=status,
-            )
-        if status == 403 and not self.emulator:
-            return SheetError(
-                f"{self.who} may not {action} the Google Sheet {sid}. Share the sheet with "
-                f"{self.who} as an Editor, then run again.",
-                code=status,
-            )
-        if status == 401 and not self.emulator:
-            return SheetError(self._not_accepted(), code=status)
-        where = f"the emulator at {self.emulator}" if self.emulator else "Google"
-        return SheetError(
-            f"Could not {action} the Google Sheet {sid}: {where} answered {status}"
-            f"{': ' + message if message else ''}.",
-            code=status,
-        )
 
 
 def _metadata_ids(resource: Mapping[str, Any]) -> list[int]:
