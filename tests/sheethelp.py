@@ -170,11 +170,15 @@ def apply(sheet: GoogleSheet, writes: SheetWrites, strict: bool = True) -> Apply
 
 
 def publish_writes(count: int = 6) -> SheetWrites:
-    rows = tuple(
-        (row[0], tuple(int(v) if i == 0 else v for i, v in enumerate(row)))
-        for row in plan_rows(count)
-    )
-    return SheetWrites(publish=PlanPublish(tuple(HEADERS), rows))
+    """The plan of `plan_rows` as the workbook holds it: numbers, real dates, text."""
+    rows = []
+    for row in plan_rows(count):
+        typed: list[Any] = list(row)
+        typed[0] = int(row[0])
+        typed[6] = dt.date.fromisoformat(row[6])
+        typed[7] = None
+        rows.append((row[0], tuple(typed)))
+    return SheetWrites(publish=PlanPublish(tuple(HEADERS), tuple(rows)))
 
 
 def values(emulator, sid: str) -> list[list[str]]:

@@ -5,6 +5,7 @@ real gspread-based client talks real HTTP to the emulator on 127.0.0.1."""
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -74,6 +75,8 @@ def test_publishing_into_a_new_spreadsheet(emulator):
     table = snap.plan_table()
     assert table is not None
     assert table.rows[0].values[schema.REC_NO] == 1  # a number, as staff would type it
+    assert table.rows[0].values[schema.TARGET_DATE] == dt.date(2027, 2, 11)
+    assert grid[1][6] == "11/02/2027"  # a real date, shown day first
 
 
 def test_a_change_costs_one_values_request(emulator, published):
