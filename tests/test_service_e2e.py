@@ -23,7 +23,7 @@ NEEDED = [
     "ccrc_sync/cli.py",
     "ccrc_sync/state.py",
     "ccrc_sync/workbook.py",
-    "ccrc_sync/sheet.py",
+    "ccrc_sync/sheet/__init__.py",
     "ccrc_sync/emulator/__init__.py",
 ]
 MISSING = [p for p in NEEDED if not (REPO / p).is_file()]

@@ -1,0 +1,314 @@
+"""The Google side as staff see it, read back with `spreadsheets.get` after the client set
+it: column widths, wrapping, a bold frozen header, `dd/mm/yyyy` dates, strict drop-downs,
+status colours, a generated tab's text-keyed colours and chart, and conflict marks set
+and then cleared with the cell's own format back."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sheethelp import (
+    NOTES,
+    PLAN,
+    STATUS,
+    apply,
+    colour_of,
+    connect,
+    edit,
+    issues_layout,
+    publish_writes,
+    raw_batch,
+    raw_get,
+    row_of,
+    same_colour,
+    same_format,
+    summary_layout,
+    values,
+)
+
+from ccrc_sync import schema
+from ccrc_sync.layout import COLOURS, Tone
+from ccrc_sync.sheet import tags
+from ccrc_sync.writes import SheetMark, SheetUnmark, SheetWrites
+
+
+def sheet_of(reply: dict[str, Any], title: str) -> dict[str, Any]:
+    return next(s for s in reply["sheets"] if s["properties"]["title"] == title)
+
+
+def grid_of(emulator, sid: str, title: str) -> dict[str, Any]:
+    reply = raw_get(emulator, sid, includeGridData="true")
+    return sheet_of(reply, title)
+
+
+def cell_at(sheet: dict[str, Any], row: int, col: int) -> dict[str, Any]:
+    rows = sheet["data"][0].get("rowData", [])
+    values_ = rows[row - 1].get("values", []) if row <= len(rows) else []
+    return values_[col - 1] if col <= len(values_) else {}
+
+
+def widths(sheet: dict[str, Any]) -> list[int]:
+    return [c.get("pixelSize") for c in sheet["data"][0]["columnMetadata"]]
+
+
+def published_sid(emulator) -> str:
+    sid = emulator.create_spreadsheet(title="CCRC")
+    apply(connect(emulator, sid), publish_writes())
+    return sid
+
+
+# --------------------------------------------------------------------------- the plan tab
+
+
+def test_the_published_plan_tab_is_furnished(emulator):
+    sid = published_sid(emulator)
+    reply = raw_get(emulator, sid, includeGridData="true")
+    assert reply["properties"]["locale"] == "en_GB"
+    assert [s["properties"]["title"] for s in reply["sheets"]] == [PLAN]
+    plan = sheet_of(reply, PLAN)
+    assert plan["properties"]["gridProperties"]["frozenRowCount"] == 1
+    assert widths(plan)[:9] == [66, 178, 360, 360, 108, 150, 94, 94, 290]
+    header = cell_at(plan, 1, 1)["userEnteredFormat"]
+    assert header["textFormat"]["bold"] is True and header["wrapStrategy"] == "WRAP"
+    assert cell_at(plan, 3, 3)["userEnteredFormat"]["wrapStrategy"] == "WRAP"
+    target = cell_at(plan, 2, 7)
+    assert target["userEnteredFormat"]["numberFormat"] == {"type": "DATE", "pattern": "dd/mm/yyyy"}
+    status = cell_at(plan, 2, STATUS)["dataValidation"]
+    assert status["strict"] is True and status["showCustomUi"] is True
+    assert status["condition"] == {
+        "type": "ONE_OF_LIST",
+        "values": [{"userEnteredValue": s} for s in schema.DEFAULT_STATUSES],
+    }
+    section = cell_at(plan, 5, 2)["dataValidation"]
+    assert [v["userEnteredValue"] for v in section["condition"]["values"]] == list(
+        schema.DEFAULT_SECTIONS
+    )
+    rules = plan["conditionalFormats"]
+    by_text = {r["booleanRule"]["condition"]["values"][0]["userEnteredValue"]: r for r in rules}
+    assert set(by_text) == set(COLOURS.statuses)
+    for status_name, hex_rgb in COLOURS.statuses.items():
+        rule = by_text[status_name]
+        assert rule["booleanRule"]["condition"]["type"] == "TEXT_EQ"
+        assert same_colour(rule["booleanRule"]["format"]["backgroundColor"], hex_rgb)
+        assert rule["ranges"] == [
+            {
+                "sheetId": plan["properties"]["sheetId"],
+                "startRowIndex": 1,
+                "startColumnIndex": 4,
+                "endColumnIndex": 5,
+            }
+        ]
+
+
+def test_dates_written_to_the_plan_show_day_first(emulator):
+    sid = published_sid(emulator)
+    apply(connect(emulator, sid), SheetWrites(cells=(edit("2", 7, dt.date(2027, 3, 31), 3),)))
+    assert row_of(values(emulator, sid), "2")[6] == "31/03/2027"
+    table = connect(emulator, sid).read(PLAN).plan_table()
+    assert table is not None
+    assert table.rows[1].values[schema.TARGET_DATE] == dt.date(2027, 3, 31)
+
+
+def test_a_spreadsheet_with_content_keeps_its_locale_and_tabs(emulator):
+    sid = emulator.create_spreadsheet(title="CCRC", sheets=("Sheet1", "Budget"), locale="en_US")
+    apply(connect(emulator, sid), publish_writes())
+    snap = connect(emulator, sid).read(PLAN)
+    assert snap.locale == "en_US"
+    assert list(snap.tabs) == ["Sheet1", "Budget", PLAN]
+
+
+# --------------------------------------------------------------------------- generated tabs
+
+
+def test_a_generated_tab_is_drawn_and_formatted_once(emulator):
+    sid = published_sid(emulator)
+    layout = issues_layout([("Edited on both sides", Tone.CONFLICT), ("Bad status", Tone.ERROR)])
+    apply(connect(emulator, sid), SheetWrites(tabs={"Sync Issues": layout}))
+    snap = connect(emulator, sid).read(PLAN)
+    assert snap.ours("Sync Issues") and snap.tabs["Sync Issues"].kind == "issues"
+    plan_gid = snap.tabs[PLAN].sheet_id
+    assert snap.tab_grid("Sync Issues") == [
+        ["Rec No.", "Field", "What happened", "Cell"],
+        ["1", "Status", "Edited on both sides", "E2"],
+        ["2", "Status", "Bad status", "E3"],
+    ]
+    issues = grid_of(emulator, sid, "Sync Issues")
+    assert cell_at(issues, 2, 4)["userEnteredValue"] == {
+        "formulaValue": f'=HYPERLINK("#gid={plan_gid}&range=E2","E2")'
+    }
+    assert issues["properties"]["gridProperties"]["frozenRowCount"] == 1
+    assert widths(issues)[:4] == [66, 108, 290, 80]
+    header = cell_at(issues, 1, 1)["userEnteredFormat"]
+    assert header["textFormat"]["bold"] is True
+    assert same_colour(header["backgroundColor"], COLOURS.header_fill)
+    assert cell_at(issues, 2, 3)["userEnteredFormat"]["wrapStrategy"] == "WRAP"
+    formulas = {
+        r["booleanRule"]["condition"]["values"][0]["userEnteredValue"]: r["booleanRule"]["format"]
+        for r in issues["conditionalFormats"]
+    }
+    assert set(formulas) == {'=$C2="Edited on both sides"', '=$C2="Bad status"'}
+    fill = formulas['=$C2="Edited on both sides"']["backgroundColor"]
+    assert same_colour(fill, COLOURS.tones[Tone.CONFLICT])
+    assert same_colour(formulas['=$C2="Bad status"']["backgroundColor"], COLOURS.tones[Tone.ERROR])
+
+    # New content with a new kind: one rule is added, nothing is formatted again.
+    emulator.clear_log()
+    bigger = issues_layout(
+        [
+            ("Bad status", Tone.ERROR),
+            ("Edited on both sides", Tone.CONFLICT),
+            ("Odd date", Tone.WARNING),
+        ]
+    )
+    apply(connect(emulator, sid), SheetWrites(tabs={"Sync Issues": bigger}))
+    (structure,) = [r for r in emulator.requests if r.path.endswith(":batchUpdate")]
+    kinds = [next(iter(r)) for r in structure.body["requests"]]
+    assert kinds == ["addConditionalFormatRule"]
+    assert len(grid_of(emulator, sid, "Sync Issues")["conditionalFormats"]) == 3
+
+    # Fewer rows: the old ones are cleared, with no request but the values.
+    emulator.clear_log()
+    smaller = issues_layout([("Odd date", Tone.WARNING)])
+    apply(connect(emulator, sid), SheetWrites(tabs={"Sync Issues": smaller}))
+    assert [r.path.rsplit("/", 1)[-1] for r in emulator.requests if r.method == "POST"] == [
+        "values:batchUpdateByDataFilter"
+    ]
+    assert connect(emulator, sid).read(PLAN).tab_grid("Sync Issues") == [
+        ["Rec No.", "Field", "What happened", "Cell"],
+        ["1", "Status", "Odd date", "E2"],
+    ]
+
+
+def test_the_summary_tab_with_its_chart(emulator):
+    sid = published_sid(emulator)
+    apply(connect(emulator, sid), SheetWrites(tabs={"Summary": summary_layout()}))
+    snap = connect(emulator, sid).read(PLAN)
+    grid = snap.tab_grid("Summary")
+    assert grid is not None
+    assert grid[2] == ["Percent complete", 0.706]
+    assert grid[3] == ["Figures as at", dt.date(2027, 3, 31)]
+    assert snap.tabs["Summary"].has_chart
+    summary = grid_of(emulator, sid, "Summary")
+    shown = cell_at(summary, 3, 2)["formattedValue"]
+    assert shown.startswith("70.6") and shown.endswith("%")
+    assert cell_at(summary, 4, 2)["formattedValue"] == "31/03/2027"
+    assert cell_at(summary, 1, 1)["userEnteredFormat"]["wrapStrategy"] == "OVERFLOW_CELL"
+    (chart,) = summary["charts"]
+    basic = chart["spec"]["basicChart"]
+    assert basic["chartType"] == "COLUMN" and basic["stackedType"] == "STACKED"
+    assert [a["title"] for a in basic["axis"]] == ["Section", "Recommendations"]
+    assert len(basic["series"]) == 3
+    rule_texts = {
+        r["booleanRule"]["condition"]["values"][0]["userEnteredValue"]
+        for r in summary["conditionalFormats"]
+    }
+    assert rule_texts == {"By section", "Section", *schema.DEFAULT_STATUSES}
+
+    # Same geometry: the chart stays; a changed geometry replaces it.
+    first = snap.tabs["Summary"].chart_ids
+    apply(connect(emulator, sid), SheetWrites(tabs={"Summary": summary_layout(0.8)}))
+    assert connect(emulator, sid).read(PLAN).tabs["Summary"].chart_ids == first
+    apply(connect(emulator, sid), SheetWrites(tabs={"Summary": summary_layout(sections=5)}))
+    summary = grid_of(emulator, sid, "Summary")
+    (chart,) = summary["charts"]
+    assert chart["chartId"] not in first
+    domain = chart["spec"]["basicChart"]["domains"][0]["domain"]["sourceRange"]["sources"][0]
+    assert (domain["startRowIndex"], domain["endRowIndex"]) == (5, 11)
+    assert len(summary["conditionalFormats"]) == len(rule_texts)  # rebuilt, not doubled
+
+
+def test_a_tab_grows_before_content_is_written_past_its_grid(emulator):
+    sid = published_sid(emulator)
+    apply(
+        connect(emulator, sid),
+        SheetWrites(tabs={"Sync Issues": issues_layout([("A", Tone.ERROR)])}),
+    )
+    rows = connect(emulator, sid).read(PLAN).tabs["Sync Issues"].row_count
+    many = issues_layout([("A", Tone.ERROR)] * (rows + 5))
+    emulator.clear_log()
+    apply(connect(emulator, sid), SheetWrites(tabs={"Sync Issues": many}))
+    (structure,) = [r for r in emulator.requests if r.path.endswith(":batchUpdate")]
+    assert structure.body["requests"] == [
+        {
+            "appendDimension": {
+                "sheetId": connect(emulator, sid).read(PLAN).tabs["Sync Issues"].sheet_id,
+                "dimension": "ROWS",
+                "length": 6,
+            }
+        }
+    ]
+    grid = connect(emulator, sid).read(PLAN).tab_grid("Sync Issues")
+    assert grid is not None and len(grid) == rows + 6
+    assert grid[-1] == [str(rows + 5), "Status", "A", f"E{rows + 6}"]
+
+
+# --------------------------------------------------------------------------- marks
+
+
+def test_a_mark_is_set_and_cleared_with_the_cells_own_format_back(emulator):
+    sid = published_sid(emulator)
+    snap = connect(emulator, sid).read(PLAN)
+    plan_id = snap.tabs[PLAN].sheet_id
+    own = {
+        "backgroundColor": colour_of("DDEEFF"),
+        "backgroundColorStyle": {"rgbColor": colour_of("DDEEFF")},
+    }
+    raw_batch(
+        emulator,
+        sid,
+        [
+            {
+                "updateCells": {
+                    "rows": [{"values": [{"userEnteredFormat": own, "note": "staff note"}]}],
+                    "fields": "userEnteredFormat.backgroundColor,userEnteredFormat.backgroundColorStyle,note",
+                    "start": {"sheetId": plan_id, "rowIndex": 3, "columnIndex": NOTES - 1},
+                }
+            }
+        ],
+    )
+    before = cell_at(grid_of(emulator, sid, PLAN), 4, NOTES)
+    result = apply(
+        connect(emulator, sid),
+        SheetWrites(marks=(SheetMark("3", 4, NOTES, "The workbook says A; the sheet says B."),)),
+    )
+    token = result.tokens[("3", NOTES)]
+    marked = cell_at(grid_of(emulator, sid, PLAN), 4, NOTES)
+    assert marked["note"] == tags.NOTE_PREFIX + "The workbook says A; the sheet says B."
+    assert same_colour(marked["userEnteredFormat"]["backgroundColor"], COLOURS.conflict_mark)
+    assert connect(emulator, sid).read(PLAN).marks == {("3", NOTES): token}
+
+    apply(connect(emulator, sid), SheetWrites(unmarks=(SheetUnmark("3", 4, NOTES, token),)))
+    restored = cell_at(grid_of(emulator, sid, PLAN), 4, NOTES)
+    assert restored["note"] == "staff note"
+    assert same_colour(restored["userEnteredFormat"]["backgroundColor"], "DDEEFF")
+    assert same_format(restored, before)
+    assert connect(emulator, sid).read(PLAN).marks == {}
+
+
+def test_a_mark_travels_with_its_row_and_clears_without_the_state(emulator):
+    sid = published_sid(emulator)
+    apply(connect(emulator, sid), SheetWrites(marks=(SheetMark("2", 3, STATUS, "differs"),)))
+    plan_id = connect(emulator, sid).read(PLAN).tabs[PLAN].sheet_id
+    raw_batch(
+        emulator,
+        sid,
+        [
+            {
+                "sortRange": {
+                    "range": {"sheetId": plan_id, "startRowIndex": 1, "endRowIndex": 7},
+                    "sortSpecs": [{"dimensionIndex": 0, "sortOrder": "DESCENDING"}],
+                }
+            }
+        ],
+    )
+    snap = connect(emulator, sid).read(PLAN)
+    assert set(snap.marks) == {("2", STATUS)}
+    moved = cell_at(grid_of(emulator, sid, PLAN), 6, STATUS)  # rec 2 is now row 6
+    assert moved["note"] == tags.NOTE_PREFIX + "differs"
+    # No token kept by the run (a lost state): the sheet's own record restores the cell.
+    apply(connect(emulator, sid), SheetWrites(unmarks=(SheetUnmark("2", 6, STATUS, None),)))
+    cleared = cell_at(grid_of(emulator, sid, PLAN), 6, STATUS)
+    assert "note" not in cleared
+    assert "backgroundColor" not in cleared.get("userEnteredFormat", {})
+    assert connect(emulator, sid).read(PLAN).marks == {}
