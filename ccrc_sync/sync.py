@@ -306,7 +306,7 @@ class _Run:
     # -- the run
 
     def execute(self) -> SyncOutcome:
-        from ccrc_sync.workbook import PlanWorkbook, busy_reason
+        from ccrc_sync.workbook.legacy import PlanWorkbook, busy_reason
 
         cfg = self.config
         path = self._workbook_path()

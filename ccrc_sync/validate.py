@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 from ccrc_sync.config import Config
 from ccrc_sync.errors import WorkbookError
 from ccrc_sync.schema import Issue, Severity, Value, parse_date_text, validate_plan
-from ccrc_sync.workbook import PlanWorkbook, read_plan
+from ccrc_sync.workbook.legacy import PlanWorkbook, read_plan
 
 # Findings whose suggestion is a value that can replace the cell without a judgement call.
 SAFE_FIXES = frozenset(

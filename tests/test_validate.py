@@ -15,7 +15,7 @@ from openpyxl import load_workbook
 from ccrc_sync.config import Config, PlanConfig
 from ccrc_sync.errors import WorkbookError
 from ccrc_sync.validate import render_text, run_validate
-from ccrc_sync.workbook import read_plan
+from ccrc_sync.workbook.legacy import read_plan
 
 TODAY = dt.date(2026, 7, 2)
 CONFIG = Config()

@@ -19,7 +19,7 @@ from openpyxl.workbook.defined_name import DefinedName
 
 from ccrc_sync.errors import WorkbookBusy, WorkbookError
 from ccrc_sync.schema import Formula
-from ccrc_sync.workbook import PlanWorkbook, busy_reason, read_plan, workbook_features
+from ccrc_sync.workbook.legacy import PlanWorkbook, busy_reason, read_plan, workbook_features
 
 
 def unchanged(path: Path, before: bytes) -> bool:
