@@ -25,7 +25,15 @@ from ccrc_sync.workbook.chart import (
 from ccrc_sync.workbook.package import Package, rels_name
 from ccrc_sync.workbook.read import BookInfo, book_info
 from ccrc_sync.workbook.tabs import REL_WORKSHEET, WORKSHEET_TYPE, TabStyles, sheet_xml
-from ccrc_sync.workbook.xmlscan import NS_REL, attr_escape, set_attr, splice, text_escape
+from ccrc_sync.workbook.xmlscan import (
+    NS_REL,
+    Node,
+    attr_escape,
+    root_declarations,
+    set_attr,
+    splice,
+    text_escape,
+)
 
 # Where calcPr goes: after the last of these present in workbook.xml (CT_Workbook order).
 _BEFORE_CALC = ("sheets", "functionGroups", "externalReferences", "definedNames")
@@ -110,8 +118,10 @@ def _append_sheet(pkg: Package, book: BookInfo, title: str, part: str) -> None:
         raise WorkbookError(f"The workbook {pkg.path} has no list of sheets; it looks damaged.")
     ids = [int(s.get("sheetId") or 0) for s in sheets.children if (s.get("sheetId") or "").isdigit()]
     q = f"{sheets.prefix}:" if sheets.prefix else ""
+    declared = f'xmlns:r="{NS_REL}"'.encode() in root_declarations(data)
     new = (
-        f'<{q}sheet xmlns:r="{NS_REL}" name="{attr_escape(title)}" '
+        f"<{q}sheet{'' if declared else ' xmlns:r=' + chr(34) + NS_REL + chr(34)} "
+        f'name="{attr_escape(title)}" '
         f'sheetId="{max(ids, default=0) + 1}" r:id="{rid}"/>'
     ).encode()
     pkg.put(book.part, splice(data, [(sheets.inner_end, sheets.inner_end, new)]))
@@ -150,7 +160,7 @@ def _app_add_title(pkg: Package, title: str) -> None:
         return
     pair_vector, title_vector = pairs.children[0], titles.children[0]
     variants = pair_vector.children
-    counts: list[tuple[str, int, object]] = []
+    counts: list[tuple[str, int, Node]] = []
     for i in range(0, len(variants) - 1, 2):
         name_node = variants[i].children[0] if variants[i].children else None
         count_node = variants[i + 1].children[0] if variants[i + 1].children else None
@@ -165,13 +175,12 @@ def _app_add_title(pkg: Package, title: str) -> None:
     if len(entries) < position:
         return
     count_node = counts[index][2]
-    assert hasattr(count_node, "inner_start")
     at = entries[position - 1].end if position else title_vector.inner_start
     prefix = entries[0].prefix if entries else "vt"
     q = f"{prefix}:" if prefix else ""
     size = title_vector.get("size")
     edits: list[tuple[int, int, bytes]] = [
-        (count_node.inner_start, count_node.inner_end, str(counts[index][1] + 1).encode()),  # type: ignore[attr-defined]
+        (count_node.inner_start, count_node.inner_end, str(counts[index][1] + 1).encode()),
         (at, at, f"<{q}lpstr>{text_escape(title)}</{q}lpstr>".encode()),
     ]
     if size is not None and size.isdigit():

@@ -27,6 +27,8 @@ WORKSHEET_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.wo
 REL_WORKSHEET = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet"
 
 _WRAPPED = frozenset({Role.SENTENCE, Role.HEADER, Role.TEXT, Role.NOTE})
+# A row holding only one of these spans the tab's width (merged), wrapping across it.
+_SPANNING = frozenset({Role.SENTENCE, Role.NOTE})
 _TITLE_POINTS = 16.0
 _HEADING_POINTS = 12.0
 _LINE = 15.0
@@ -117,7 +119,7 @@ def sheet_xml(
             style = styles.index(role, Tone(row.tone))
             value = _safe(cell.value)
             cells.append(cell_xml("", r, c, value, style, date1904))
-            if role is Role.SENTENCE and len(row.cells) == 1 and width > 1:
+            if role in _SPANNING and len(row.cells) == 1 and width > 1:
                 merges.append(f"{ref(r, 1)}:{ref(r, width)}")
                 texts.append((_text_of(value), total_width))
             elif role in _WRAPPED and value is not None:
@@ -156,7 +158,9 @@ def sheet_xml(
     cols = "".join(
         f'<col min="{i}" max="{i}" width="{w:g}" customWidth="1"/>' for i, w in enumerate(widths, 1)
     )
-    tall = layout.max_pages_tall or 0
+    # With a chart, the page break above it decides the pages: a fixed number of pages
+    # tall would make Excel and LibreOffice ignore the break and split the chart.
+    tall = 0 if layout.chart is not None else layout.max_pages_tall or 0
     orientation = "landscape" if layout.landscape else "portrait"
     parts = [
         '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
