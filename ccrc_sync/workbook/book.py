@@ -11,6 +11,7 @@ else puts the original back.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,13 +23,19 @@ from ccrc_sync.workbook import files
 from ccrc_sync.workbook.bookkeeping import full_calc_on_load, put_tab
 from ccrc_sync.workbook.cells import parse_range, ref
 from ccrc_sync.workbook.comments import Notes
-from ccrc_sync.workbook.limits import WorkbookLimits
+from ccrc_sync.workbook.limits import DEFAULT_LIMITS, WorkbookLimits
 from ccrc_sync.workbook.package import Package, read_file
 from ccrc_sync.workbook.patch import SheetPatch
 from ccrc_sync.workbook.read import BookInfo, SheetScan, book_info, read_strings, scan_sheet
 from ccrc_sync.workbook.styles import Styles
 from ccrc_sync.workbook.tabs import TabStyles
-from ccrc_sync.workbook.xmlscan import XmlRefused, check_well_formed, root_declarations, set_attr, splice
+from ccrc_sync.workbook.xmlscan import (
+    XmlRefused,
+    check_well_formed,
+    root_declarations,
+    set_attr,
+    splice,
+)
 from ccrc_sync.writes import WorkbookWrites
 
 STYLES_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"
@@ -68,7 +75,9 @@ def _open(path: Path, data: bytes, sheet: str, limits: WorkbookLimits, *, track:
         raise WorkbookError(f"The workbook {path} has no '{sheet}' sheet; it has: {names}.")
     if found.kind != "worksheet" or not pkg.has(found.part):
         raise WorkbookError(f"The '{found.name}' tab in {path} is not an ordinary worksheet.")
-    styles_data = pkg.read(book.styles_part) if book.styles_part and pkg.has(book.styles_part) else None
+    styles_data = (
+        pkg.read(book.styles_part) if book.styles_part and pkg.has(book.styles_part) else None
+    )
     try:
         styles = Styles(styles_data)
     except XmlRefused as exc:
@@ -76,10 +85,10 @@ def _open(path: Path, data: bytes, sheet: str, limits: WorkbookLimits, *, track:
             f"The workbook {path} has a damaged styles part ({exc}); restore it from a backup."
         ) from None
     strings = read_strings(pkg, book.strings_part)
-    part_data = pkg.original(found.part) if track else b""
+    part_data = pkg.original(found.part)
     scan = scan_sheet(
         pkg, found.part, styles, strings, date1904=book.date1904, limits=limits,
-        data=part_data if track else None,
+        data=part_data, track=track,
     )  # fmt: skip
     return _Opened(pkg, book, found.name, found.part, styles, strings, part_data, scan)
 
@@ -88,13 +97,20 @@ def _table(path: Path, opened: _Opened) -> PlanTable:
     grid = opened.scan.grid
     if not any(any(not is_blank(v) for v in row) for row in grid):
         raise WorkbookError(f"The '{opened.sheet}' sheet in {path} is empty; it has no header row.")
-    table = table_from_grid(grid, opened.sheet)
+    collecting = gc.isenabled()
+    gc.disable()  # ten thousand rows of plain dicts hold no cycles
+    try:
+        table = table_from_grid(grid, opened.sheet)
+    finally:
+        if collecting:
+            gc.enable()
     table.merged = list(opened.scan.merged)
+    opened.scan.grid = []  # the table holds the values now
     return table
 
 
 def read_plan(
-    path: Path, sheet: str = PLAN_SHEET, *, limits: WorkbookLimits = WorkbookLimits()
+    path: Path, sheet: str = PLAN_SHEET, *, limits: WorkbookLimits = DEFAULT_LIMITS
 ) -> PlanTable:
     """The plan sheet as a `PlanTable`, in one streaming pass; the file is never changed."""
     path = Path(path)
@@ -105,6 +121,7 @@ class PlanWorkbook:
     """The workbook as read for a run; `save` applies a run's `WorkbookWrites` to it."""
 
     def __init__(self, path: Path, sheet: str, limits: WorkbookLimits, data: bytes) -> None:
+        self._fresh: _Opened | None = None
         self.path = path
         self._sheet = sheet
         self._limits = limits
@@ -112,12 +129,26 @@ class PlanWorkbook:
 
     def _load(self, data: bytes) -> None:
         self._data = data
-        self._opened = _open(self.path, data, self._sheet, self._limits, track=True)
-        self.table = _table(self.path, self._opened)
+        self._fresh = _open(self.path, data, self._sheet, self._limits, track=True)
+        self._table = _table(self.path, self._fresh)
+
+    @property
+    def _opened(self) -> _Opened:
+        if self._fresh is None:  # saved since: read what is now on disk, once, when asked
+            self._load(self._data)
+        assert self._fresh is not None
+        return self._fresh
+
+    @property
+    def table(self) -> PlanTable:
+        """The plan sheet as `read_plan` gives it (after a save: as saved)."""
+        if self._fresh is None:
+            self._load(self._data)
+        return self._table
 
     @classmethod
     def open(
-        cls, path: Path, sheet: str = PLAN_SHEET, *, limits: WorkbookLimits = WorkbookLimits()
+        cls, path: Path, sheet: str = PLAN_SHEET, *, limits: WorkbookLimits = DEFAULT_LIMITS
     ) -> PlanWorkbook:
         path = Path(path)
         return cls(path, sheet, limits, read_file(files.real_target(path)))
@@ -156,15 +187,19 @@ class PlanWorkbook:
         if writes.empty:
             return SaveResult()
         staged, result, check = self._stage(writes, target)
-        result.backup = files.backup(target, self._data, backups, backup_dir) if backups > 0 else None
+        result.backup = (
+            files.backup(target, self._data, backups, backup_dir) if backups > 0 else None
+        )
         written = files.replace_checked(target, staged.write_to, check, original=self._data)
-        self._load(written)
+        self._data, self._fresh = written, None
         return result
 
     def save_copy(self, out: Path, writes: WorkbookWrites) -> SaveResult:
         """Write the workbook with `writes` applied to `out` (never the input) and check it."""
         out = Path(out)
-        if out.exists() and (out.resolve() == files.real_target(self.path) or _same(out, self.path)):
+        if out.exists() and (
+            out.resolve() == files.real_target(self.path) or _same(out, self.path)
+        ):
             raise WorkbookError(
                 f"Refusing to write over the input workbook {self.path}; choose another file."
             )
@@ -362,11 +397,20 @@ def _extend_tables(pkg: Package, sheet_part: str, old_last: int, new_last: int) 
         if r2 != old_last:
             continue
         new_ref = f"{ref(r1, c1)}:{ref(new_last, c2)}"
-        edits = [(root.start, root.inner_start, set_attr(data[root.start : root.inner_start], "ref", new_ref))]
+        edits = [
+            (
+                root.start,
+                root.inner_start,
+                set_attr(data[root.start : root.inner_start], "ref", new_ref),
+            )
+        ]
         auto = root.find("autoFilter")
         if auto is not None:
             edits.append(
-                (auto.start, auto.inner_start, set_attr(data[auto.start : auto.inner_start], "ref", new_ref))
+                (
+                    auto.start,
+                    auto.inner_start,
+                    set_attr(data[auto.start : auto.inner_start], "ref", new_ref),
+                )
             )
         pkg.put(rel.target, splice(data, edits))
-

@@ -116,7 +116,9 @@ def _append_sheet(pkg: Package, book: BookInfo, title: str, part: str) -> None:
     sheets = root.find("sheets")
     if sheets is None:
         raise WorkbookError(f"The workbook {pkg.path} has no list of sheets; it looks damaged.")
-    ids = [int(s.get("sheetId") or 0) for s in sheets.children if (s.get("sheetId") or "").isdigit()]
+    ids = [
+        int(s.get("sheetId") or 0) for s in sheets.children if (s.get("sheetId") or "").isdigit()
+    ]
     q = f"{sheets.prefix}:" if sheets.prefix else ""
     declared = f'xmlns:r="{NS_REL}"'.encode() in root_declarations(data)
     new = (
@@ -184,7 +186,9 @@ def _app_add_title(pkg: Package, title: str) -> None:
         (at, at, f"<{q}lpstr>{text_escape(title)}</{q}lpstr>".encode()),
     ]
     if size is not None and size.isdigit():
-        tag = set_attr(data[title_vector.start : title_vector.inner_start], "size", str(int(size) + 1))
+        tag = set_attr(
+            data[title_vector.start : title_vector.inner_start], "size", str(int(size) + 1)
+        )
         edits.append((title_vector.start, title_vector.inner_start, tag))
     try:
         pkg.put(part, splice(data, edits))

@@ -38,8 +38,7 @@ def drawing_xml(spec: ChartSpec, chart_rid: str) -> bytes:
         )
 
     return (
-        _HEADER
-        + '<xdr:wsDr xmlns:xdr="http://schemas.openxmlformats.org/drawingml/2006/'
+        _HEADER + '<xdr:wsDr xmlns:xdr="http://schemas.openxmlformats.org/drawingml/2006/'
         'spreadsheetDrawing" xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main">'
         '<xdr:twoCellAnchor editAs="oneCell">'
         + corner("from", col, row)

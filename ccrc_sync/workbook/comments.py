@@ -58,7 +58,7 @@ def _comment(cell: str, author_id: int, note: str, q: str) -> bytes:
     return (
         f'<{q}comment ref="{cell}" authorId="{author_id}" shapeId="0"><{q}text>'
         f'<{q}r><{q}rPr><{q}b/><{q}sz val="9"/><{q}rFont val="Tahoma"/></{q}rPr>'
-        f"<{q}t>{AUTHOR}:</{q}t></{q}r><{q}r><{q}rPr><{q}sz val=\"9\"/>"
+        f'<{q}t>{AUTHOR}:</{q}t></{q}r><{q}r><{q}rPr><{q}sz val="9"/>'
         f'<{q}rFont val="Tahoma"/></{q}rPr><{q}t xml:space="preserve">\n{text}</{q}t></{q}r>'
         f"</{q}text></{q}comment>"
     ).encode()

@@ -35,7 +35,10 @@ def busy_reason(path: Path) -> str | None:
     `.~lock.name.xlsx#`); on Windows an open workbook also cannot be opened for writing.
     """
     path = Path(path)
-    for folder, name in {(path.parent, path.name), (real_target(path).parent, real_target(path).name)}:
+    for folder, name in {
+        (path.parent, path.name),
+        (real_target(path).parent, real_target(path).name),
+    }:
         owners = [folder / ("~$" + name), folder / f".~lock.{name}#"]
         if len(name) > 2:
             owners.append(folder / ("~$" + name[2:]))
@@ -68,7 +71,11 @@ def stale_temp_files(path: Path) -> list[Path]:
     found: list[Path] = []
     for target in dict.fromkeys([Path(path), real_target(path)]):
         pattern = re.compile(
-            r"\." + re.escape(target.stem) + r"\.[A-Za-z0-9_]+\.tmp" + re.escape(target.suffix) + "$"
+            r"\."
+            + re.escape(target.stem)
+            + r"\.[A-Za-z0-9_]+\.tmp"
+            + re.escape(target.suffix)
+            + "$"
         )
         if target.parent.is_dir():
             found.extend(p for p in target.parent.iterdir() if pattern.match(p.name))

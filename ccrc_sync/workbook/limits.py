@@ -39,6 +39,9 @@ class WorkbookLimits:
         return self.max_uncompressed_mb * 1024 * 1024
 
 
+DEFAULT_LIMITS = WorkbookLimits()
+
+
 def over_limit(path: object, what: str, key: str, value: int) -> WorkbookError:
     """The one sentence for a workbook past a limit: which limit, and how to raise it."""
     return WorkbookError(

@@ -247,9 +247,7 @@ class Package:
     def add_rel(self, part: str, rel_type_uri: str, target_part: str) -> str:
         """Add a relationship from `part` to `target_part`; returns its new Id."""
         name = rels_name(part)
-        entry = (
-            '<Relationship Id="{id}" Type="{type}" Target="{target}"/>'
-        )
+        entry = '<Relationship Id="{id}" Type="{type}" Target="{target}"/>'
         if self.has(name):
             data = self.read(name)
             root = self.tree(name)
@@ -257,7 +255,9 @@ class Package:
             rid = next(f"rId{n}" for n in range(1, len(used) + 2) if f"rId{n}" not in used)
             qual = f"{root.prefix}:" if root.prefix else ""
             text = entry.replace("<Relationship", f"<{qual}Relationship").format(
-                id=rid, type=attr_escape(rel_type_uri), target=attr_escape(relative(part, target_part))
+                id=rid,
+                type=attr_escape(rel_type_uri),
+                target=attr_escape(relative(part, target_part)),
             )
             if root.end == root.inner_end:  # <Relationships/>
                 open_tag = data[root.start : root.inner_start - 2] + b">"
@@ -315,7 +315,9 @@ class Package:
                 return
         qual = f"{root.prefix}:" if root.prefix else ""
         new = f'<{qual}Default Extension="{extension}" ContentType="{content_type}"/>'
-        self.put(name, splice(self.read(name), [(root.inner_start, root.inner_start, new.encode())]))
+        self.put(
+            name, splice(self.read(name), [(root.inner_start, root.inner_start, new.encode())])
+        )
 
     def content_type(self, part: str) -> str | None:
         root = self.tree("[Content_Types].xml")
@@ -377,15 +379,32 @@ class Package:
             out.write(body)
             central.append(
                 _CENTRAL.pack(
-                    0x02014B50, 20, 20, flags, method, dos_time, dos_date, crc, len(body),
-                    size, len(raw_name), 0, 0, 0, 0, external, offset,
-                )  # fmt: skip
+                    0x02014B50,
+                    20,
+                    20,
+                    flags,
+                    method,
+                    dos_time,
+                    dos_date,
+                    crc,
+                    len(body),
+                    size,
+                    len(raw_name),
+                    0,
+                    0,
+                    0,
+                    0,
+                    external,
+                    offset,
+                )
                 + raw_name
             )
             offset += len(header) + len(raw_name) + len(body)
         directory = b"".join(central)
         out.write(directory)
-        out.write(_END.pack(0x06054B50, 0, 0, len(central), len(central), len(directory), offset, 0))
+        out.write(
+            _END.pack(0x06054B50, 0, 0, len(central), len(central), len(directory), offset, 0)
+        )
 
     def _raw(self, info: zipfile.ZipInfo) -> bytes:
         start = info.header_offset

@@ -11,6 +11,7 @@ the check after saving can re-read just those rows.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -25,9 +26,10 @@ from ccrc_sync.workbook.cells import (
     parse_ref,
     refusal,
 )
+from ccrc_sync.workbook.fast import cells_of_row
 from ccrc_sync.workbook.read import SheetScan
 from ccrc_sync.workbook.styles import DATE_FORMAT, DATETIME_FORMAT, Styles
-from ccrc_sync.workbook.xmlscan import Node, parse_tree, set_attr
+from ccrc_sync.workbook.xmlscan import Node, parse_tree, set_attr, tag_end
 
 DEFAULT_WIDTH = 8.43
 # Elements that follow <legacyDrawing> in a worksheet (CT_Worksheet's sequence).
@@ -58,7 +60,16 @@ class _Cell:
     end: int
     style: int
     formula: bool
-    node: Node
+    tag_end: int  # just past its start tag
+
+
+@dataclass
+class _Row:
+    inner_start: int
+    inner_end: int
+    empty: bool  # <row .../>
+    qname: str
+    spans: bool
 
 
 class SheetPatch:
@@ -124,31 +135,46 @@ class SheetPatch:
         _shift(node, -len(wrapper))
         return node
 
-    def _row(self, row: int) -> tuple[Node, list[_Cell]] | None:
+    def _row(self, row: int) -> tuple[_Row, list[_Cell]] | None:
         if row not in self.scan.rows:
             return None
         if row not in self._row_cache:
             start, end = self.scan.rows[row]
-            node = self._fragment(self.data[start:end])
-            cells: list[_Cell] = []
-            col = 0
-            for child in node.children:
-                if child.name != "c":
-                    continue
-                r = child.get("r")
-                col = parse_ref(r)[1] if r else col + 1
-                s = child.get("s")
-                cells.append(
-                    _Cell(
-                        col,
-                        child.start,
-                        child.end,
-                        int(s) if s else 0,
-                        child.find("f") is not None,
-                        child,
-                    )
+            piece = self.data[start:end]
+            inner, empty = tag_end(piece, 0)
+            quick = None if self.q else cells_of_row(piece)
+            if quick is not None:
+                close = piece.rfind(b"</")
+                info = _Row(
+                    inner, inner if empty else close, empty, "row", b" spans=" in piece[:inner]
                 )
-            self._row_cache[row] = (node, cells)
+                cells = [_Cell(c, s, e, st, f, tag_end(piece, s)[0]) for c, s, e, st, f in quick]
+            else:
+                node = self._fragment(piece)
+                info = _Row(
+                    node.inner_start, node.inner_end, node.end == node.inner_start,
+                    node.qname, node.get("spans") is not None,
+                )  # fmt: skip
+                cells = []
+                col = 0
+                for child in node.children:
+                    if child.name != "c":
+                        continue
+                    r = child.get("r")
+                    col = parse_ref(r)[1] if r else col + 1
+                    s = child.get("s")
+                    formula = child.find("f") is not None
+                    cells.append(
+                        _Cell(
+                            col,
+                            child.start,
+                            child.end,
+                            int(s) if s else 0,
+                            formula,
+                            child.inner_start,
+                        )
+                    )
+            self._row_cache[row] = (info, cells)
         return self._row_cache[row]
 
     def style_of(self, row: int, col: int) -> int:
@@ -247,9 +273,9 @@ class SheetPatch:
         if isinstance(write.value, _Keep):
             if old is None:
                 return cell_xml(self.q, row, col, None, style).encode()
-            tag = self.data_of(row)[old.start : old.node.inner_start]
+            tag = self.data_of(row)[old.start : old.tag_end]
             tag = set_attr(tag, "s", str(style) if style else None)
-            return tag + self.data_of(row)[old.node.inner_start : old.end]
+            return tag + self.data_of(row)[old.tag_end : old.end]
         self.written[(row, col)] = write.value
         return cell_xml(self.q, row, col, write.value, style, self.date1904).encode()
 
@@ -276,10 +302,10 @@ class SheetPatch:
             at = after.start if after is not None else node.inner_end
             events.append((at, at, 0, self._cell(row, col, writes[col], None)))
         tag = piece[: node.inner_start]
-        if inserts and node.get("spans"):
+        if inserts and node.spans:
             cols = [c.col for c in cells] + inserts
             tag = set_attr(tag, "spans", f"{min(cols)}:{max(cols)}")
-        if node.end == node.inner_start:  # <row .../>: open it up
+        if node.empty:  # <row .../>: open it up
             out.append(tag[:-2].rstrip() + b">")
             out.extend(e[3] for e in sorted(events, key=lambda e: (e[0], e[2])))
             out.append(f"</{node.qname}>".encode())
@@ -298,7 +324,8 @@ class SheetPatch:
         attrs = b""
         if above is not None:
             node = above[0]
-            tag = self.data[self.scan.rows[self.last_row][0] :][: node.inner_start]
+            begin = self.scan.rows[self.last_row][0]
+            tag = self.data[begin : begin + node.inner_start]
             for name in _ROW_ATTRS_NOT_COPIED:
                 tag = set_attr(tag, name, None)
             attrs = tag[tag.index(b" ") if b" " in tag else len(tag) :]
@@ -307,7 +334,11 @@ class SheetPatch:
         texts = []
         for col in sorted(writes):
             value = writes[col].value
-            if isinstance(value, str) and value and self.styles.wraps(self._final_style(row, col, writes[col])):
+            if (
+                isinstance(value, str)
+                and value
+                and self.styles.wraps(self._final_style(row, col, writes[col]))
+            ):
                 texts.append((value, self._widths.get(col, self._default_width)))
         height = row_height(texts)
         extra = f' ht="{height:g}" customHeight="1"' if height else ""
@@ -321,17 +352,17 @@ class SheetPatch:
         """The new part; `written` and `spans` describe what went where."""
         data = self.data
         assert self.scan.sheet_data is not None
-        sd_start, sd_inner, sd_close, sd_end = self.scan.sheet_data
+        sd_start, _sd_inner, sd_close, sd_end = self.scan.sheet_data
         events: list[tuple[int, int, int, bytes]] = []  # (start, end, row or -1, bytes)
-        existing = sorted(self.scan.rows.items())
+        existing = sorted(self.scan.rows)
         for row in sorted(self._writes):
             new = self._render_row(row, self._writes[row])
             if row in self.scan.rows:
                 start, end = self.scan.rows[row]
                 events.append((start, end, row, new))
                 continue
-            after = next((span for r, span in existing if r > row), None)
-            at = after[0] if after is not None else sd_close
+            index = bisect.bisect_right(existing, row)
+            at = self.scan.rows[existing[index]][0] if index < len(existing) else sd_close
             events.append((at, at, row, new))
         if sd_close == sd_end and any(e[0] == sd_close for e in events):  # <sheetData/>
             qname = data[sd_start + 1 : data.index(b"/", sd_start)].strip().split()[0]
@@ -357,7 +388,11 @@ class SheetPatch:
         return b"".join(out)
 
     def _dimension(self) -> list[tuple[int, int, int, bytes]]:
-        rows = [r for r in self._writes if any(not isinstance(w.value, _Keep) for w in self._writes[r].values())]
+        rows = [
+            r
+            for r in self._writes
+            if any(not isinstance(w.value, _Keep) for w in self._writes[r].values())
+        ]
         if not rows:
             return []
         for name, start, end in self.scan.children:
@@ -378,9 +413,7 @@ class SheetPatch:
         return []
 
     def _legacy_drawing(self) -> tuple[int, int, int, bytes]:
-        at = next(
-            (s for name, s, _e in self.scan.children if name in _AFTER_LEGACY_DRAWING), None
-        )
+        at = next((s for name, s, _e in self.scan.children if name in _AFTER_LEGACY_DRAWING), None)
         if at is None:
             at = self._root_close()
         tag = (

@@ -11,14 +11,17 @@ Rows and cells are counted as they stream, so a sheet past the limits stops at o
 
 from __future__ import annotations
 
-import datetime as dt
+import gc
+import re
 import xml.parsers.expat as expat
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from ccrc_sync.errors import WorkbookError
 from ccrc_sync.schema import Formula, Value
-from ccrc_sync.workbook.cells import cast_number, from_serial, ooxml_unescape, parse_ref
+from ccrc_sync.workbook import fast
+from ccrc_sync.workbook.cells import cast_number, ooxml_unescape, parse_ref
+from ccrc_sync.workbook.fast import dated, iso, translate
 from ccrc_sync.workbook.limits import WorkbookLimits, over_limit
 from ccrc_sync.workbook.package import Package
 from ccrc_sync.workbook.styles import Styles
@@ -27,7 +30,9 @@ from ccrc_sync.workbook.xmlscan import (
     NS_STRICT,
     Node,
     XmlRefused,
+    check_well_formed,
     make_parser,
+    parse_tree,
     split_name,
     tag_end,
 )
@@ -142,8 +147,7 @@ def _feed(pkg: Package, part: str, parser: expat.XMLParserType, chunks: Iterable
         parser.Parse(b"", True)
     except (expat.ExpatError, XmlRefused) as exc:
         raise WorkbookError(
-            f"The workbook {pkg.path} has a damaged part {part} ({exc}); "
-            "restore it from a backup."
+            f"The workbook {pkg.path} has a damaged part {part} ({exc}); restore it from a backup."
         ) from None
 
 
@@ -174,12 +178,17 @@ def scan_sheet(
     date1904: bool,
     limits: WorkbookLimits,
     data: bytes | None = None,
+    track: bool = False,
 ) -> SheetScan:
-    """Read a worksheet part. With `data` (the part's bytes) also record byte spans."""
+    """Read a worksheet part. With `track`, also record where rows and elements sit."""
+    if data is None:
+        data = b"".join(pkg.stream(part))
+    quick = _fast_scan(pkg, part, data, styles, strings, date1904=date1904, limits=limits)
+    if quick is not None:
+        return quick
     scan = SheetScan()
     grid = scan.grid
     parser = make_parser()
-    track = data is not None
     locals_: dict[str, str] = {}
     depth = 0
     row_no = 0
@@ -217,7 +226,9 @@ def scan_sheet(
         if depth == 4 and tag == "c":
             cells_seen += 1
             if cells_seen > max_cells:
-                raise over_limit(pkg.path, "the plan sheet has too many cells", "max_cells", max_cells)
+                raise over_limit(
+                    pkg.path, "the plan sheet has too many cells", "max_cells", max_cells
+                )
             r = attrs.get("r")
             col = parse_ref(r)[1] if r else col + 1
             cell_t = attrs.get("t")
@@ -273,11 +284,7 @@ def scan_sheet(
                 else:
                     row[col - 1] = value
         elif depth == 5:
-            if tag == "f":
-                capture = -1
-            elif tag == "v":
-                capture = -1
-            elif tag == "is":
+            if tag == "f" or tag == "v" or tag == "is":
                 capture = -1
         elif depth > 5:
             if tag == "rPh":
@@ -304,7 +311,7 @@ def scan_sheet(
         return close + 1
 
     def chars(text: str) -> None:
-        if capture == _VALUE or capture == _TEXT:
+        if capture in (_VALUE, _TEXT):
             buffer.append(text)
         elif capture == _FORMULA and formula is not None:
             formula.append(text)
@@ -320,7 +327,7 @@ def scan_sheet(
             if s and styles is not None:
                 kind = styles.kind(s)
                 if kind is not None:
-                    return _dated(number, date1904)
+                    return dated(number, date1904)
             return number
         if t == "s":
             if not text:
@@ -334,7 +341,7 @@ def scan_sheet(
         if t == "e":
             return text or None
         if t == "d":
-            return _iso(text)
+            return iso(text)
         return text or None
 
     def _formula(f: list[str], attrs: dict[str, str], _cached: str) -> Formula:
@@ -347,42 +354,75 @@ def scan_sheet(
             if text:
                 shared[si] = (text, row_no, col)
             elif si in shared:
-                text = _translate(shared[si], row_no, col)
+                text = translate(shared[si], row_no, col)
         return Formula("=" + text)
 
     parser.StartElementHandler = start
     parser.EndElementHandler = end
     parser.CharacterDataHandler = chars
-    _feed(pkg, part, parser, [data] if data is not None else pkg.stream(part))
+    _feed(pkg, part, parser, [data])
+    if not track:
+        scan.rows.clear()
+        scan.children.clear()
     return scan
 
 
-def _dated(number: int | float, date1904: bool) -> Value:
-    if 0 <= number < 1:  # a time of day, as openpyxl reads it (then shown as text)
-        seconds = round(number * 86400)
-        return str(dt.time(seconds // 3600 % 24, seconds // 60 % 60, seconds % 60))
+def _fast_scan(
+    pkg: Package,
+    part: str,
+    data: bytes,
+    styles: Styles | None,
+    strings: list[str],
+    *,
+    date1904: bool,
+    limits: WorkbookLimits,
+) -> SheetScan | None:
+    """The regex path of `fast`, when it reads this part exactly; else None."""
+    span = fast.sheet_data_span(data)
+    if span is None:
+        return None
+    start, inner, close, end = span
+    rows, cells = fast.count_tags(data, inner, close)
+    if rows > limits.max_rows:
+        raise over_limit(pkg.path, "the plan sheet has too many rows", "max_rows", limits.max_rows)
+    if cells > limits.max_cells:
+        raise over_limit(
+            pkg.path, "the plan sheet has too many cells", "max_cells", limits.max_cells
+        )
     try:
-        return from_serial(float(number), date1904)
-    except (OverflowError, ValueError):
-        return number
-
-
-def _iso(text: str) -> Value:
+        check_well_formed(data)
+        outside = parse_tree(data[:start] + b"<sheetData/>" + data[end:], max_depth=3)
+    except XmlRefused as exc:
+        raise WorkbookError(
+            f"The workbook {pkg.path} has a damaged part {part} ({exc}); restore it from a backup."
+        ) from None
+    if outside.prefix or outside.ns not in MAIN_NAMESPACES:
+        return None
+    collecting = gc.isenabled()
+    gc.disable()  # a grid of plain values holds no cycles: no need to walk it as it grows
     try:
-        moment = dt.datetime.fromisoformat(text.rstrip("Z"))
-    except ValueError:
-        return text or None
-    return moment.date() if moment.time() == dt.time() else moment
+        read = fast.read_cells(data, inner, close, styles, strings, date1904=date1904)
+    finally:
+        if collecting:
+            gc.enable()
+    if read is None or (read[2], read[3]) != (rows, cells):
+        return None
+    scan = SheetScan(grid=read[0], formulas=read[1])
+    shift = (end - start) - len(b"<sheetData/>")
+    for child in outside.children:
+        if child.name == "sheetData":
+            scan.children.append(("sheetData", start, end))
+            scan.sheet_data = span
+        elif child.start < start:
+            scan.children.append((child.name, child.start, child.end))
+        else:
+            scan.children.append((child.name, child.start + shift, child.end + shift))
+        if child.name == "mergeCells":
+            scan.merged.extend(m.get("ref") or "" for m in child.children if m.get("ref"))
+    for match in _ROW_TAG.finditer(data, inner, close):
+        row_end = match.end() if match[2] else data.index(b"</row>", match.end()) + 6
+        scan.rows[int(match[1])] = (match.start(), row_end)
+    return scan
 
 
-def _translate(master: tuple[str, int, int], row: int, col: int) -> str:
-    """A shared formula as it reads in a dependent cell (openpyxl's translator)."""
-    from openpyxl.formula.translate import Translator
-
-    from ccrc_sync.workbook.cells import ref
-
-    text, mrow, mcol = master
-    try:
-        return Translator("=" + text, ref(mrow, mcol)).translate_formula(ref(row, col))[1:]
-    except Exception:  # an odd formula the translator cannot move: the master's text
-        return text
+_ROW_TAG = re.compile(rb'<row r="(\d+)"[^>]*?(/?)>')

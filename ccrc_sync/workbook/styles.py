@@ -290,7 +290,7 @@ class Styles:
             attrs = dict((str(k), str(v)) for k, v in payload["attrs"])
             fmt = str(payload["fmt"])
             parts = {kind: _from_json(payload[kind]) for kind in ("font", "fill", "border")}
-            kids = tuple(_from_json(k) for k in payload["kids"])
+            kids = tuple(k for k in (_from_json(x) for x in payload["kids"]) if k is not None)
         except (ValueError, KeyError, TypeError):
             return None
         builtin = fmt.startswith("builtin:")

@@ -103,9 +103,7 @@ def sheet_xml(
 ) -> bytes:
     """The worksheet part for `layout` (the drawing relationship when it has a chart)."""
     width = layout.width
-    widths = [
-        layout.widths[i] if i < len(layout.widths) else 10.0 for i in range(max(width, 1))
-    ]
+    widths = [layout.widths[i] if i < len(layout.widths) else 10.0 for i in range(max(width, 1))]
     total_width = sum(widths)
     rows_xml: list[str] = []
     merges: list[str] = []
@@ -129,8 +127,11 @@ def sheet_xml(
             elif role is Role.HEADING:
                 points = max(points, _HEADING_POINTS * 1.6)
             if cell.link is not None:
-                target = "'" + cell.link.sheet.replace("'", "''") + "'!" + ref(
-                    cell.link.row, cell.link.col
+                target = (
+                    "'"
+                    + cell.link.sheet.replace("'", "''")
+                    + "'!"
+                    + ref(cell.link.row, cell.link.col)
                 )
                 links.append(
                     f'<hyperlink ref="{ref(r, c)}" location="{attr_escape(target)}" '
@@ -138,7 +139,9 @@ def sheet_xml(
                 )
         if Tone(row.tone) is not Tone.PLAIN and len(row.cells) < width:
             style = styles.index(Role.TEXT, Tone(row.tone))
-            cells.extend(cell_xml("", r, c, None, style) for c in range(len(row.cells) + 1, width + 1))
+            cells.extend(
+                cell_xml("", r, c, None, style) for c in range(len(row.cells) + 1, width + 1)
+            )
         height = row_height(texts)
         if points and (height is None or height < points):
             height = points
@@ -153,7 +156,9 @@ def sheet_xml(
         top = layout.freeze_rows + 1
         freeze = (
             f'<pane ySplit="{layout.freeze_rows}" topLeftCell="A{top}" activePane="bottomLeft" '
-            'state="frozen"/><selection pane="bottomLeft" activeCell="A{0}" sqref="A{0}"/>'.format(top)
+            'state="frozen"/><selection pane="bottomLeft" activeCell="A{0}" sqref="A{0}"/>'.format(
+                top
+            )
         )
     cols = "".join(
         f'<col min="{i}" max="{i}" width="{w:g}" customWidth="1"/>' for i, w in enumerate(widths, 1)

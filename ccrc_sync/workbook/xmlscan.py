@@ -32,7 +32,7 @@ class XmlRefused(ValueError):
     """The XML is malformed, declares a DTD, or is not what a workbook part should be."""
 
 
-def _refuse_doctype(*_args: object) -> None:
+def _refuse_doctype(*_args: object) -> int:
     raise XmlRefused("a document type declaration (DTD), which workbook parts never have")
 
 
@@ -183,7 +183,9 @@ def root_declarations(data: bytes) -> bytes:
     if pos < 0:
         return b""
     end, _empty = tag_end(data, pos)
-    return b" ".join(re.findall(rb"""xmlns(?::[\w.-]+)?\s*=\s*(?:"[^"]*"|'[^']*')""", data[pos:end]))
+    return b" ".join(
+        re.findall(rb"""xmlns(?::[\w.-]+)?\s*=\s*(?:"[^"]*"|'[^']*')""", data[pos:end])
+    )
 
 
 def splice(data: bytes, edits: list[tuple[int, int, bytes]]) -> bytes:
@@ -202,7 +204,9 @@ def splice(data: bytes, edits: list[tuple[int, int, bytes]]) -> bytes:
 
 def set_attr(tag: bytes, name: str, value: str | None) -> bytes:
     """A start tag (`<x:row r="3" ...>`) with one attribute set, replaced or removed."""
-    pattern = re.compile(rb"""(\s)""" + re.escape(name.encode()) + rb"""\s*=\s*(?:"[^"]*"|'[^']*')""")
+    pattern = re.compile(
+        rb"""(\s)""" + re.escape(name.encode()) + rb"""\s*=\s*(?:"[^"]*"|'[^']*')"""
+    )
     if value is None:
         return pattern.sub(b"", tag, count=1)
     new = f'{name}="{attr_escape(value)}"'.encode()
