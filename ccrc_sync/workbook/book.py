@@ -17,12 +17,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ccrc_sync.errors import WorkbookBusy, WorkbookError
-from ccrc_sync.layout import COLOURS
 from ccrc_sync.schema import PLAN_SHEET, PlanTable, Value, is_blank, table_from_grid
-from ccrc_sync.workbook import files
+from ccrc_sync.workbook import files, marks
 from ccrc_sync.workbook.bookkeeping import full_calc_on_load, put_tab
 from ccrc_sync.workbook.cells import parse_range, ref
-from ccrc_sync.workbook.comments import Notes
 from ccrc_sync.workbook.limits import DEFAULT_LIMITS, WorkbookLimits
 from ccrc_sync.workbook.package import Package, read_file
 from ccrc_sync.workbook.patch import SheetPatch
@@ -243,7 +241,7 @@ class PlanWorkbook:
             appended, refused = patch.append_row(append.values)
             for col, why in refused:
                 result.skipped.append(f"Cell {ref(appended, col)} was not written: {why}.")
-        self._marks(writes, pkg, patch, styles, result)
+        marks.apply(writes, pkg, opened.part, patch, styles, result.tokens, result.skipped)
         tab_styles = TabStyles(styles)
         for layout in writes.tabs.values():
             put_tab(pkg, layout, tab_styles, date1904=opened.book.date1904)
@@ -257,41 +255,6 @@ class PlanWorkbook:
         if new_sheet != opened.data or writes.tabs:
             full_calc_on_load(pkg, opened.book.part)
         return pkg, result, _Check(self, pkg, patch)
-
-    def _marks(
-        self, writes: WorkbookWrites, pkg: Package, patch: SheetPatch, styles: Styles,
-        result: SaveResult,
-    ) -> None:  # fmt: skip
-        if not (writes.marks or writes.unmarks):
-            return
-        notes = Notes(pkg, self._opened.part, patch)
-        colour = COLOURS.conflict_mark
-        for mark in writes.marks:
-            where = ref(mark.row, mark.col)
-            current = patch.style_of(mark.row, mark.col)
-            if styles.fill_rgb(current) == colour:
-                result.skipped.append(f"Cell {where} already carries a conflict mark.")
-                continue
-            why = patch.refusal(mark.row, mark.col, None)
-            if why == "it is inside merged cells":
-                result.skipped.append(f"Cell {where} was not marked: {why}.")
-                continue
-            result.tokens[(mark.row, mark.col)] = styles.describe(current)
-            patch.set_style(mark.row, mark.col, styles.clone(current, fill_rgb=colour))
-            notes.add(mark.row, mark.col, mark.note)
-        for unmark in writes.unmarks:
-            current = patch.style_of(unmark.row, unmark.col)
-            notes.remove(unmark.row, unmark.col)
-            if styles.fill_rgb(current) != colour:
-                continue  # restyled by staff since: theirs now
-            if unmark.token is None:
-                patch.set_style(unmark.row, unmark.col, styles.clone(current, no_fill=True))
-                continue
-            if not styles.is_mark_of(current, unmark.token, colour):
-                continue
-            restored = styles.restore(unmark.token)
-            if restored is not None:
-                patch.set_style(unmark.row, unmark.col, restored)
 
     def _put_styles(self, pkg: Package, styles: Styles) -> None:
         part = self._opened.book.styles_part

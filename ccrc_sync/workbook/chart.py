@@ -24,6 +24,7 @@ _NS = (
     'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"'
 )
 _PALETTE = ("4472C4", "ED7D31", "A5A5A5", "FFC000", "5B9BD5", "70AD47")
+_ROW_OFFSET = 38100  # EMU: 3 points
 _HEADER = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
 
 
@@ -32,9 +33,11 @@ def drawing_xml(spec: ChartSpec, chart_rid: str) -> bytes:
     col, row = spec.anchor_col - 1, spec.anchor_row - 1
 
     def corner(tag: str, c: int, r: int) -> str:
+        # A few points down from the row's top edge: a chart starting exactly on a page
+        # break is drawn (clipped) on the page above as well.
         return (
             f"<xdr:{tag}><xdr:col>{c}</xdr:col><xdr:colOff>0</xdr:colOff>"
-            f"<xdr:row>{r}</xdr:row><xdr:rowOff>0</xdr:rowOff></xdr:{tag}>"
+            f"<xdr:row>{r}</xdr:row><xdr:rowOff>{_ROW_OFFSET}</xdr:rowOff></xdr:{tag}>"
         )
 
     return (

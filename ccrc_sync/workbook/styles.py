@@ -14,7 +14,6 @@ renumbers the styles on a save.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 
@@ -28,7 +27,6 @@ _BUILTIN_TIMES = {18, 19, 20, 21, 45, 46, 47}
 _BUILTIN_CODES = {14: "mm-dd-yy", 22: "m/d/yy h:mm", 49: "@", 10: "0.00%", 9: "0%"}
 _STRIP = re.compile(r'"[^"]*"|\\.|_.|\*.|\[(?![hms]+\])[^\]]*\]', re.IGNORECASE)
 _FIRST_CUSTOM_FORMAT = 164
-_XF_IDS = ("numFmtId", "fontId", "fillId", "borderId")
 
 DATE_FORMAT = "dd/mm/yyyy"
 DATETIME_FORMAT = "dd/mm/yyyy hh:mm"
@@ -244,61 +242,48 @@ class Styles:
             children.append(("color", (("rgb", "FF" + rgb.upper()),), ()))
         return self.font(("font", (), (*extra, *children)))
 
-    # ---- describing (mark tokens) --------------------------------------------------
+    # ---- for marks ----------------------------------------------------------------
 
-    def describe(self, s: int) -> str:
-        """Format `s` by content, to rebuild it after Excel renumbers the styles."""
+    def parts_of(
+        self, s: int
+    ) -> tuple[dict[str, str], Canon | None, Canon | None, Canon | None, str]:
+        """Format `s` as (xf attributes, font, fill, border, number format code)."""
         xf = self._xf(s) or ("xf", (), ())
         attrs = dict(xf[1])
-        lists = self._lists
 
         def pick(kind: str, key: str) -> Canon | None:
-            items = lists[kind].items
-            index = int(attrs.get(key, "0") or 0)
+            items = self._lists[kind].items
+            try:
+                index = int(attrs.get(key, "0") or 0)
+            except ValueError:
+                return None
             return items[index] if 0 <= index < len(items) else None
 
-        fmt_id = int(attrs.get("numFmtId", "0") or 0)
-        payload = {
-            "fmt": self.formats.get(fmt_id, f"builtin:{fmt_id}"),
-            "font": pick("fonts", "fontId"),
-            "fill": pick("fills", "fillId"),
-            "border": pick("borders", "borderId"),
-            "attrs": sorted((k, v) for k, v in attrs.items() if k not in _XF_IDS),
-            "kids": xf[2],
-        }
-        return "xf1:" + json.dumps(payload, separators=(",", ":"), ensure_ascii=True)
-
-    def is_mark_of(self, s: int, token: str, rgb: str) -> bool:
-        """Whether format `s` is exactly `token`'s format with our mark's fill added."""
         try:
-            want = json.loads(token[4:]) if token.startswith("xf1:") else None
+            fmt_id = int(attrs.get("numFmtId", "0") or 0)
         except ValueError:
-            return False
-        if not isinstance(want, dict):
-            return False
-        want["fill"] = _solid(rgb)
-        want["attrs"] = sorted({**dict(want.get("attrs", [])), "applyFill": "1"}.items())
-        got = json.loads(self.describe(s)[4:])
-        return bool(json.dumps(got, sort_keys=True) == json.dumps(want, sort_keys=True))
+            fmt_id = 0
+        code = self.formats.get(fmt_id, f"builtin:{fmt_id}")
+        return (
+            attrs,
+            pick("fonts", "fontId"),
+            pick("fills", "fillId"),
+            pick("borders", "borderId"),
+            code,
+        )
 
-    def restore(self, token: str) -> int | None:
-        """The index of a format matching `token` (appended when none does); None: unreadable."""
-        if not token.startswith("xf1:"):
-            return None
-        try:
-            payload = json.loads(token[4:])
-            attrs = dict((str(k), str(v)) for k, v in payload["attrs"])
-            fmt = str(payload["fmt"])
-            parts = {kind: _from_json(payload[kind]) for kind in ("font", "fill", "border")}
-            kids = tuple(k for k in (_from_json(x) for x in payload["kids"]) if k is not None)
-        except (ValueError, KeyError, TypeError):
-            return None
-        builtin = fmt.startswith("builtin:")
-        attrs["numFmtId"] = fmt[8:] if builtin else str(self.number_format(fmt))
-        for kind, key in (("font", "fontId"), ("fill", "fillId"), ("border", "borderId")):
-            item = parts[kind]
-            attrs[key] = "0" if item is None else str(self._lists[kind + "s"].index(item, self.q))
-        return self.xf(("xf", tuple(sorted(attrs.items())), kids))
+    def children_of(self, s: int) -> tuple[Canon, ...]:
+        xf = self._xf(s)
+        return xf[2] if xf is not None else ()
+
+    def count(self) -> int:
+        return len(self._lists["cellXfs"].items)
+
+    def add_part(self, kind: str, item: Canon | None) -> int:
+        """The index of a font, fill or border like `item` (appended if new)."""
+        if item is None:
+            return 0
+        return self._lists[kind].index(item, self.q)
 
     # ---- writing -------------------------------------------------------------------
 
@@ -369,16 +354,3 @@ def _kind_of(xf: Canon | None, formats: dict[int, str]) -> str | None:
     if fmt_id in _BUILTIN_TIMES:
         return "time"
     return None
-
-
-def _from_json(item: object) -> Canon | None:
-    if item is None:
-        return None
-    if not isinstance(item, list) or len(item) != 3:
-        raise ValueError("not a style description")
-    name, attrs, children = item
-    return (
-        str(name),
-        tuple((str(k), str(v)) for k, v in attrs),
-        tuple(c for c in (_from_json(x) for x in children) if c is not None),
-    )
