@@ -295,7 +295,7 @@ def test_a_directory_that_lies_about_sizes_is_caught_while_inflating(tmp_path: P
     data[central + 24 : central + 28] = (1000).to_bytes(4, "little")
     path.write_bytes(bytes(data))
     assert info.file_size > 1000
-    with pytest.raises(WorkbookError, match="is corrupt .*xl/worksheets/sheet1.xml"):
+    with pytest.raises(WorkbookError, match=r"is corrupt .*xl/worksheets/sheet1\.xml"):
         read_plan(path)
 
 
