@@ -127,9 +127,12 @@ def _everything(tmp_path: Path) -> Path:
     return path
 
 
-def test_everything_at_once_twice_over(tmp_path: Path) -> None:
+@pytest.mark.parametrize("spelling", ["openpyxl", "Excel"])
+def test_everything_at_once_twice_over(tmp_path: Path, spelling: str) -> None:
     """All of it in one workbook, synced twice (the second run replaces the tabs)."""
     path = _everything(tmp_path)
+    if spelling == "Excel":
+        excel.excel_spelling(path)
     before = excel.parts(path)
     PlanWorkbook.open(path).save(WRITES, backups=1)
     _check_synced(path, before, table=True)

@@ -195,3 +195,19 @@ def test_merged_cells_are_not_written_inside(tmp_path: Path) -> None:
     )
     assert result.skipped == ["Cell D5 was not written: it is inside merged cells."]
     assert read_plan(path).by_rec_no()[4]["Recommendation"] == "top-left"
+
+
+def test_rows_appended_to_a_header_only_plan_are_not_styled_as_headers(tmp_path: Path) -> None:
+    path = template_copy(tmp_path)
+    excel.edit_zip(
+        path, {SHEET: lambda x: re.sub(rb'<row r="(?:[2-9]|[1-9]\d)".*?</row>', b"", x, flags=re.S)}
+    )
+    book = PlanWorkbook.open(path)
+    assert book.table.rows == []
+    book.save(
+        WorkbookWrites(appends=(RowAppend({1: 1, 2: "Timeliness", 5: "Planned"}),)), backups=0
+    )
+    ws = load_workbook(path)["Action Plan"]
+    assert ws["A1"].font.b and not ws["A2"].font.b
+    assert ws["B2"].fill.fill_type is None
+    assert read_plan(path).by_rec_no()[1]["Section"] == "Timeliness"

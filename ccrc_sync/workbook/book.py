@@ -230,6 +230,7 @@ class PlanWorkbook:
         patch = SheetPatch(
             opened.data, opened.scan, styles, date1904=opened.book.date1904,
             declarations=root_declarations(opened.data), last_row=last,
+            header_row=self.table.header_row,
         )  # fmt: skip
         result = SaveResult()
         for edit in writes.cells:
@@ -249,6 +250,11 @@ class PlanWorkbook:
         if new_sheet != opened.data:
             pkg.put(opened.part, new_sheet)
         if styles.changed:
+            if styles.incomplete:
+                raise WorkbookError(
+                    f"The styles of {self.path} lack a list Excel always writes, so formats "
+                    "cannot be added safely; save the workbook again in Excel."
+                )
             self._put_styles(pkg, styles)
         if appended > last:
             _extend_tables(pkg, opened.part, last, appended)

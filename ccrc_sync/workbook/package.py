@@ -176,6 +176,11 @@ class Package:
                     yield chunk
         except KeyError:
             raise WorkbookError(f"The workbook {self.path} has no part {name}.") from None
+        except NotImplementedError:
+            raise WorkbookError(
+                f"The workbook {self.path} stores its part {name} with a compression method "
+                "ccrc-sync cannot read; save the workbook again in Excel."
+            ) from None
         except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
             raise WorkbookError(
                 f"The workbook {self.path} is corrupt (its part {name} cannot be read: "
@@ -359,6 +364,7 @@ class Package:
                 date_time = info.date_time if info is not None else _FIXED_TIME
                 raw_name = name.encode("utf-8")
                 external = info.external_attr if info is not None else 0
+                made_by = (info.create_system << 8 | info.create_version) if info else 20
             else:
                 body = self._raw(info)
                 crc, method, size = info.CRC, info.compress_type, info.file_size
@@ -366,6 +372,7 @@ class Package:
                 date_time = info.date_time
                 raw_name = info.orig_filename.encode("utf-8" if flags else "cp437")
                 external = info.external_attr
+                made_by = info.create_system << 8 | info.create_version
             if offset + len(body) > 0xFFFFFFF0 or size > 0xFFFFFFF0:
                 raise WorkbookError(f"The workbook {self.path} would be too large to write.")
             dos_time = (date_time[3] << 11) | (date_time[4] << 5) | (date_time[5] // 2)
@@ -380,7 +387,7 @@ class Package:
             central.append(
                 _CENTRAL.pack(
                     0x02014B50,
-                    20,
+                    made_by,
                     20,
                     flags,
                     method,

@@ -84,6 +84,7 @@ class SheetPatch:
         date1904: bool,
         declarations: bytes,
         last_row: int,
+        header_row: int = 0,
     ) -> None:
         self.data = data
         self.scan = scan
@@ -92,8 +93,10 @@ class SheetPatch:
         self.decls = declarations
         self.q = f"{scan.prefix}:" if scan.prefix else ""
         self.last_row = last_row  # the last data row: appends go below it
+        # New rows are styled like the last data row; never like the header row.
+        self._template = last_row if last_row != header_row else 0
         self._writes: dict[int, dict[int, _Write]] = {}
-        self._row_cache: dict[int, tuple[Node, list[_Cell]]] = {}
+        self._row_cache: dict[int, tuple[_Row, list[_Cell]]] = {}
         self._appended = last_row
         self._legacy_rid: str | None = None
         self._merged = [parse_range(m) for m in scan.merged if m]
@@ -192,7 +195,7 @@ class SheetPatch:
         return self._col_styles.get(col, 0)
 
     def _above_style(self, col: int) -> int:
-        found = self._row(self.last_row)
+        found = self._row(self._template)
         if found is not None:
             for cell in found[1]:
                 if cell.col == col:
@@ -231,7 +234,7 @@ class SheetPatch:
         self._appended += 1
         row = self._appended
         refused = []
-        above = self._row(self.last_row)
+        above = self._row(self._template)
         template_cols = [c.col for c in above[1]] if above else []
         for col in sorted(set(template_cols) | set(values)):
             value = values.get(col)
@@ -249,9 +252,7 @@ class SheetPatch:
     def _final_style(self, row: int, col: int, write: _Write) -> int:
         current = self.style_of(row, col) if write.style is None else write.style
         value = write.value
-        if isinstance(value, _Keep) or write.style is not None:
-            if isinstance(value, str) and needs_quote_prefix(value):
-                return self.styles.clone(current, quote_prefix=True)
+        if isinstance(value, _Keep):
             return current
         if isinstance(value, dt.datetime):
             if self.styles.kind(current) == "date" and self.styles.shows_time(current):
@@ -320,11 +321,11 @@ class SheetPatch:
         return b"".join(out)
 
     def _new_row(self, row: int, writes: dict[int, _Write]) -> bytes:
-        above = self._row(self.last_row)
+        above = self._row(self._template)
         attrs = b""
         if above is not None:
             node = above[0]
-            begin = self.scan.rows[self.last_row][0]
+            begin = self.scan.rows[self._template][0]
             tag = self.data[begin : begin + node.inner_start]
             for name in _ROW_ATTRS_NOT_COPIED:
                 tag = set_attr(tag, name, None)

@@ -297,8 +297,8 @@ def scan_sheet(
             end_at = _end_of(top_start)
             scan.children.append((tag, top_start, end_at))
             if tag == "sheetData":
-                inner, _empty = tag_end(data, top_start)  # type: ignore[arg-type]
-                close = end_at if _empty else data.rfind(b"<", top_start, end_at)  # type: ignore[union-attr]
+                inner, _empty = tag_end(data, top_start)
+                close = end_at if _empty else data.rfind(b"<", top_start, end_at)
                 scan.sheet_data = (top_start, inner, close, end_at)
         depth -= 1
 

@@ -107,6 +107,8 @@ class Styles:
             self._lists[container] = _List(
                 node, [canon(c) for c in node.children] if node is not None else []
             )
+        # A list missing from a part staff gave us: appending to it cannot be done safely.
+        self.incomplete = any(self._lists[c].node is None for c in self._lists) and not self.created
         formats = nodes.get("numFmts")
         self._formats_node = formats
         self.formats: dict[int, str] = {}
