@@ -148,11 +148,13 @@ def test_control_characters_and_escapes_round_trip(tmp_path: Path, spelling: str
     assert load_workbook(path)["Action Plan"]["I2"].value.startswith("Pasted from Word:")
 
 
-@pytest.mark.parametrize("spelling", ["openpyxl", "Excel"])
+@pytest.mark.parametrize("spelling", ["openpyxl", "Excel", "prefixed"])
 def test_appended_rows_copy_the_row_above_and_fit_their_text(tmp_path: Path, spelling: str) -> None:
     path = template_copy(tmp_path)
     if spelling == "Excel":
         excel.excel_spelling(path)
+    elif spelling == "prefixed":
+        excel.prefixed(path)
     excel.add_table(path)
     long_text = "The CCRC should review how applications are triaged on receipt, " * 3
     PlanWorkbook.open(path).save(
@@ -178,7 +180,7 @@ def test_appended_rows_copy_the_row_above_and_fit_their_text(tmp_path: Path, spe
     assert ws.row_dimensions[37].height is None
     table = excel.read_part(path, "xl/tables/table1.xml")
     assert b'ref="A1:I37"' in table and b'<autoFilter ref="A1:I37"/>' in table
-    assert re.search(rb'<dimension ref="A1:I37"\s*/>', excel.read_part(path, SHEET))
+    assert re.search(rb'<(?:x:)?dimension ref="A1:I37"\s*/>', excel.read_part(path, SHEET))
     assert [r.row for r in read_plan(path).rows][-2:] == [36, 37]
 
 

@@ -324,3 +324,29 @@ def test_limits_come_from_the_config() -> None:
 
     cfg = WorkbookConfig(max_rows=7, max_cells=70, max_uncompressed_mb=3, max_compression_ratio=9)
     assert WorkbookLimits.from_config(cfg) == WorkbookLimits(3, 9, 7, 70)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        (rb'<c r="(\w+)" s="(\d+)"', rb'<c s="\2" r="\1"'),  # attributes in another order
+        (rb"<(/?)(c|v|is|t|row)\b", rb"<\1x:\2"),  # cells prefixed under a plain root
+    ],
+    ids=["attribute order", "prefixed cells"],
+)
+def test_unusual_spellings_inside_the_sheet_read_the_same(
+    tmp_path: Path, change: tuple[bytes, bytes]
+) -> None:
+    path = template_copy(tmp_path)
+    expected = read_plan(path).rows
+    main = b'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+
+    def edit(xml: bytes) -> bytes:
+        head, body = xml.split(b"<sheetData>", 1)
+        body, tail = body.split(b"</sheetData>", 1)
+        head = head.replace(main, main + b" " + main.replace(b"xmlns=", b"xmlns:x="), 1)
+        return head + b"<sheetData>" + re.sub(change[0], change[1], body) + b"</sheetData>" + tail
+
+    excel.edit_zip(path, {"xl/worksheets/sheet1.xml": edit})
+    assert read_plan(path).rows == expected
+    assert PlanWorkbook.open(path).table.rows == expected

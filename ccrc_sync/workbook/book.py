@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -112,7 +113,7 @@ def read_plan(
 ) -> PlanTable:
     """The plan sheet as a `PlanTable`, in one streaming pass; the file is never changed."""
     path = Path(path)
-    return _table(path, _open(path, read_file(path), sheet, limits, track=False))
+    return _table(path, _open(path, read_file(path, limits), sheet, limits, track=False))
 
 
 class PlanWorkbook:
@@ -149,7 +150,7 @@ class PlanWorkbook:
         cls, path: Path, sheet: str = PLAN_SHEET, *, limits: WorkbookLimits = DEFAULT_LIMITS
     ) -> PlanWorkbook:
         path = Path(path)
-        return cls(path, sheet, limits, read_file(files.real_target(path)))
+        return cls(path, sheet, limits, read_file(files.real_target(path), limits))
 
     def tab_grid(self, title: str) -> list[list[Value]] | None:
         """A generated tab's values (None when there is no such tab)."""
@@ -174,9 +175,13 @@ class PlanWorkbook:
         if reason:
             raise WorkbookBusy(reason)
         try:
-            current = read_file(target)
-        except WorkbookError as exc:
-            raise WorkbookBusy(f"{exc} It was left alone; the next run will catch up.") from None
+            same_size = os.stat(target).st_size == len(self._data)
+            current = read_file(target) if same_size else b""
+        except (OSError, WorkbookError) as exc:
+            raise WorkbookBusy(
+                f"The workbook {self.path} could not be read again before writing ({exc}); it was "
+                "left alone and the next run will catch up."
+            ) from None
         if current != self._data:
             raise WorkbookBusy(
                 f"The workbook {self.path.name} changed after it was read; it was left alone "

@@ -35,6 +35,7 @@ _VALUE = re.compile(rb"<v>(.*?)</v>", re.S)
 _TEXT = re.compile(rb"<t\b[^>]*?(?:/>|>(.*?)</t>)", re.S)
 _PHONETIC = re.compile(rb"<rPh\b.*?</rPh>", re.S)
 _CHUNK = 1 << 18
+_PREFIXED = re.compile(rb"</?[A-Za-z_][\w.-]*:")
 
 
 def sheet_data_span(data: bytes) -> tuple[int, int, int, int] | None:
@@ -48,7 +49,7 @@ def sheet_data_span(data: bytes) -> tuple[int, int, int, int] | None:
     if opening.group(1):
         return opening.start(), opening.end(), opening.end(), opening.end()
     close = data.find(b"</sheetData>", opening.end())
-    if close < 0:
+    if close < 0 or _PREFIXED.search(data, opening.end(), close):
         return None
     return opening.start(), opening.end(), close, close + len(b"</sheetData>")
 

@@ -58,8 +58,15 @@ def stat_regular(path: Path) -> os.stat_result:
     return info
 
 
-def read_file(path: Path) -> bytes:
-    stat_regular(path)
+def read_file(path: Path, limits: WorkbookLimits | None = None) -> bytes:
+    info = stat_regular(path)
+    if limits is not None and info.st_size > limits.max_bytes:
+        raise over_limit(
+            path,
+            f"the file is {info.st_size / 1048576:,.0f} MB",
+            "max_uncompressed_mb",
+            limits.max_uncompressed_mb,
+        )
     try:
         with open(path, "rb") as handle:
             return handle.read()
@@ -447,4 +454,4 @@ def _open_zip(path: Path, data: bytes) -> zipfile.ZipFile:
 
 
 def open_package(path: Path, limits: WorkbookLimits) -> Package:
-    return Package(path, read_file(path), limits)
+    return Package(path, read_file(path, limits), limits)
