@@ -1,4 +1,8 @@
-"""Reading never harms the file; writing touches only what it should, or nothing at all."""
+"""The openpyxl-based `workbook.legacy` the sync still calls until it moves to the package API.
+
+Reading never harms the file; writing touches only what it should, or nothing at all.
+These go with `legacy` itself; the package's own tests are the other `test_workbook_*`.
+"""
 
 from __future__ import annotations
 
