@@ -151,3 +151,11 @@ def test_save_copy_keeps_everything_and_never_writes_the_input(tmp_path: Path) -
     assert copied["xl/drawings/drawing91.xml"] == original["xl/drawings/drawing91.xml"]
     with pytest.raises(WorkbookError, match="does not exist"):
         book.save_copy(tmp_path / "no-such-folder" / "fixed.xlsx", EDIT)
+
+
+def test_a_new_copy_takes_the_input_workbooks_mode(tmp_path: Path) -> None:
+    path = template_copy(tmp_path)
+    os.chmod(path, 0o644)
+    out = tmp_path / "fixed.xlsx"
+    PlanWorkbook.open(path).save_copy(out, EDIT)
+    assert stat.S_IMODE(out.stat().st_mode) == 0o644

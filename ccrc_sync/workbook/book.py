@@ -210,7 +210,8 @@ class PlanWorkbook:
             raise WorkbookError(f"The folder {out.parent} does not exist.")
         staged, result, check = self._stage(writes, out)
         original = read_file(out) if out.is_file() else None
-        files.replace_checked(out, staged.write_to, check, original=original)
+        like = out if original is not None else files.real_target(self.path)
+        files.replace_checked(out, staged.write_to, check, original=original, like=like)
         return result
 
     def _stage(self, writes: WorkbookWrites, target: Path) -> tuple[Package, SaveResult, _Check]:

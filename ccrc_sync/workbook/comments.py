@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import re
 
+from ccrc_sync.errors import WorkbookError
 from ccrc_sync.workbook.cells import ooxml_escape, ref
 from ccrc_sync.workbook.package import Package
 from ccrc_sync.workbook.patch import SheetPatch
-from ccrc_sync.workbook.xmlscan import Node, XmlRefused, attr_escape, splice, text_escape
+from ccrc_sync.workbook.xmlscan import Node, splice, text_escape
 
 AUTHOR = "ccrc-sync"
 COMMENTS_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.comments+xml"
@@ -130,7 +131,7 @@ class Notes:
         pkg = self.pkg
         try:
             root = pkg.tree(self.comments)
-        except Exception:
+        except WorkbookError:
             return False
         authors, listing = root.find("authors"), root.find("commentList")
         if authors is None or listing is None:
@@ -167,7 +168,7 @@ class Notes:
         pkg = self.pkg
         try:
             root = pkg.tree(self.comments)
-        except Exception:
+        except WorkbookError:
             return
         authors, listing = root.find("authors"), root.find("commentList")
         if authors is None or listing is None:
@@ -195,6 +196,3 @@ def _insert(data: bytes, node: Node, new: bytes) -> tuple[int, int, bytes]:
         head = data[node.start : node.end - 2].rstrip() + b">"
         return (node.start, node.end, head + new + f"</{node.qname}>".encode())
     return (node.inner_end, node.inner_end, new)
-
-
-__all__ = ["AUTHOR", "Notes", "XmlRefused", "attr_escape"]
