@@ -66,6 +66,7 @@ def test_widths_heights_freeze_links_and_print_setup(tmp_path: Path) -> None:
     assert ws.row_dimensions[5].height is None  # one line: Excel's default height
     link = ws["A12"].hyperlink
     assert link.location == "'Action Plan'!A8" and link.display == "7"
+    assert ws["A12"].font.u == "single" and ws["A12"].font.color.rgb == "FF0563C1"
     setup = ws.page_setup
     assert (setup.paperSize, setup.orientation, setup.fitToWidth) == (9, "landscape", 1)
     assert ws.sheet_properties.pageSetUpPr.fitToPage

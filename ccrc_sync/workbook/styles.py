@@ -227,17 +227,19 @@ class Styles:
 
     def font_like_default(
         self, *, bold: bool = False, italic: bool = False, size: float | None = None,
-        rgb: str | None = None,
+        rgb: str | None = None, underline: bool = False,
     ) -> int:  # fmt: skip
         fonts = self._lists["fonts"].items
         base = fonts[0] if fonts else ("font", (), ())
-        drop = {"b", "i", "color"} | ({"sz"} if size is not None else set())
+        drop = {"b", "i", "u", "color"} | ({"sz"} if size is not None else set())
         children = [c for c in base[2] if c[0] not in drop]
         extra: list[Canon] = []
         if bold:
             extra.append(("b", (), ()))
         if italic:
             extra.append(("i", (), ()))
+        if underline:
+            extra.append(("u", (), ()))
         if size is not None:
             children = [("sz", (("val", f"{size:g}"),), ()), *children]
         if rgb is not None:

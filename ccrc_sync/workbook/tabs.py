@@ -31,7 +31,7 @@ _WRAPPED = frozenset({Role.SENTENCE, Role.HEADER, Role.TEXT, Role.NOTE})
 _SPANNING = frozenset({Role.SENTENCE, Role.NOTE})
 _TITLE_POINTS = 16.0
 _HEADING_POINTS = 12.0
-_LINE = 15.0
+_LINK_BLUE = "0563C1"
 
 
 class TabStyles:
@@ -39,17 +39,19 @@ class TabStyles:
 
     def __init__(self, styles: Styles) -> None:
         self.styles = styles
-        self._cache: dict[tuple[Role, Tone], int] = {}
+        self._cache: dict[tuple[Role, Tone, bool], int] = {}
 
-    def index(self, role: Role, tone: Tone) -> int:
-        key = (role, tone)
+    def index(self, role: Role, tone: Tone, linked: bool = False) -> int:
+        key = (role, tone, linked)
         if key not in self._cache:
-            self._cache[key] = self._make(role, tone)
+            self._cache[key] = self._make(role, tone, linked)
         return self._cache[key]
 
-    def _make(self, role: Role, tone: Tone) -> int:
+    def _make(self, role: Role, tone: Tone, linked: bool) -> int:
         st = self.styles
-        if role is Role.TITLE:
+        if linked:  # a link looks like one: Excel's hyperlink blue, underlined
+            font = st.font_like_default(rgb=_LINK_BLUE, underline=True)
+        elif role is Role.TITLE:
             font = st.font_like_default(bold=True, size=_TITLE_POINTS, rgb=COLOURS.heading_text)
         elif role is Role.HEADING:
             font = st.font_like_default(bold=True, size=_HEADING_POINTS, rgb=COLOURS.heading_text)
@@ -114,7 +116,7 @@ def sheet_xml(
         points = 0.0
         for c, cell in enumerate(row.cells, start=1):
             role = Role(cell.role)
-            style = styles.index(role, Tone(row.tone))
+            style = styles.index(role, Tone(row.tone), cell.link is not None)
             value = _safe(cell.value)
             cells.append(cell_xml("", r, c, value, style, date1904))
             if role in _SPANNING and len(row.cells) == 1 and width > 1:
