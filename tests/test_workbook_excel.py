@@ -162,3 +162,22 @@ def test_libreoffice_opens_the_synced_workbook_with_every_edit(tmp_path: Path) -
     assert "=A1 is text here, not a formula" in text
     assert "31/03/2027" in text
     assert "A recommendation added in the Google Sheet." in text
+
+
+@pytest.mark.skipif(
+    shutil.which("soffice") is None, reason="LibreOffice (soffice) is not installed"
+)
+def test_a_workbook_saved_by_libreoffice_syncs_both_ways(tmp_path: Path) -> None:
+    """LibreOffice spells everything its own way (shared strings, `hidden="false"` rows...)."""
+    (tmp_path / "in").mkdir()
+    source = template_copy(tmp_path / "in")
+    subprocess.run(
+        ["soffice", "--headless", f"-env:UserInstallation=file://{tmp_path}/lo", "--convert-to",
+         "xlsx", "--outdir", str(tmp_path), str(source)],
+        check=True, capture_output=True, timeout=300,
+    )  # fmt: skip
+    path = tmp_path / "plan.xlsx"
+    before = excel.parts(path)
+    assert "xl/sharedStrings.xml" in before
+    assert PlanWorkbook.open(path).save(WRITES, backups=0).skipped == []
+    _check_synced(path, before)
