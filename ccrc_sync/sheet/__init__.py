@@ -6,8 +6,7 @@ by seam: `cells` (a value each way), `read` (the one-request read), `requests` (
 request builders), `formats` (how the Google side looks), `writes` (planning an apply),
 `tags` (the developer metadata ccrc-sync keeps), `marks` (conflict marks), `explain`
 (answers as sentences), `transport` (HTTP, retries, emulator routing), `credentials` (key
-files and Application Default Credentials) and `client`. `legacy` and `legacy_writes` are
-the previous adapter, kept until the sync moves over.
+files and Application Default Credentials) and `client`.
 """
 
 from ccrc_sync.sheet.client import ApplyResult, GoogleSheet
