@@ -15,6 +15,7 @@ $(STAMP): pyproject.toml
 test: $(STAMP)
 	$(BIN)/ruff check ccrc_sync tests bench scripts
 	$(BIN)/ruff format --check ccrc_sync tests bench scripts
+	$(BIN)/mypy
 	$(BIN)/python -m pytest -q
 
 demo: $(STAMP)

@@ -91,7 +91,7 @@ def validate(
     fmt: str,
     fix_path: Path | None,
     verbose: bool,
-):
+) -> int:
     """Check the action-plan workbook and say what is wrong, where, and how to fix it.
 
     Reads WORKBOOK (default: the workbook named in the settings) without changing it, and
@@ -152,7 +152,7 @@ def sync(
     rebase: bool,
     accept_restore: bool,
     accept_clears: tuple[str, ...],
-):
+) -> int:
     """Bring the workbook and the Google Sheet into step, without losing anyone's edit.
 
     Each cell is compared across the workbook, the Google Sheet and the value both last
@@ -208,7 +208,7 @@ def sync(
     default=None,
     help="Write the report as HTML to this file (.json for JSON).",
 )
-def report(config_path: Path | None, email: bool, out: Path | None):
+def report(config_path: Path | None, email: bool, out: Path | None) -> int:
     """Show, save or re-send the last run's report.
 
     Without options, prints the last run's report as text: the conflicts and errors that
@@ -236,7 +236,7 @@ def report(config_path: Path | None, email: bool, out: Path | None):
 @cli.command()
 @config_option
 @click.option("--verbose", "-v", is_flag=True, help="Log more detail (also `ccrc-sync -v serve`).")
-def serve(config_path: Path | None, verbose: bool):
+def serve(config_path: Path | None, verbose: bool) -> int:
     """Run the sync every night (and in office hours if configured) until stopped.
 
     Runs at [schedule] time in [schedule] timezone (default 02:00 Europe/London, right
@@ -264,7 +264,7 @@ def serve(config_path: Path | None, verbose: bool):
 @cli.command()
 @config_option
 @format_option
-def status(config_path: Path | None, fmt: str):
+def status(config_path: Path | None, fmt: str) -> int:
     """Say whether the nightly sync is healthy, how many conflicts are open, and when it
     last ran and runs next.
 
@@ -284,11 +284,11 @@ def status(config_path: Path | None, fmt: str):
     """
     from datetime import UTC, datetime
 
-    from ccrc_sync.service import render_text
+    from ccrc_sync.report.status_text import render_status
     from ccrc_sync.service import status as get_status
 
     result = get_status(_config(config_path), datetime.now(UTC))
-    click.echo(result.to_json() if fmt == "json" else render_text(result))
+    click.echo(result.to_json() if fmt == "json" else render_status(result))
     return EXIT_OK if result.healthy else EXIT_FLAGGED
 
 
@@ -296,7 +296,7 @@ def status(config_path: Path | None, fmt: str):
 @config_option
 @format_option
 @click.option("--dry-run", is_flag=True, help="Send nothing; list what each owner would get.")
-def digest(config_path: Path | None, fmt: str, dry_run: bool):
+def digest(config_path: Path | None, fmt: str, dry_run: bool) -> int:
     """Email each owner one digest of their own recommendations and parts.
 
     Each digest lists the owner's items that are overdue, due within [digest]
@@ -339,7 +339,7 @@ def digest(config_path: Path | None, fmt: str, dry_run: bool):
     default=None,
     help="md, html or docx (default: from --out's suffix, else md).",
 )
-def publish(config_path: Path | None, out: Path | None, fmt: str | None):
+def publish(config_path: Path | None, out: Path | None, fmt: str | None) -> int:
     """Regenerate the public summary of the response from the live plan.
 
     Writes the document in the shape of the published response: the title with today's
@@ -378,7 +378,7 @@ def publish(config_path: Path | None, out: Path | None, fmt: str | None):
     default=None,
     help="Keep the emulated spreadsheets in this JSON file between runs.",
 )
-def emulator(host: str, port: int, data: Path | None):
+def emulator(host: str, port: int, data: Path | None) -> int:
     """Run the local Google Sheets API emulator (for the demo and tests).
 
     Serves the parts of the Google Sheets API v4 that ccrc-sync uses, on your own machine,

@@ -473,7 +473,7 @@ def merge(
             # Never agreed: on one side only it stays a conflict; on both it is merged
             # cell by cell without an agreed version; on neither it is gone.
             if wb is not None and sh is not None:
-                merger.merge_row(rec_no, old, dict(wb), dict(sh), ConflictKind.FIRST)
+                merger.merge_row(rec_no, dict(old), dict(wb), dict(sh), ConflictKind.FIRST)
             elif wb is not None or sh is not None:
                 side = Side.WORKBOOK if wb is not None else Side.SHEET
                 merger.first_sync, was = True, merger.first_sync

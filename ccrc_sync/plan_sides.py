@@ -111,18 +111,18 @@ def after_run(
         key=lambda c: schema.rec_sort_key(c.rec_no),
     )
     for c in mine:
-        plan_row = by_key.get(c.rec_no)
-        if plan_row is None:
+        found = by_key.get(c.rec_no)
+        if found is None:
             last += 1
-            plan_row = PlanRow.model_construct(
+            found = PlanRow.model_construct(
                 row=last,
                 values={label: None for label in after.columns}
                 | {schema.REC_NO: schema.rec_cell_value(c.rec_no)},
                 extras={},
             )
-            after.rows.append(plan_row)
-            by_key[c.rec_no] = plan_row
-        plan_row.values[c.field] = _written(c, side)
+            after.rows.append(found)
+            by_key[c.rec_no] = found
+        found.values[c.field] = _written(c, side)
     return after
 
 

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Any
 
 from ccrc_sync.config import Config
-from ccrc_sync.outcome import SyncOutcome
+from ccrc_sync.outcome import RunStatus, SyncOutcome
 from ccrc_sync.plan import RunPlan
+from ccrc_sync.report.model import TrendPoint
 from ccrc_sync.state import State
 
 
@@ -60,7 +60,7 @@ def failure_report(
 
         report = RunReport(
             run_id=run_id,
-            status="failed",
+            status=RunStatus.FAILED,
             started=started,
             finished=finished,
             workbook=str(cfg.workbook.path.absolute()),
@@ -76,18 +76,19 @@ def failure_report(
         logging.getLogger(__name__).debug("could not write the failure report", exc_info=True)
 
 
-def trend(state: State | None) -> list[dict[str, Any]]:
+def trend(state: State | None) -> list[TrendPoint]:
     """Past runs' status counts, newest last, for the trend chart."""
     if state is None:
         return []
-    points = []
+    points: list[TrendPoint] = []
     for run in reversed(state.runs(limit=400)):
         if run.summary and run.status in ("ok", "flagged"):
+            by_status = run.summary.get("by_status", {})
             points.append(
-                {
-                    "run_id": run.run_id,
-                    "finished": run.finished,
-                    "by_status": run.summary.get("by_status", {}),
-                }
+                TrendPoint(
+                    run_id=run.run_id,
+                    finished=run.finished,
+                    by_status={str(k): int(v) for k, v in dict(by_status).items()},
+                )
             )
     return points

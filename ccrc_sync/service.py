@@ -50,8 +50,8 @@ AlertSender = Callable[[str, str], None]  # (subject, text)
 
 def parse_clock_time(text: str) -> time:
     """'02:00' or '02:00:30' (already validated by the config) to a `time`."""
-    parts = [int(p) for p in text.split(":")]
-    return time(*parts)
+    hour, minute, *rest = (int(p) for p in text.split(":"))
+    return time(hour, minute, rest[0] if rest else 0)
 
 
 def _zone(cfg: ScheduleConfig) -> ZoneInfo:
@@ -628,7 +628,8 @@ class Service:
                 self.config.sync.state_dir,
             )
             scheduler = schedule.Scheduler()
-            scheduler.every(self.tick_seconds).seconds.do(self._safe_tick)
+            # schedule takes the interval in seconds; a float (a test's short tick) works too.
+            scheduler.every(self.tick_seconds).seconds.do(self._safe_tick)  # type: ignore[arg-type]
             self._safe_tick()
             while not self.stop_event.is_set():
                 scheduler.run_pending()

@@ -143,7 +143,7 @@ class RunRecord:
     finished: dt.datetime | None
     status: str  # "running" | "ok" | "flagged" | "failed"
     counts: dict[str, int]
-    summary: dict | None
+    summary: dict[str, Any] | None
     error: str | None
     report_sent: bool
 
@@ -282,7 +282,7 @@ class State:
         finally:
             cur.close()
 
-    def _read(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
+    def _read(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         try:
             return self._conn().execute(sql, params).fetchall()
         except sqlite3.Error as exc:
@@ -454,7 +454,7 @@ class State:
             "SELECT run_id, started, finished, status, counts, summary, error, report_sent "
             f"FROM runs {where} ORDER BY started DESC, seq DESC"
         )
-        params: tuple = ()
+        params: tuple[object, ...] = ()
         if limit is not None:
             sql += " LIMIT ?"
             params = (max(0, int(limit)),)
@@ -482,7 +482,7 @@ class State:
             "SELECT at, run_id, rec_no, field, source, target, old, new, event FROM change_log "
             "ORDER BY seq DESC"
         )
-        params: tuple = ()
+        params: tuple[object, ...] = ()
         if limit is not None:
             sql += " LIMIT ?"
             params = (max(0, int(limit)),)
@@ -601,7 +601,8 @@ def _encode(value: Value) -> str:
 
 
 def _decode(text: str) -> Value:
-    return _loads(text)
+    value: Value = _loads(text)
+    return value
 
 
 def _encode_row(row: Mapping[str, Value]) -> str:
@@ -609,4 +610,5 @@ def _encode_row(row: Mapping[str, Value]) -> str:
 
 
 def _decode_row(text: str) -> dict[str, Value]:
-    return _loads(text)
+    row: dict[str, Value] = _loads(text)
+    return row

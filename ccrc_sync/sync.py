@@ -18,7 +18,7 @@ import logging
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,7 +29,7 @@ from ccrc_sync import config as configuration
 from ccrc_sync.config import Config
 from ccrc_sync.delivery import deliver
 from ccrc_sync.errors import CcrcSyncError, LockError, WorkbookError
-from ccrc_sync.merge import Side
+from ccrc_sync.merge import Change, Side
 from ccrc_sync.outcome import RunStatus, SyncOutcome
 from ccrc_sync.plan import (
     History,
@@ -249,7 +249,7 @@ class _Run:
         )
         return outcome
 
-    def _outcome(self, plan: RunPlan, landed: list, *, writable: bool) -> SyncOutcome:
+    def _outcome(self, plan: RunPlan, landed: Sequence[Change], *, writable: bool) -> SyncOutcome:
         status = plan.status
         if not writable and status is RunStatus.OK:
             status = RunStatus.FLAGGED

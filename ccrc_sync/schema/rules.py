@@ -12,7 +12,7 @@ import datetime as dt
 import difflib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from ccrc_sync.schema.codes import Issue, Severity, make_issue
 from ccrc_sync.schema.fields import (
@@ -347,28 +347,28 @@ class Validator:
         label: str,
         value: Value,
         vocabulary: tuple[str, ...],
-        where: dict[str, object],
+        where: dict[str, Any],
         out: _Findings,
     ) -> None:
         kind = label.lower()
         choices = ", ".join(vocabulary)
         if is_blank(value):
-            out.add(f"{kind}.empty", choices=choices, **where)  # type: ignore[arg-type]
+            out.add(f"{kind}.empty", choices=choices, **where)
             return
         word = canonical(vocabulary, value)
         if word is None:
             guess = _closest(display(value), vocabulary)
             advice = f"Did you mean '{guess}'?" if guess else f"Choose one of: {choices}."
-            out.add(f"{kind}.unknown", choices=choices, advice=advice, **where)  # type: ignore[arg-type]
+            out.add(f"{kind}.unknown", choices=choices, advice=advice, **where)
         elif value != word:
-            out.add(f"{kind}.noncanonical", word=word, fix=(word,), **where)  # type: ignore[arg-type]
+            out.add(f"{kind}.noncanonical", word=word, fix=(word,), **where)
 
     def _check_date(
         self,
         label: str,
         value: Value,
         plan_row: PlanRow,
-        where: dict[str, object],
+        where: dict[str, Any],
         out: _Findings,
     ) -> None:
         if is_blank(value):
@@ -382,13 +382,13 @@ class Validator:
                 long_date=_long(day),
                 short_date=uk_date(day),
                 fix=(day,),
-                **where,  # type: ignore[arg-type]
+                **where,
             )
         else:
-            out.add("date.invalid", example=_example(self.plan.date_order), **where)  # type: ignore[arg-type]
+            out.add("date.invalid", example=_example(self.plan.date_order), **where)
             return
         if label == COMPLETED_ON and day > self.today:
-            out.add("closure.future", long_date=_long(day), **where)  # type: ignore[arg-type]
+            out.add("closure.future", long_date=_long(day), **where)
         if label != TARGET_DATE or day >= self.today:
             return
         status = canonical(self.plan.statuses, plan_row.values.get(STATUS))
@@ -399,7 +399,7 @@ class Validator:
             long_date=_long(day),
             status=display(plan_row.values.get(STATUS)) or "empty",
             complete=self._complete,
-            **where,  # type: ignore[arg-type]
+            **where,
         )
 
     def _check_closure(
@@ -459,15 +459,15 @@ class Validator:
             else:
                 parts.setdefault(parent, []).append(plan_row.values.get(STATUS))
         for parent, statuses in parts.items():
-            plan_row = parents.get(parent)
-            if plan_row is None:
+            found = parents.get(parent)
+            if found is None:
                 continue
-            entered = plan_row.values.get(STATUS)
+            entered = found.values.get(STATUS)
             computed = rollup(statuses, self.plan)
             if canonical(self.plan.statuses, entered) != computed:
                 out.add(
                     "status.rollup",
-                    row=plan_row.row,
+                    row=found.row,
                     col=col,
                     rec_no=parent,
                     field=STATUS,

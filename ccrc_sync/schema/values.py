@@ -153,7 +153,8 @@ def normalise(
     # A date-time shown as text ("2027-03-31 9:30:00") is that date-time.
     if m := _DATETIME_TEXT.fullmatch(text):
         try:
-            stamp = dt.datetime(*(int(g or 0) for g in m.groups()))
+            y, mo, d, h, mi, sec = (int(g or 0) for g in m.groups())
+            stamp = dt.datetime(y, mo, d, h, mi, sec)
         except ValueError:
             return text
         return stamp.strftime("%Y-%m-%d %H:%M:%S")

@@ -241,7 +241,7 @@ def iso(text: str) -> Value:
 
 def translate(master: tuple[str, int, int], row: int, col: int) -> str:
     """A shared formula as it reads in a dependent cell (openpyxl's translator)."""
-    from openpyxl.formula.translate import Translator  # type: ignore[import-untyped]
+    from openpyxl.formula.translate import Translator
 
     text, mrow, mcol = master
     try:
