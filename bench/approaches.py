@@ -146,8 +146,8 @@ def check_edits(
     return EditCheck(lost=lost, missing_on_sheet=missing_sheet, missing_in_workbook=missing_book)
 
 
-def _by_rec_no(grid: list[list[str]]) -> dict[int, list[str]]:
-    rows: dict[int, list[str]] = {}
+def _by_rec_no(grid: list[list[str]]) -> dict[str, list[str]]:
+    rows: dict[str, list[str]] = {}
     for row in grid[1:]:
         rec_no = schema.rec_no_of(row[0]) if row else None
         if rec_no is not None:
@@ -155,6 +155,6 @@ def _by_rec_no(grid: list[list[str]]) -> dict[int, list[str]]:
     return rows
 
 
-def _cell(rows: dict[int, list[str]], rec_no: int, c: int) -> str:
-    row = rows.get(rec_no, [])
+def _cell(rows: dict[str, list[str]], rec_no: int, c: int) -> str:
+    row = rows.get(str(rec_no), [])
     return row[c] if c < len(row) else ""

@@ -25,6 +25,8 @@ from ccrc_sync import schema
 SHEET = schema.PLAN_SHEET
 STATUSES = schema.DEFAULT_STATUSES
 SECTIONS = schema.DEFAULT_SECTIONS
+# The template's columns, closure evidence included.
+FIELDS: tuple[str, ...] = schema.FIELDS
 EDITABLE_FIELDS: tuple[str, ...] = (schema.OWNER, schema.NOTES, schema.STATUS)
 WIDTHS = {
     schema.REC_NO: 9,
@@ -36,6 +38,8 @@ WIDTHS = {
     schema.TARGET_DATE: 13,
     schema.LAST_UPDATED: 13,
     schema.NOTES: 40,
+    schema.EVIDENCE: 30,
+    schema.COMPLETED_ON: 13,
 }
 DATE_FORMAT = "dd/mm/yyyy"
 
@@ -140,6 +144,15 @@ def plan_rows(rows: int, seed: int = 7) -> list[dict[str, schema.Value]]:
                 schema.NOTES: (
                     f"Discussed at the board meeting {rng.randint(1, 28)}/{rng.randint(1, 12)}."
                     if rng.random() < 0.4
+                    else None
+                ),
+                # Closed work carries its evidence, as the closure rules ask.
+                schema.EVIDENCE: f"Board paper {rng.randint(1, 400)}"
+                if status == "Complete"
+                else None,
+                schema.COMPLETED_ON: (
+                    dt.datetime.combine(today, dt.time()) - dt.timedelta(days=rng.randrange(1, 300))
+                    if status == "Complete"
                     else None
                 ),
             }

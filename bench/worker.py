@@ -19,11 +19,13 @@ from bench.measure import timed
 # sync is not charged for imports the bare openpyxl floor never makes.
 SYNC_MODULES = (
     "ccrc_sync.sync",
+    "ccrc_sync.plan",
     "ccrc_sync.workbook",
     "ccrc_sync.sheet",
     "ccrc_sync.merge",
     "ccrc_sync.state",
     "ccrc_sync.report",
+    "ccrc_sync.tabs",
     "ccrc_sync.summary",
 )
 VALIDATE_MODULES = ("ccrc_sync.validate", "ccrc_sync.workbook")
@@ -96,7 +98,7 @@ def op_sync(p: dict[str, Any]) -> Callable[[], dict[str, Any]]:
         for issue in outcome.issues:
             codes[issue.code] = codes.get(issue.code, 0) + 1
         return {
-            "status": outcome.status,
+            "status": outcome.status.value,
             "api_calls": outcome.api_calls,
             "changes": len(outcome.changes),
             "conflicts": len(outcome.conflicts),

@@ -238,7 +238,12 @@ def tab_format(
             )
     chart = rq.chart(sheet_id, layout.chart, widths) if layout.chart is not None else None
     tones = _tone_column(layout, freeze, _tone_column_in_use(rule_keys))
-    digest = _digest(layout.kind, [*fixed, {"tones": tones[0] if tones else 0}], chart, sheet_id)
+    # What the digest follows is the tab's shape (its columns, frozen rows, the column that
+    # tells the tones, the chart's geometry), not its content: widths and wrapping set when
+    # the tab is made stay, so a run that only changes what the tab says costs no
+    # formatting request (the budget: read, then one values write).
+    shape = {"width": width, "freeze": freeze, "tones": tones[0] if tones else 0}
+    digest = _digest(layout.kind, [shape], chart, sheet_id)
     rules = _content_rules(layout, sheet_id, freeze, width, tones)
     return TabFormat(fixed, chart, digest, rules)
 
