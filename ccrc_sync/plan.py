@@ -172,7 +172,8 @@ def plan_run(inputs: RunInputs) -> RunPlan:
     notes: list[str] = []
     blocked = _blocking_problem(title, book, sheet)
     validator = schema.Validator(cfg.plan, inputs.today)
-    book_issues = validator.validate(book)
+    # Errors decide what may be carried; the rules that compare rows only ever warn.
+    book_issues = validator.validate(book, plan_wide=False)
     sheet_issues = validator.validate(sheet, plan_wide=False) if sheet is not None else []
     invalid = {(Side.WORKBOOK, r, f) for r, f in schema.invalid_cells(book_issues)}
     invalid |= {(Side.SHEET, r, f) for r, f in schema.invalid_cells(sheet_issues)}

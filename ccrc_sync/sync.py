@@ -42,6 +42,7 @@ from ccrc_sync.plan import (
     plan_run,
 )
 from ccrc_sync.runreport import failure_report, run_report
+from ccrc_sync.schema import PlanTable
 from ccrc_sync.sheet import GoogleSheet, SheetSnapshot
 from ccrc_sync.state import State
 from ccrc_sync.tabs import MANAGED_TABS
@@ -214,6 +215,7 @@ class _Run:
         self.notes += applied.notes
         _checkpoint("after-sheet-write")
         tokens: dict[tuple[int, int], str] = {}
+        book_table = book.table  # as read: where this run's marks are (a save re-reads)
         writable = True
         if not plan.workbook.empty:
             try:
@@ -241,7 +243,9 @@ class _Run:
             counts=counts,
             summary=plan.figures.model_dump(mode="json") if plan.figures else None,
             fingerprint=plan.fingerprint if writable else None,
-            marks=_marks_after(plan, book, snap, applied.tokens, tokens, self.state, writable),
+            marks=_marks_after(
+                plan, book_table, snap, applied.tokens, tokens, self.state, writable
+            ),
             meta=_meta(plan, snap, sheet),
         )
         outcome.report_path = run_report(
@@ -369,7 +373,7 @@ def sheet_connection(
 
 def _marks_after(
     plan: RunPlan,
-    book: PlanWorkbook,
+    book: PlanTable,
     snap: SheetSnapshot,
     sheet_tokens: dict[tuple[str, int], str],
     book_tokens: dict[tuple[int, int], str],
@@ -378,8 +382,8 @@ def _marks_after(
 ) -> dict[tuple[str, str, str], str | None]:
     """The marks now set, with the tokens that restore each cell, for the next run."""
     before = state.marks()
-    book_rows = book.table.row_of()
-    book_cols = book.table.columns
+    book_rows = book.row_of()
+    book_cols = book.columns
     sheet_table = snap.plan_table()
     sheet_cols = sheet_table.columns if sheet_table else {}
     out: dict[tuple[str, str, str], str | None] = {}

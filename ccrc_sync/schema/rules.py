@@ -142,7 +142,12 @@ class Validator:
         self.plan = plan
         self.today = today
         self._complete = canonical(plan.statuses, plan.complete_status) or plan.complete_status
-        self._memo: dict[tuple[object, ...], list[_Item]] = {}
+        # Judged rows and tables, keyed by identity (the object is kept with its findings,
+        # so an id is never mistaken for a later object's).
+        self._memo: dict[tuple[object, ...], tuple[PlanRow, list[_Item]]] = {}
+        self._tables: dict[
+            int, tuple[PlanTable, dict[int, RecNo], list[_Item], list[_Item] | None]
+        ] = {}
 
     # ---------------------------------------------------------------- the table
 
@@ -151,20 +156,36 @@ class Validator:
 
         `plan_wide=False` leaves out the rules that compare rows with each other's text
         (near-duplicates, run-together words): warnings that never stop a value from
-        being carried, and the costliest rules on a large plan.
+        being carried, and the costliest rules on a large plan. A table judged before by
+        this validator is not judged again; a row judged before (the same row object, as
+        a run's "after" tables share the rows no write touched) neither.
         """
-        out = _Findings(table.sheet)
-        self._check_columns(table, out)
-        keys = self._check_rec_nos(table, out)
-        context = (table.sheet, tuple(table.columns.items()), tuple(table.extra_columns.items()))
-        for plan_row in table.rows:
-            out.items.extend(self._row(table, plan_row, keys.get(plan_row.row), context))
-        self._check_rollups(table, keys, out)
-        self._check_merged(table, out)
-        if plan_wide:
-            self._check_duplicates(table, keys, out)
-            self._check_run_together(table, keys, out)
-        return out.sorted()
+        cached = self._tables.get(id(table))
+        if cached is None or cached[0] is not table:
+            out = _Findings(table.sheet)
+            self._check_columns(table, out)
+            keys = self._check_rec_nos(table, out)
+            context = (
+                table.sheet,
+                table.header_row,
+                tuple(table.columns.items()),
+                tuple(table.extra_columns.items()),
+            )
+            for plan_row in table.rows:
+                out.items.extend(self._row(table, plan_row, keys.get(plan_row.row), context))
+            self._check_rollups(table, keys, out)
+            self._check_merged(table, out)
+            cached = (table, keys, out.items, None)
+            self._tables[id(table)] = cached
+        _, keys, items, wide = cached
+        if plan_wide and wide is None:
+            extra = _Findings(table.sheet, [])
+            self._check_duplicates(table, keys, extra)
+            self._check_run_together(table, keys, extra)
+            wide = extra.items
+            self._tables[id(table)] = (table, keys, items, wide)
+        every = _Findings(table.sheet, [*items, *(wide if plan_wide and wide else [])])
+        return every.sorted()
 
     def _row(
         self,
@@ -173,25 +194,14 @@ class Validator:
         key: RecNo | None,
         context: tuple[object, ...],
     ) -> list[_Item]:
-        try:
-            memo_key: tuple[object, ...] | None = (
-                context,
-                plan_row.row,
-                key,
-                # The type is part of the key: a Formula equals its text, and 1 equals True.
-                tuple((k, type(v), v) for k, v in plan_row.values.items()),
-                tuple((k, type(v), v) for k, v in plan_row.extras.items()),
-            )
-            found = self._memo.get(memo_key)  # type: ignore[arg-type]
-        except TypeError:  # a value that cannot be a key: judge it afresh
-            memo_key, found = None, None
-        if found is None:
+        memo_key = (context, id(plan_row), key)
+        found = self._memo.get(memo_key)
+        if found is None or found[0] is not plan_row:
             row_out = _Findings(table.sheet)
             self._check_row(table, plan_row, key, row_out)
-            found = row_out.items
-            if memo_key is not None:
-                self._memo[memo_key] = found
-        return found
+            found = (plan_row, row_out.items)
+            self._memo[memo_key] = found
+        return found[1]
 
     # ---------------------------------------------------------------- columns and keys
 
