@@ -324,6 +324,7 @@ class State:
         fingerprint: str | None = None,
         marks: Mapping[tuple[str, RecNo, str], str | None] | None = None,
         meta: Mapping[str, str] | None = None,
+        previous_base: Mapping[RecNo, Mapping[str, Value]] | None = None,
     ) -> None:
         """Close a run in ONE transaction: replace the base (when given), add its Change Log
         lines, the workbook's fingerprint, the conflict marks now set and small settings,
@@ -336,15 +337,25 @@ class State:
                 raise StateError(f"The state file {self.path} has no run {run_id} to finish.")
             if base is not None:
                 # Only rows that differ are written: a large plan changes a few per run.
-                stored = dict(cur.execute("SELECT rec_no, data FROM base_rows").fetchall())
-                wanted = {str(r): _encode_row(row) for r, row in base.items()}
-                cur.executemany(
-                    "DELETE FROM base_rows WHERE rec_no = ?",
-                    ((r,) for r in stored.keys() - wanted.keys()),
-                )
+                # The caller may say what the base was (as it read it this run), which
+                # spares reading every stored row back; otherwise they are read.
+                if previous_base is not None:
+                    gone = previous_base.keys() - base.keys()
+                    changed = {
+                        str(r): _encode_row(row)
+                        for r, row in base.items()
+                        if previous_base.get(r) != row
+                        or _types(previous_base.get(r)) != _types(row)
+                    }
+                else:
+                    stored = dict(cur.execute("SELECT rec_no, data FROM base_rows").fetchall())
+                    wanted = {str(r): _encode_row(row) for r, row in base.items()}
+                    gone = stored.keys() - wanted.keys()
+                    changed = {r: d for r, d in wanted.items() if stored.get(r) != d}
+                cur.executemany("DELETE FROM base_rows WHERE rec_no = ?", ((r,) for r in gone))
                 cur.executemany(
                     "INSERT OR REPLACE INTO base_rows (rec_no, data) VALUES (?, ?)",
-                    ((r, data) for r, data in wanted.items() if stored.get(r) != data),
+                    changed.items(),
                 )
                 cur.execute(
                     "INSERT OR REPLACE INTO base_info (id, committed_run, committed_at) "
@@ -573,27 +584,32 @@ def _tag(value: Any) -> Any:
     raise StateError(f"A value of type {type(value).__name__} cannot be kept in the state file.")
 
 
-def _untag(data: Any) -> Any:
-    if isinstance(data, dict):
-        if "$formula" in data:
-            return Formula(data["$formula"])
-        if "$datetime" in data:
-            return dt.datetime.fromisoformat(data["$datetime"])
-        if "$date" in data:
-            return dt.date.fromisoformat(data["$date"])
-        if "$map" in data:
-            return {k: _untag(v) for k, v in data["$map"].items()}
-    if isinstance(data, list):
-        return [_untag(v) for v in data]
-    return data
+def _types(row: Mapping[str, Value] | None) -> tuple[tuple[str, type], ...]:
+    """A row's value types: 15 and 15.0 are equal but not the same thing to keep."""
+    return tuple((k, type(v)) for k, v in (row or {}).items())
 
 
 def _dumps(value: Any) -> str:
     return json.dumps(_tag(value), ensure_ascii=False, separators=(",", ":"))
 
 
+def _hook(data: dict[str, Any]) -> Any:
+    """The inverse of `_tag`, one JSON object at a time (json calls it innermost first)."""
+    if len(data) == 1:
+        ((key, value),) = data.items()
+        if key == "$formula":
+            return Formula(value)
+        if key == "$datetime":
+            return dt.datetime.fromisoformat(value)
+        if key == "$date":
+            return dt.date.fromisoformat(value)
+        if key == "$map":
+            return value
+    return data
+
+
 def _loads(text: str) -> Any:
-    return _untag(json.loads(text))
+    return json.loads(text, object_hook=_hook)
 
 
 def _encode(value: Value) -> str:

@@ -146,22 +146,28 @@ class Validator:
         # so an id is never mistaken for a later object's).
         self._memo: dict[tuple[object, ...], tuple[PlanRow, list[_Item]]] = {}
         self._tables: dict[
-            int, tuple[PlanTable, dict[int, RecNo], list[_Item], list[_Item] | None]
+            tuple[int, int], tuple[PlanTable, dict[int, RecNo], list[_Item], list[_Item] | None]
         ] = {}
 
     # ---------------------------------------------------------------- the table
 
-    def validate(self, table: PlanTable, *, plan_wide: bool = True) -> list[Issue]:
+    def validate(
+        self, table: PlanTable, *, plan_wide: bool = True, same_as: PlanTable | None = None
+    ) -> list[Issue]:
         """Judge a plan table; findings in sheet order.
 
         `plan_wide=False` leaves out the rules that compare rows with each other's text
         (near-duplicates, run-together words): warnings that never stop a value from
         being carried, and the costliest rules on a large plan. A table judged before by
         this validator is not judged again; a row judged before (the same row object, as
-        a run's "after" tables share the rows no write touched) neither.
+        a run's "after" tables share the rows no write touched) neither. With `same_as`
+        (the other side's table), a row holding exactly what that side's row with the same
+        Rec No. holds is not judged again either: its findings would repeat that row's.
         """
-        cached = self._tables.get(id(table))
+        token = (id(table), id(same_as))
+        cached = self._tables.get(token)
         if cached is None or cached[0] is not table:
+            twins = same_as.by_rec_no() if same_as is not None else {}
             out = _Findings(table.sheet)
             self._check_columns(table, out)
             keys = self._check_rec_nos(table, out)
@@ -172,18 +178,21 @@ class Validator:
                 tuple(table.extra_columns.items()),
             )
             for plan_row in table.rows:
-                out.items.extend(self._row(table, plan_row, keys.get(plan_row.row), context))
+                key = keys.get(plan_row.row)
+                if key is not None and twins.get(key) == plan_row.values:
+                    continue
+                out.items.extend(self._row(table, plan_row, key, context))
             self._check_rollups(table, keys, out)
             self._check_merged(table, out)
             cached = (table, keys, out.items, None)
-            self._tables[id(table)] = cached
+            self._tables[token] = cached
         _, keys, items, wide = cached
         if plan_wide and wide is None:
             extra = _Findings(table.sheet, [])
             self._check_duplicates(table, keys, extra)
             self._check_run_together(table, keys, extra)
             wide = extra.items
-            self._tables[id(table)] = (table, keys, items, wide)
+            self._tables[token] = (table, keys, items, wide)
         every = _Findings(table.sheet, [*items, *(wide if plan_wide and wide else [])])
         return every.sorted()
 
