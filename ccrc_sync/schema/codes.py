@@ -440,3 +440,18 @@ class Findings:
 
     def sorted(self) -> list[Issue]:
         return [item[3] for item in sorted(self.items, key=lambda item: item[:3])]
+
+
+def codes_table() -> str:
+    """The README's table of finding codes, generated from the catalogue (a test keeps the
+    README in step; `python scripts/codes_table.py` prints it)."""
+    lines = [
+        "| code | severity | what it means | `--fix` corrects it |",
+        "| --- | --- | --- | --- |",
+    ]
+    for code in CATALOGUE.values():
+        severity = code.severity.value + (" (configurable)" if code.configurable else "")
+        lines.append(
+            f"| `{code.code}` | {severity} | {code.title} | {'yes' if code.fixable else ''} |"
+        )
+    return "\n".join(lines)
