@@ -232,7 +232,9 @@ def plan_run(inputs: RunInputs) -> RunPlan:
         else inputs.started
     )
     zone = ZoneInfo(cfg.schedule.timezone)
-    log = _log_entries(inputs, result, publish, len(view))
+    # Recommendations, not their lettered parts: "Published the plan (34 recommendations)".
+    recommendations = sum(1 for key in view if schema.parent_of(key) is None)
+    log = _log_entries(inputs, result, publish, recommendations)
     tabs = _tabs(
         inputs,
         figures,
@@ -257,7 +259,7 @@ def plan_run(inputs: RunInputs) -> RunPlan:
     )
     return RunPlan(
         status=status,
-        published=len(view) if publish else None,
+        published=recommendations if publish else None,
         merge=result,
         workbook=wb_writes,
         sheet=sh_writes,
