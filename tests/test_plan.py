@@ -382,3 +382,151 @@ def test_open_conflicts_are_kept_for_digests(opened: bool) -> None:
     plan = plan_run(inputs(book, rows(r1={OWNER: "B"}) if opened else rows()))
     expected = (OpenConflict("1", OWNER, "A", "B"),) if opened else ()
     assert plan.open_conflicts == expected
+
+
+# ----------------------------------------------------------------------------- the merge's
+# rules through a whole run: what each side is told, as a table (fast, no HTTP; a few of
+# these also run end to end through the CLI in test_sync_e2e.py)
+
+NEW = {SECTION: "Assurance", "Recommendation": "A new one.", "Action": "Soon.", STATUS: "Planned"}
+PROPAGATE = Config(plan=PlanConfig(rec_nos="1-9"), sync=SyncConfig(propagate_deletions=True))
+WB_WINS = Config(plan=PlanConfig(rec_nos="1-8"), sync=SyncConfig(policy="workbook-wins"))
+SH_WINS = Config(plan=PlanConfig(rec_nos="1-8"), sync=SyncConfig(policy="sheet-wins"))
+NINE = Config(plan=PlanConfig(rec_nos="1-9"))
+
+RUN_CASES: list[tuple[str, dict[str, Any], dict[str, Any], Config, dict[str, Any]]] = [
+    (
+        "workbook edit reaches the sheet",
+        {"r2": {OWNER: "Ann"}},
+        {},
+        CONFIG,
+        {"sheet": [("2", 6, "Ann")], "book": [], "conflicts": [], "status": RunStatus.OK},
+    ),
+    (
+        "sheet edit reaches the workbook",
+        {},
+        {"r2": {OWNER: "Bob"}},
+        CONFIG,
+        {"sheet": [], "book": [(3, 6, "Bob")], "conflicts": [], "status": RunStatus.OK},
+    ),
+    (
+        "same edit on both sides is agreement",
+        {"r2": {OWNER: "Cy"}},
+        {"r2": {OWNER: "Cy "}},
+        CONFIG,
+        {"sheet": [], "book": [], "conflicts": [], "status": RunStatus.OK},
+    ),
+    (
+        "different edits are a conflict, nothing overwritten",
+        {"r2": {OWNER: "A"}},
+        {"r2": {OWNER: "B"}},
+        CONFIG,
+        {
+            "sheet": [],
+            "book": [],
+            "conflicts": [("2", OWNER, ConflictKind.EDIT)],
+            "status": RunStatus.FLAGGED,
+        },
+    ),
+    (
+        "workbook-wins settles a conflict from the workbook",
+        {"r2": {OWNER: "A"}},
+        {"r2": {OWNER: "B"}},
+        WB_WINS,
+        {"sheet": [("2", 6, "A")], "book": [], "conflicts": [], "status": RunStatus.OK},
+    ),
+    (
+        "sheet-wins settles a conflict from the sheet",
+        {"r2": {OWNER: "A"}},
+        {"r2": {OWNER: "B"}},
+        SH_WINS,
+        {"sheet": [], "book": [(3, 6, "B")], "conflicts": [], "status": RunStatus.OK},
+    ),
+    (
+        "an invalid status is not carried",
+        {"r2": {STATUS: "Done-ish"}},
+        {},
+        CONFIG,
+        {"sheet": [], "book": [], "conflicts": [], "status": RunStatus.FLAGGED},
+    ),
+    (
+        "a row deleted on the sheet is flagged, not propagated",
+        {},
+        {"r5": None},
+        CONFIG,
+        {
+            "sheet": [],
+            "book": [],
+            "conflicts": [("5", None, ConflictKind.DELETED)],
+            "status": RunStatus.FLAGGED,
+        },
+    ),
+    (
+        "a row deleted on the sheet is blanked in the workbook when configured",
+        {},
+        {"r5": None},
+        PROPAGATE,
+        {
+            "sheet": [],
+            "book": [(6, c, None) for c in range(1, 8)],
+            "conflicts": [],
+            "status": RunStatus.FLAGGED,
+        },
+    ),
+    (
+        "deleted on the workbook, edited on the sheet: the edit is kept",
+        {"r5": None},
+        {"r5": {OWNER: "Kept"}},
+        PROPAGATE,
+        {
+            "sheet": [],
+            "book": [],
+            "conflicts": [("5", OWNER, ConflictKind.DELETED_EDITED)],
+            "status": RunStatus.FLAGGED,
+        },
+    ),
+    (
+        "the same Rec No. added on both sides differently is flagged whole",
+        {"r9": {**NEW, OWNER: "A"}},
+        {"r9": {**NEW, OWNER: "B"}},
+        NINE,
+        {
+            "sheet": [],
+            "book": [],
+            "conflicts": [("9", OWNER, ConflictKind.ADDED)],
+            "status": RunStatus.FLAGGED,
+        },
+    ),
+    (
+        "text that looks like a formula stays text",
+        {"r3": {OWNER: "=SUM(A1)"}},
+        {},
+        CONFIG,
+        {"sheet": [("3", 6, "=SUM(A1)")], "book": [], "conflicts": [], "status": RunStatus.OK},
+    ),
+    (
+        "the same thing written differently is no change",
+        {"r4": {STATUS: "in progress "}},
+        {"r4": {STATUS: "IN PROGRESS"}},
+        CONFIG,
+        {"sheet": [], "book": [], "conflicts": [], "status": RunStatus.OK},
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("book_edits", "sheet_edits", "config", "expected"),
+    [case[1:] for case in RUN_CASES],
+    ids=[case[0] for case in RUN_CASES],
+)
+def test_a_run_tells_each_side_what_the_merge_decided(
+    book_edits: dict[str, Any],
+    sheet_edits: dict[str, Any],
+    config: Config,
+    expected: dict[str, Any],
+) -> None:
+    plan = plan_run(inputs(rows(**book_edits), rows(**sheet_edits), config=config))
+    assert [(w.rec_no, w.col, w.value) for w in plan.sheet.cells] == expected["sheet"]
+    assert [(e.row, e.col, e.value) for e in plan.workbook.cells] == expected["book"]
+    assert [(c.rec_no, c.field, c.kind) for c in plan.conflicts] == expected["conflicts"]
+    assert plan.status is expected["status"]
