@@ -491,12 +491,16 @@ class Service:
 
     def _alert_text(self, result: RunResult) -> str:
         cfg = self.schedule
+        error = result.message
+        if result.status != "failed" and result.email_problem:
+            # The run itself went well; what failed is the email nobody received.
+            error = f"the report could not be emailed: {result.email_problem}"
         return "\n".join(
             [
                 f"ccrc-sync on {socket.gethostname()} has failed {self.failures} runs in a row.",
                 "",
                 f"Last attempt: {format_local(result.started, cfg)}",
-                f"Error: {result.message}",
+                f"Error: {error}",
                 f"Schedule: {describe_schedule(cfg)}",
                 f"State directory: {self.config.sync.state_dir}",
                 f"Config: {self.config.source or 'built-in defaults'}",
