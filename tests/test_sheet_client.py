@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import socket
+import threading
 from pathlib import Path
 
 import gspread
@@ -108,12 +109,24 @@ def test_transient_failures_are_retried(emulator, kind):
 
 
 def test_a_slow_answer_times_out_and_is_retried(emulator):
+    """The emulator holds the first request until the read is over: the client must give
+    up on it after its timeout and ask again (no sleep racing the timeout)."""
     sid = typed_plan(emulator)
-    retry = RetryConfig(max_seconds=5, initial_delay=0.01, max_delay=0.05, timeout=0.3)
+    retry = RetryConfig(max_seconds=30, initial_delay=0.01, max_delay=0.05, timeout=0.3)
     sheet = connect(emulator, sid, retry)
-    emulator.fail_next(1, "slow", delay=1.0)
-    assert sheet.read(PLAN).plan_title == PLAN
+    emulator.clear_log()
+    held = emulator.pause_next(method="GET")
+    titles: list[str] = []
+    worker = threading.Thread(target=lambda: titles.append(sheet.read(PLAN).plan_title))
+    worker.start()
+    try:
+        assert held.wait_arrived(10), "the read never reached the emulator"
+        worker.join(60)  # a guard against a hang, not a speed limit
+    finally:
+        held.release()
+    assert titles == [PLAN]
     assert sheet.api_calls == 2
+    assert [r.status for r in emulator.requests][1:] == [200]  # the retry was answered
 
 
 def test_giving_up_is_one_sentence(emulator):
