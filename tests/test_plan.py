@@ -213,16 +213,30 @@ def test_a_value_that_fails_validation_is_published_blank_and_kept_pending() -> 
 def test_a_missing_plan_tab_with_a_base_behind_it_is_refused_naming_the_rename() -> None:
     plan = plan_run(inputs(rows(), None, renamed_plan="Plan (old)"))
     assert plan.status is RunStatus.FAILED
-    assert plan.refusal is not None and "'Plan (old)': was it renamed?" in plan.refusal
+    assert plan.refusal == (
+        "The Action Plan tab is missing from the Google Sheet, and the tab ccrc-sync made for "
+        "the plan is now called 'Plan (old)': was it renamed? Rename it back to 'Action Plan' "
+        "(or set [plan] sheet in the configuration), then run again. Nothing was written."
+    )
     plan = plan_run(inputs(rows(), None))
-    assert plan.refusal is not None and "was it renamed or deleted?" in plan.refusal
+    assert plan.refusal == (
+        "The Action Plan tab is missing from the Google Sheet (or empty), but the two sides "
+        "were synced before: was it renamed or deleted? Restore the Action Plan tab, then run "
+        "again. Nothing was written, so no edit is lost."
+    )
 
 
 def test_a_lost_memory_is_refused_until_rebase_and_then_nothing_is_filled_in() -> None:
     book = rows(r2={OWNER: None})  # the workbook cleared an owner while the memory was lost
     lost = inputs(book, rows(), base=None, synced_before=True)
     plan = plan_run(lost)
-    assert plan.refusal is not None and "--rebase" in plan.refusal
+    assert plan.refusal == (
+        "The sync has no memory of the last agreed version (its state folder var/state is "
+        "missing or empty), but the Google Sheet has been synced before, so a blank cell could "
+        "be either side's deletion. Nothing was written. Run `ccrc-sync sync --rebase` to "
+        "start again from both sides as they are: every difference is then listed as a "
+        "conflict, and nothing is filled in."
+    )
     rebased = plan_run(replace(lost, options=Options(rebase=True)))
     assert rebased.changes == ()
     assert [(c.rec_no, c.field, c.kind) for c in rebased.conflicts] == [

@@ -841,6 +841,28 @@ def test_a_scheduled_run_refused_by_a_manual_sync_is_retried_not_skipped(
     assert (done in said) == (statuses == ["skipped"])
 
 
+@pytest.mark.parametrize(
+    ("manual_status", "starts"),
+    [
+        ("ok", [_at(9, 0)]),  # the manual run did the owed work: nothing more
+        ("failed", [_at(9, 0), _at(9, 2)]),  # it did not: the catch-up is tried again
+    ],
+)
+def test_a_catch_up_refused_by_a_manual_sync_is_retried_unless_that_run_succeeded(
+    manual_status: str, starts: list[datetime]
+) -> None:
+    """Started at 09:00 after a night without a run, while a manual sync (08:59-09:01)
+    holds the lock: the owed run is not dropped until the next night."""
+    clock = FakeClock(_at(9, 0).astimezone(UTC))
+    records = [ran("0", _at(2, 0, day=5)), Record("manual", _at(8, 59), _at(9, 1), manual_status)]
+    service, runner = make_service(clock, History(records, clock))
+    drive(service, clock, _at(12, 0), timedelta(minutes=1))
+    assert runner.starts == starts
+    assert [r.status for r in service.results] == ["skipped", "ok"][: len(starts)]
+    assert [r.reason for r in service.results] == ["catch-up"] * len(starts)
+    assert service.due == london(2026, 5, 7, 2)
+
+
 # --------------------------------------------------------------------------- the report email
 
 
