@@ -1,8 +1,10 @@
 """`serve` scheduling and `status`, driven by a fake clock: nothing here sleeps for real.
 
-The runner (the sync) and the run history are small in-memory stand-ins with the same shape
-as `sync.run_sync` and `state.State`; the end-to-end test with the real ones is in
-test_service_e2e.py. The alert goes through the real mail module to a real SMTP server.
+The runner plays `sync.run_sync`: it returns real, typed `SyncOutcome`s and refuses with
+`LockError` while a manual run holds the lock. The run history is an in-memory stand-in with
+`state.State`'s rules (a killed or failed run is not a success), and the real State where it
+matters; the end-to-end test with the real sync is in test_service_e2e.py. The alert goes
+through the real mail module to a real SMTP server.
 """
 
 from __future__ import annotations
