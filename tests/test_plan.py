@@ -267,14 +267,22 @@ def test_a_broken_key_column_with_propagated_deletions_deletes_nothing() -> None
     plan = plan_run(inputs(rows(), blanked, config=config))
     assert plan.merge is not None and plan.merge.deletions == ()
     assert plan.workbook.cells == () and plan.sheet.cells == ()
-    assert any("nothing was deleted" in n for n in plan.notes)
+    assert plan.notes == (
+        "Rec 1, 2, 3, 4, 5, 6, 7, 8 are missing from the Google Sheet, where some rows have a "
+        "blank, repeated or invalid Rec No.; nothing was deleted. Fix the Rec No. column there "
+        "and the next run sorts it out.",
+    )
 
 
 def test_many_rows_vanishing_at_once_are_held_with_a_sentence() -> None:
     config = Config(plan=PlanConfig(rec_nos="1-8"), sync=SyncConfig(propagate_deletions=True))
     plan = plan_run(inputs(rows(), rows(r1=None, r2=None, r3=None), config=config))
     assert plan.workbook.cells == ()
-    assert any("3 recommendations vanished from the Google Sheet at once" in n for n in plan.notes)
+    assert plan.notes == (
+        "3 recommendations vanished from the Google Sheet at once, more than 20% of the plan; "
+        "that looks like an accident, so nothing was deleted or re-added. If they were meant "
+        "to go, delete them in the workbook too; otherwise put them back.",
+    )
 
 
 def test_a_column_deleted_on_the_sheet_is_held_and_its_empty_return_is_not_clears() -> None:
@@ -287,7 +295,11 @@ def test_a_column_deleted_on_the_sheet_is_held_and_its_empty_return_is_not_clear
     back_empty = rows(**{f"r{n}": {OWNER: None} for n in range(1, 9)})
     again = plan_run(inputs(rows(), back_empty))
     assert again.workbook.cells == ()
-    assert any('--accept-clears "Owner"' in n for n in again.notes)
+    assert again.notes == (
+        "Every Owner in the Google Sheet was emptied at once (was the column deleted and added "
+        "back?); the values were kept on both sides. If they were meant to be cleared, run "
+        '`ccrc-sync sync --accept-clears "Owner"`.',
+    )
 
 
 # ----------------------------------------------------------------------------- restored
@@ -312,7 +324,12 @@ def test_a_restored_older_workbook_is_held_as_conflicts_naming_the_run() -> None
     assert [(c.rec_no, c.field, c.kind) for c in plan.conflicts] == [
         ("1", STATUS, ConflictKind.RESTORED)
     ]
-    assert any("run run-1 on 27 November 2026" in n for n in plan.notes)
+    assert plan.notes == (
+        "The workbook is the same as the copy written by run run-1 on 27 November 2026, older "
+        "than the last sync: it looks like a restored copy. Its older values were not carried "
+        "to the Google Sheet (they are listed as conflicts). If the older copy is what you "
+        "want, run `ccrc-sync sync --accept-restore`.",
+    )
 
 
 # ----------------------------------------------------------------------------- findings
