@@ -558,16 +558,37 @@ def test_the_alert_arrives_by_real_smtp(smtp_server: tuple[int, Received]) -> No
     assert body[3] == "Error: Google is down."
 
 
-def test_an_alert_that_cannot_be_sent_is_retried_at_the_next_failure() -> None:
+def test_an_alert_that_cannot_be_sent_is_retried_at_the_next_failure(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The mail server is down when the alert is due (2nd failure); it is back by the 3rd:
+    the alert arrives then, once, and not again for the 4th."""
+    from smtphelp import free_port, start_smtp
+
+    port = free_port()  # nothing listens here yet: the real mail module fails to connect
     clock = FakeClock(utc(2026, 5, 6, 1))
-    # Nothing listens on port 1 of 127.0.0.1: the real mail module fails to connect.
-    email = EmailConfig(smtp_host="127.0.0.1", smtp_port=1, recipients=("a@b.org",), timeout=2)
-    runner = Runner(clock, History(), [SheetError("down")] * 3)
+    email = EmailConfig(smtp_host="127.0.0.1", smtp_port=port, recipients=("a@b.org",), timeout=5)
+    runner = Runner(clock, History(), [SheetError("down")] * 4)
     config = Config(schedule=ScheduleConfig(failure_alert_after=2), email=email)
     service = Service(config, runner=runner, clock=clock, history=runner.history)
-    for _ in range(3):
+    caplog.set_level(logging.ERROR, logger="ccrc_sync.service")
+    service.run_once()
+    service.run_once()
+    assert service.failures == 2 and not service.alerted
+    assert [r.getMessage() for r in caplog.records][-1] == (
+        "the failure alert could not be emailed: Could not connect to the SMTP server at "
+        f"127.0.0.1:{port}: Connection refused."
+    )
+    controller, inbox = start_smtp(port)
+    try:
         service.run_once()
-    assert service.failures == 3 and not service.alerted
+        service.run_once()
+    finally:
+        controller.stop()
+    assert service.failures == 4 and service.alerted
+    assert [m["Subject"] for m in inbox.messages()] == [
+        "CCRC action plan: ALERT - the sync has failed 3 times in a row"
+    ]
 
 
 # --------------------------------------------------------------------------- the loop
