@@ -172,11 +172,15 @@ def plan_run(inputs: RunInputs) -> RunPlan:
     notes: list[str] = []
     blocked = _blocking_problem(title, book, sheet)
     validator = schema.Validator(cfg.plan, inputs.today)
-    book_issues = validator.validate(book)
-    sheet_issues = validator.validate(sheet, plan_wide=False) if sheet is not None else []
+    # Errors decide what may be carried; the rules that compare rows only ever warn.
+    book_issues = validator.validate(book, plan_wide=False)
+    sheet_issues = (
+        validator.validate(sheet, plan_wide=False, same_as=book) if sheet is not None else []
+    )
     invalid = {(Side.WORKBOOK, r, f) for r, f in schema.invalid_cells(book_issues)}
     invalid |= {(Side.SHEET, r, f) for r, f in schema.invalid_cells(sheet_issues)}
-    restored = None if opts.accept_restore else _restored(book, history, notes)
+    checked = fingerprint(book) if len(history.fingerprints) >= 2 else ""
+    restored = None if opts.accept_restore else _restored(checked, history, notes)
 
     if blocked:
         notes.append(blocked)
@@ -228,7 +232,9 @@ def plan_run(inputs: RunInputs) -> RunPlan:
         else inputs.started
     )
     zone = ZoneInfo(cfg.schedule.timezone)
-    log = _log_entries(inputs, result, publish, len(view))
+    # Recommendations, not their lettered parts: "Published the plan (34 recommendations)".
+    recommendations = sum(1 for key in view if schema.parent_of(key) is None)
+    log = _log_entries(inputs, result, publish, recommendations)
     tabs = _tabs(
         inputs,
         figures,
@@ -253,7 +259,7 @@ def plan_run(inputs: RunInputs) -> RunPlan:
     )
     return RunPlan(
         status=status,
-        published=len(view) if publish else None,
+        published=recommendations if publish else None,
         merge=result,
         workbook=wb_writes,
         sheet=sh_writes,
@@ -262,7 +268,7 @@ def plan_run(inputs: RunInputs) -> RunPlan:
         base=None if blocked else result.base,
         base_sheet_only=None if blocked else base_without(history.base, result, Side.WORKBOOK),
         log=tuple(log),
-        fingerprint=fingerprint(book_after),
+        fingerprint=fingerprint(book_after) if book_after is not book or not checked else checked,
         marks=frozenset(
             (side, c.rec_no, c.field)
             for c in result.conflicts
@@ -328,23 +334,39 @@ def _publish(book: PlanTable, invalid: set[tuple[Side, RecNo, str]]) -> MergeRes
 
 def fingerprint(table: PlanTable) -> str:
     """The plan's content, independent of how the file happens to be saved: its rows by
-    Rec No., each cell compared the way the merge compares it."""
-    rows = sorted(
-        (
-            r.key or f"row {r.row}",
-            [[label, schema.normalise(label, v)] for label, v in sorted(r.values.items())],
-        )
-        for r in table.rows
-    )
-    return hashlib.sha256(json.dumps(rows, ensure_ascii=False).encode()).hexdigest()
+    Rec No., each cell as the value it holds (a blank is a blank, 15.0 is 15)."""
+    digest = hashlib.sha256()
+    for key, cells in sorted(
+        ((r.key or f"row {r.row}", r.values) for r in table.rows), key=lambda item: item[0]
+    ):
+        digest.update(key.encode())
+        for label in sorted(cells):
+            digest.update(f"\x1f{label}\x1e{_cell_key(cells[label])}".encode())
+        digest.update(b"\x1d")
+    return digest.hexdigest()
 
 
-def _restored(book: PlanTable, history: History, notes: list[str]) -> Side | None:
+def _cell_key(value: Value) -> str:
+    """A cell's value, spelled one way: what a re-read of the same file gives back."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, int | float):
+        return schema.format_number(value)
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time() else value.isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return f"{type(value).__name__}:{value}"
+
+
+def _restored(mine: str, history: History, notes: list[str]) -> Side | None:
     """The workbook is an older copy brought back (version history, a backup) when its
-    content is what an earlier run left, and not what the last run left."""
+    content (`mine`, its fingerprint) is what an earlier run left, and not what the last
+    run left."""
     if len(history.fingerprints) < 2:
         return None
-    mine = fingerprint(book)
     latest = history.fingerprints[0][2]
     if mine == latest:
         return None
@@ -367,7 +389,7 @@ def _findings(validator: schema.Validator, book: PlanTable, sheet: PlanTable | N
     if sheet is None:
         return issues
     seen = {(i.code, i.rec_no, i.field, i.value) for i in issues}
-    for i in validator.validate(sheet, plan_wide=False):
+    for i in validator.validate(sheet, plan_wide=False, same_as=book):
         if (i.code, i.rec_no, i.field, i.value) not in seen:
             issues.append(i.model_copy(update={"message": f"In the Google Sheet: {i.message}"}))
     return issues

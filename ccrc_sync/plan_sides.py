@@ -84,46 +84,58 @@ def after_run(
 
     New rows land after the last data row, in Rec No. order; a deleted row is blanked and
     so no longer read. `publish` means the Google Sheet is empty and receives `table` (the
-    workbook's) whole, under a header in row 1.
+    workbook's) whole, under a header in row 1. Rows no write touches are shared with
+    `table` (not copied), so judging the result again costs only the rows that changed.
     """
-    rows = [
-        PlanRow.model_construct(row=r.row, values=dict(r.values), extras=dict(r.extras))
-        for r in table.rows
-    ]
-    after = table.model_copy(update={"rows": rows, "merged": list(table.merged)})
-    if publish:
-        after.header_row = 1
-        after.merged = []
-        for number, plan_row in enumerate(after.rows, start=2):
-            plan_row.row = number
-        return after
-    by_key: dict[RecNo, PlanRow] = {}
-    for plan_row in after.rows:
-        key = plan_row.key
-        if key is not None and key not in by_key:
-            by_key[key] = plan_row
-    for d in result.deletions:
-        if d.target is side and d.rec_no in by_key:
-            after.rows.remove(by_key.pop(d.rec_no))
-    last = max([r.row for r in after.rows] + [after.header_row])
     mine = sorted(
-        (c for c in result.changes if c.target is side and c.field in after.columns),
+        (c for c in result.changes if c.target is side and c.field in table.columns),
         key=lambda c: schema.rec_sort_key(c.rec_no),
     )
+    gone = {d.rec_no for d in result.deletions if d.target is side}
+    if not publish and not mine and not gone:
+        return table
+    if publish:
+        renumbered = [
+            PlanRow.model_construct(row=n, values=dict(r.values), extras=dict(r.extras))
+            for n, r in enumerate(table.rows, start=2)
+        ]
+        return table.model_copy(update={"rows": renumbered, "merged": [], "header_row": 1})
+    rows: list[PlanRow | None] = list(table.rows)
+    index: dict[RecNo, int] = {}
+    for n, plan_row in enumerate(table.rows):
+        key = plan_row.key
+        if key is not None and key not in index:
+            index[key] = n
+    for key in gone & index.keys():
+        rows[index.pop(key)] = None
+    last = max([r.row for r in rows if r is not None] + [table.header_row])
+    copied: set[int] = set()
     for c in mine:
-        found = by_key.get(c.rec_no)
+        found = index.get(c.rec_no)
         if found is None:
             last += 1
-            found = PlanRow.model_construct(
+            row = PlanRow.model_construct(
                 row=last,
-                values={label: None for label in after.columns}
+                values={label: None for label in table.columns}
                 | {schema.REC_NO: schema.rec_cell_value(c.rec_no)},
                 extras={},
             )
-            after.rows.append(found)
-            by_key[c.rec_no] = found
-        found.values[c.field] = _written(c, side)
-    return after
+            rows.append(row)
+            index[c.rec_no] = len(rows) - 1
+            copied.add(len(rows) - 1)
+        else:
+            existing = rows[found]
+            assert existing is not None
+            row = existing
+            if found not in copied:
+                row = PlanRow.model_construct(
+                    row=existing.row, values=dict(existing.values), extras=dict(existing.extras)
+                )
+                rows[found] = row
+                copied.add(found)
+        row.values[c.field] = _written(c, side)
+    kept = [r for r in rows if r is not None]
+    return table.model_copy(update={"rows": kept, "merged": list(table.merged)})
 
 
 def _written(c: Change, side: Side) -> Value:

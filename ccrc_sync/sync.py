@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import gc
 import json
 import logging
 import os
@@ -42,6 +43,7 @@ from ccrc_sync.plan import (
     plan_run,
 )
 from ccrc_sync.runreport import failure_report, run_report
+from ccrc_sync.schema import PlanTable
 from ccrc_sync.sheet import GoogleSheet, SheetSnapshot
 from ccrc_sync.state import State
 from ccrc_sync.tabs import MANAGED_TABS
@@ -101,7 +103,8 @@ def run_sync(
             started = clock()
             run_id = state.start_run(started)
             try:
-                outcome = _Run(config, request, state, run_id, started, clock).execute()
+                with _bulk_allocation():
+                    outcome = _Run(config, request, state, run_id, started, clock).execute()
             except CcrcSyncError as exc:
                 finished = clock()
                 state.finish_run(run_id, status="failed", finished=finished, error=str(exc))
@@ -120,6 +123,24 @@ def run_sync(
             return outcome
     finally:
         lock.release()
+
+
+@contextlib.contextmanager
+def _bulk_allocation() -> Iterator[None]:
+    """Pause Python's cycle collector while a run builds its large, long-lived tables.
+
+    A 10,000-row plan is read into some million objects that all live until the run
+    ends; the collector would walk them again and again for nothing (it cost about a
+    third of a run at that size). It runs once at the end instead.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+        gc.collect()
 
 
 def _tidy_after_a_kill(config: Config, state: State) -> None:
@@ -153,6 +174,7 @@ class _Run:
         self.clock = clock
         self.notes: list[str] = []
         self.sheet: GoogleSheet | None = None
+        self.history = History()
 
     @property
     def api_calls(self) -> int:
@@ -184,7 +206,7 @@ class _Run:
     def _inputs(self, book: PlanWorkbook, snap: SheetSnapshot) -> RunInputs:
         cfg = self.config
         sheet_table = snap.plan_table()
-        history = read_history(self.state, cfg)
+        history = self.history = read_history(self.state, cfg)
         return RunInputs(
             config=cfg,
             today=configuration.today(cfg, self.started),
@@ -214,6 +236,7 @@ class _Run:
         self.notes += applied.notes
         _checkpoint("after-sheet-write")
         tokens: dict[tuple[int, int], str] = {}
+        book_table = book.table  # as read: where this run's marks are (a save re-reads)
         writable = True
         if not plan.workbook.empty:
             try:
@@ -241,8 +264,11 @@ class _Run:
             counts=counts,
             summary=plan.figures.model_dump(mode="json") if plan.figures else None,
             fingerprint=plan.fingerprint if writable else None,
-            marks=_marks_after(plan, book, snap, applied.tokens, tokens, self.state, writable),
+            marks=_marks_after(
+                plan, book_table, snap, applied.tokens, tokens, self.state, writable
+            ),
             meta=_meta(plan, snap, sheet),
+            previous_base=self.history.base,
         )
         outcome.report_path = run_report(
             cfg, self.state, outcome, plan, self.started, finished, sheet_url(cfg, snap)
@@ -369,7 +395,7 @@ def sheet_connection(
 
 def _marks_after(
     plan: RunPlan,
-    book: PlanWorkbook,
+    book: PlanTable,
     snap: SheetSnapshot,
     sheet_tokens: dict[tuple[str, int], str],
     book_tokens: dict[tuple[int, int], str],
@@ -378,8 +404,8 @@ def _marks_after(
 ) -> dict[tuple[str, str, str], str | None]:
     """The marks now set, with the tokens that restore each cell, for the next run."""
     before = state.marks()
-    book_rows = book.table.row_of()
-    book_cols = book.table.columns
+    book_rows = book.row_of()
+    book_cols = book.columns
     sheet_table = snap.plan_table()
     sheet_cols = sheet_table.columns if sheet_table else {}
     out: dict[tuple[str, str, str], str | None] = {}
@@ -450,6 +476,7 @@ def _dry_run(config: Config, request: RunRequest, clock: Callable[[], dt.datetim
     run_id = "dry-run-" + started.strftime("%Y%m%dT%H%M%SZ")
     state_file = config.sync.state_dir / STATE_FILE
     if state_file.is_file():
-        with State(config.sync.state_dir) as state:
+        with State(config.sync.state_dir) as state, _bulk_allocation():
             return _Run(config, request, state, run_id, started, clock).execute()
-    return _Run(config, request, None, run_id, started, clock).execute()
+    with _bulk_allocation():
+        return _Run(config, request, None, run_id, started, clock).execute()

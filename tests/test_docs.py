@@ -47,3 +47,10 @@ def test_the_quickstart_is_exactly_the_two_commands() -> None:
     quickstart = README.split("## Quickstart", 1)[1].split("```", 2)[1]
     commands = [line.split("#")[0].strip() for line in quickstart.splitlines()[1:] if line.strip()]
     assert commands == ["make demo", "make test"]
+
+
+def test_the_readme_table_of_codes_is_the_catalogue() -> None:
+    from ccrc_sync.schema.codes import codes_table
+
+    block = README.split("<!-- codes:start -->", 1)[1].split("<!-- codes:end -->", 1)[0]
+    assert block.strip() == codes_table()

@@ -419,9 +419,9 @@ def test_every_code_a_rule_emits_is_in_the_catalogue_with_sentences() -> None:
     import inspect
 
     from ccrc_sync import plan, plan_sides
-    from ccrc_sync.schema import rules
+    from ccrc_sync.schema import across, rules
 
-    sources = "".join(inspect.getsource(m) for m in (rules, plan, plan_sides))
+    sources = "".join(inspect.getsource(m) for m in (rules, across, plan, plan_sides))
     import re
 
     emitted = set(re.findall(r'"((?:[a-z_]+)\.[a-z_]+)"', sources))

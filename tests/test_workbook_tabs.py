@@ -67,9 +67,11 @@ def test_widths_heights_freeze_links_and_print_setup(tmp_path: Path) -> None:
     link = ws["A12"].hyperlink
     assert link.location == "'Action Plan'!A8" and link.display == "7"
     assert ws["A12"].font.u == "single" and ws["A12"].font.color.rgb == "FF0563C1"
+    # With a chart: scaled so the tables fit one A4 landscape page, the chart on the next.
     setup = ws.page_setup
-    assert (setup.paperSize, setup.orientation, setup.fitToWidth) == (9, "landscape", 1)
-    assert ws.sheet_properties.pageSetUpPr.fitToPage
+    assert (setup.paperSize, setup.orientation) == (9, "landscape")
+    assert not ws.sheet_properties.pageSetUpPr.fitToPage
+    assert 10 <= setup.scale <= 100
     assert [b.id for b in ws.row_breaks.brk] == [layout.chart.anchor_row - 1]  # type: ignore[union-attr]
     issues = load_workbook(path)["Sync Issues"]
     assert issues["E2"].hyperlink.location == "'Action Plan'!E2"

@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from ccrc_sync.schema.codes import CATALOGUE, Code, Issue, Severity, make_issue
+from ccrc_sync.schema.across import rollup
+from ccrc_sync.schema.codes import CATALOGUE, Code, Issue, PlanRules, Severity, make_issue
 from ccrc_sync.schema.fields import (
     ACTION,
     COMPLETED_ON,
@@ -47,7 +48,7 @@ from ccrc_sync.schema.fields import (
     rec_no_of,
     rec_sort_key,
 )
-from ccrc_sync.schema.rules import PlanRules, Validator, invalid_cells, rollup
+from ccrc_sync.schema.rules import Validator, invalid_cells
 from ccrc_sync.schema.table import PlanRow, PlanTable, table_from_grid
 from ccrc_sync.schema.text import looks_truncated
 from ccrc_sync.schema.values import (

@@ -9,13 +9,14 @@ codes, the rules and the tests cannot drift apart (a test checks all three).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, PrivateAttr
 
-from ccrc_sync.schema.fields import Value
+from ccrc_sync.schema.fields import RecNo, Value
+from ccrc_sync.schema.values import a1, display
 
 
 class Severity(StrEnum):
@@ -372,3 +373,85 @@ def make_issue(
         message=kind.render(kind.message, fields) or "",
         suggestion=kind.render(kind.fix, fields),
     )
+
+
+class PlanRules(Protocol):
+    """What the rules need from `config.PlanConfig` (structural, to avoid an import cycle)."""
+
+    @property
+    def statuses(self) -> tuple[str, ...]: ...
+    @property
+    def sections(self) -> tuple[str, ...]: ...
+    @property
+    def complete_status(self) -> str: ...
+    @property
+    def in_progress_status(self) -> str: ...
+    @property
+    def planned_status(self) -> str: ...
+    @property
+    def date_order(self) -> str: ...
+    @property
+    def closure(self) -> str: ...
+    def expected_rec_nos(self) -> set[int]: ...
+
+
+# Rows without a cell (plan-level findings) sort after every row.
+LAST = 1 << 30
+Item = tuple[int, int, int, Issue]
+
+
+@dataclass
+class Findings:
+    """Collects findings with a sort key, so the output order never depends on rule order."""
+
+    sheet: str
+    items: list[Item] = field(default_factory=list)
+
+    def add(
+        self,
+        code: str,
+        *,
+        row: int | None = None,
+        col: int | None = None,
+        rec_no: RecNo | None = None,
+        field: str | None = None,
+        value: Value = None,
+        severity: Severity | None = None,
+        fix: tuple[Value] | None = None,
+        **params: object,
+    ) -> None:
+        cell = a1(row, col) if row is not None and col is not None else None
+        shown = None if value is None else display(value)
+        issue = make_issue(
+            code,
+            sheet=self.sheet,
+            cell=cell,
+            rec_no=rec_no,
+            field=field,
+            value=shown,
+            severity=severity,
+            row=row,
+            **params,
+        )
+        if fix is not None:
+            issue = issue.with_fix(fix[0])
+        key = (row if row is not None else LAST, col if col is not None else LAST)
+        self.items.append((*key, len(self.items), issue))
+
+    def sorted(self) -> list[Issue]:
+        return [item[3] for item in sorted(self.items, key=lambda item: item[:3])]
+
+
+def codes_table() -> str:
+    """The README's table of finding codes, generated from the catalogue (a test keeps the
+    README in step; `python scripts/codes_table.py` prints it)."""
+    lines = [
+        "| code | severity | what it means | `--fix` corrects it |",
+        "| --- | --- | --- | --- |",
+    ]
+    for code in CATALOGUE.values():
+        severity = code.severity.value + (" (configurable)" if code.configurable else "")
+        lines.append(
+            f"| `{code.code}` | {severity} | {code.title} | {'yes' if code.fixable else ''} |"
+        )
+    return "\n".join(lines)

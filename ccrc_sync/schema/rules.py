@@ -11,10 +11,15 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 from collections.abc import Iterable
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
-from ccrc_sync.schema.codes import Issue, Severity, make_issue
+from ccrc_sync.schema.across import (
+    check_duplicates,
+    check_merged,
+    check_rollups,
+    check_run_together,
+)
+from ccrc_sync.schema.codes import Findings, Issue, Item, PlanRules, Severity
 from ccrc_sync.schema.fields import (
     ACTION,
     COMPLETED_ON,
@@ -39,100 +44,15 @@ from ccrc_sync.schema.table import PlanRow, PlanTable
 from ccrc_sync.schema.text import (
     joined_sentences,
     looks_truncated,
-    near_duplicates,
-    run_together_word,
-    text_of,
-    vocabulary,
 )
 from ccrc_sync.schema.values import (
-    a1,
     canonical,
     column_letter,
-    column_number,
     display,
     is_blank,
     parse_date_text,
     uk_date,
 )
-
-
-class PlanRules(Protocol):
-    """What the rules need from `config.PlanConfig` (structural, to avoid an import cycle)."""
-
-    @property
-    def statuses(self) -> tuple[str, ...]: ...
-    @property
-    def sections(self) -> tuple[str, ...]: ...
-    @property
-    def complete_status(self) -> str: ...
-    @property
-    def in_progress_status(self) -> str: ...
-    @property
-    def planned_status(self) -> str: ...
-    @property
-    def date_order(self) -> str: ...
-    @property
-    def closure(self) -> str: ...
-    def expected_rec_nos(self) -> set[int]: ...
-
-
-# Rows without a cell (plan-level findings) sort after every row.
-_LAST = 1 << 30
-_Item = tuple[int, int, int, Issue]
-
-
-@dataclass
-class _Findings:
-    """Collects findings with a sort key, so the output order never depends on rule order."""
-
-    sheet: str
-    items: list[_Item] = field(default_factory=list)
-
-    def add(
-        self,
-        code: str,
-        *,
-        row: int | None = None,
-        col: int | None = None,
-        rec_no: RecNo | None = None,
-        field: str | None = None,
-        value: Value = None,
-        severity: Severity | None = None,
-        fix: tuple[Value] | None = None,
-        **params: object,
-    ) -> None:
-        cell = a1(row, col) if row is not None and col is not None else None
-        shown = None if value is None else display(value)
-        issue = make_issue(
-            code,
-            sheet=self.sheet,
-            cell=cell,
-            rec_no=rec_no,
-            field=field,
-            value=shown,
-            severity=severity,
-            row=row,
-            **params,
-        )
-        if fix is not None:
-            issue = issue.with_fix(fix[0])
-        key = (row if row is not None else _LAST, col if col is not None else _LAST)
-        self.items.append((*key, len(self.items), issue))
-
-    def sorted(self) -> list[Issue]:
-        return [item[3] for item in sorted(self.items, key=lambda item: item[:3])]
-
-
-def rollup(statuses: Iterable[Value], plan: PlanRules) -> str:
-    """A parent's status from its parts': Complete when every part is, In Progress when
-    any part is In Progress or Complete, otherwise Planned."""
-    words = [canonical(plan.statuses, s) for s in statuses]
-    complete = canonical(plan.statuses, plan.complete_status) or plan.complete_status
-    if words and all(w == complete for w in words):
-        return complete
-    if any(w is not None and w != plan.planned_status for w in words):
-        return plan.in_progress_status
-    return plan.planned_status
 
 
 class Validator:
@@ -142,29 +62,59 @@ class Validator:
         self.plan = plan
         self.today = today
         self._complete = canonical(plan.statuses, plan.complete_status) or plan.complete_status
-        self._memo: dict[tuple[object, ...], list[_Item]] = {}
+        # Judged rows and tables, keyed by identity (the object is kept with its findings,
+        # so an id is never mistaken for a later object's).
+        self._memo: dict[tuple[object, ...], tuple[PlanRow, list[Item]]] = {}
+        self._tables: dict[
+            tuple[int, int], tuple[PlanTable, dict[int, RecNo], list[Item], list[Item] | None]
+        ] = {}
 
     # ---------------------------------------------------------------- the table
 
-    def validate(self, table: PlanTable, *, plan_wide: bool = True) -> list[Issue]:
+    def validate(
+        self, table: PlanTable, *, plan_wide: bool = True, same_as: PlanTable | None = None
+    ) -> list[Issue]:
         """Judge a plan table; findings in sheet order.
 
         `plan_wide=False` leaves out the rules that compare rows with each other's text
         (near-duplicates, run-together words): warnings that never stop a value from
-        being carried, and the costliest rules on a large plan.
+        being carried, and the costliest rules on a large plan. A table judged before by
+        this validator is not judged again; a row judged before (the same row object, as
+        a run's "after" tables share the rows no write touched) neither. With `same_as`
+        (the other side's table), a row holding exactly what that side's row with the same
+        Rec No. holds is not judged again either: its findings would repeat that row's.
         """
-        out = _Findings(table.sheet)
-        self._check_columns(table, out)
-        keys = self._check_rec_nos(table, out)
-        context = (table.sheet, tuple(table.columns.items()), tuple(table.extra_columns.items()))
-        for plan_row in table.rows:
-            out.items.extend(self._row(table, plan_row, keys.get(plan_row.row), context))
-        self._check_rollups(table, keys, out)
-        self._check_merged(table, out)
-        if plan_wide:
-            self._check_duplicates(table, keys, out)
-            self._check_run_together(table, keys, out)
-        return out.sorted()
+        token = (id(table), id(same_as))
+        cached = self._tables.get(token)
+        if cached is None or cached[0] is not table:
+            twins = same_as.by_rec_no() if same_as is not None else {}
+            out = Findings(table.sheet)
+            self._check_columns(table, out)
+            keys = self._check_rec_nos(table, out)
+            context = (
+                table.sheet,
+                table.header_row,
+                tuple(table.columns.items()),
+                tuple(table.extra_columns.items()),
+            )
+            for plan_row in table.rows:
+                key = keys.get(plan_row.row)
+                if key is not None and twins.get(key) == plan_row.values:
+                    continue
+                out.items.extend(self._row(table, plan_row, key, context))
+            check_rollups(self.plan, table, keys, out)
+            check_merged(table, out)
+            cached = (table, keys, out.items, None)
+            self._tables[token] = cached
+        _, keys, items, wide = cached
+        if plan_wide and wide is None:
+            extra = Findings(table.sheet, [])
+            check_duplicates(table, keys, extra)
+            check_run_together(table, keys, extra)
+            wide = extra.items
+            self._tables[token] = (table, keys, items, wide)
+        every = Findings(table.sheet, [*items, *(wide if plan_wide and wide else [])])
+        return every.sorted()
 
     def _row(
         self,
@@ -172,30 +122,19 @@ class Validator:
         plan_row: PlanRow,
         key: RecNo | None,
         context: tuple[object, ...],
-    ) -> list[_Item]:
-        try:
-            memo_key: tuple[object, ...] | None = (
-                context,
-                plan_row.row,
-                key,
-                # The type is part of the key: a Formula equals its text, and 1 equals True.
-                tuple((k, type(v), v) for k, v in plan_row.values.items()),
-                tuple((k, type(v), v) for k, v in plan_row.extras.items()),
-            )
-            found = self._memo.get(memo_key)  # type: ignore[arg-type]
-        except TypeError:  # a value that cannot be a key: judge it afresh
-            memo_key, found = None, None
-        if found is None:
-            row_out = _Findings(table.sheet)
+    ) -> list[Item]:
+        memo_key = (context, id(plan_row), key)
+        found = self._memo.get(memo_key)
+        if found is None or found[0] is not plan_row:
+            row_out = Findings(table.sheet)
             self._check_row(table, plan_row, key, row_out)
-            found = row_out.items
-            if memo_key is not None:
-                self._memo[memo_key] = found
-        return found
+            found = (plan_row, row_out.items)
+            self._memo[memo_key] = found
+        return found[1]
 
     # ---------------------------------------------------------------- columns and keys
 
-    def _check_columns(self, table: PlanTable, out: _Findings) -> None:
+    def _check_columns(self, table: PlanTable, out: Findings) -> None:
         row = table.header_row
         after = len(table.headers) + 1
         for label in FIELDS:
@@ -216,7 +155,7 @@ class Validator:
         for text, col in table.extra_columns.items():
             out.add("column.unknown", row=row, col=col, value=text, column=column_letter(col))
 
-    def _check_rec_nos(self, table: PlanTable, out: _Findings) -> dict[int, RecNo]:
+    def _check_rec_nos(self, table: PlanTable, out: Findings) -> dict[int, RecNo]:
         """Sheet row -> valid Rec No.; reports invalid, duplicate, missing, unexpected and
         orphaned ones."""
         col = table.columns.get(REC_NO)
@@ -291,7 +230,7 @@ class Validator:
     # ---------------------------------------------------------------- one row
 
     def _check_row(
-        self, table: PlanTable, plan_row: PlanRow, key: RecNo | None, out: _Findings
+        self, table: PlanTable, plan_row: PlanRow, key: RecNo | None, out: Findings
     ) -> None:
         row = plan_row.row
         for label, value in plan_row.values.items():
@@ -348,7 +287,7 @@ class Validator:
         value: Value,
         vocabulary: tuple[str, ...],
         where: dict[str, Any],
-        out: _Findings,
+        out: Findings,
     ) -> None:
         kind = label.lower()
         choices = ", ".join(vocabulary)
@@ -369,7 +308,7 @@ class Validator:
         value: Value,
         plan_row: PlanRow,
         where: dict[str, Any],
-        out: _Findings,
+        out: Findings,
     ) -> None:
         if is_blank(value):
             return
@@ -403,7 +342,7 @@ class Validator:
         )
 
     def _check_closure(
-        self, table: PlanTable, plan_row: PlanRow, key: RecNo | None, out: _Findings
+        self, table: PlanTable, plan_row: PlanRow, key: RecNo | None, out: Findings
     ) -> None:
         """Closing a recommendation needs evidence and a date, and only a closed one has a
         completion date."""
@@ -442,97 +381,6 @@ class Validator:
             )
 
     # ---------------------------------------------------------------- across rows
-
-    def _check_rollups(self, table: PlanTable, keys: dict[int, RecNo], out: _Findings) -> None:
-        col = table.columns.get(STATUS)
-        if col is None:
-            return
-        parents: dict[RecNo, PlanRow] = {}
-        parts: dict[RecNo, list[Value]] = {}
-        for plan_row in table.rows:
-            key = keys.get(plan_row.row)
-            if key is None:
-                continue
-            parent = parent_of(key)
-            if parent is None:
-                parents.setdefault(key, plan_row)
-            else:
-                parts.setdefault(parent, []).append(plan_row.values.get(STATUS))
-        for parent, statuses in parts.items():
-            found = parents.get(parent)
-            if found is None:
-                continue
-            entered = found.values.get(STATUS)
-            computed = rollup(statuses, self.plan)
-            if canonical(self.plan.statuses, entered) != computed:
-                out.add(
-                    "status.rollup",
-                    row=found.row,
-                    col=col,
-                    rec_no=parent,
-                    field=STATUS,
-                    value=entered,
-                    computed=computed,
-                    fix=(computed,),
-                )
-
-    def _check_merged(self, table: PlanTable, out: _Findings) -> None:
-        for ref in table.merged:
-            first, _, last = ref.upper().replace("$", "").partition(":")
-            letters = first.rstrip("0123456789")
-            digits = first[len(letters) :]
-            if not letters or not digits.isdigit():
-                continue
-            last_row = int((last or first).lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ") or digits)
-            if last_row <= table.header_row:
-                continue
-            out.add("cell.merged", row=int(digits), col=column_number(letters), value=ref)
-
-    def _check_duplicates(self, table: PlanTable, keys: dict[int, RecNo], out: _Findings) -> None:
-        col = table.columns.get(RECOMMENDATION)
-        if col is None:
-            return
-        for this, other in near_duplicates(table.rows):
-            this_no, other_no = keys.get(this.row), keys.get(other.row)
-            this_name = f"Rec {this_no}" if this_no else f"Row {this.row}"
-            other_name = f"Rec {other_no}" if other_no else f"row {other.row}"
-            out.add(
-                "text.near_duplicate",
-                row=this.row,
-                col=col,
-                rec_no=this_no,
-                field=RECOMMENDATION,
-                value=this.values.get(RECOMMENDATION),
-                this=this_name,
-                other=other_name,
-                other_row=other.row,
-            )
-
-    def _check_run_together(self, table: PlanTable, keys: dict[int, RecNo], out: _Findings) -> None:
-        """Words that lost their space ("structureunderway"), judged against the words the
-        plan itself uses."""
-        labels = [label for label in (RECOMMENDATION, ACTION) if label in table.columns]
-        texts = [t for r in table.rows for label in labels if (t := text_of(r.values.get(label)))]
-        words = vocabulary(texts)
-        for plan_row in table.rows:
-            for label in labels:
-                text = text_of(plan_row.values.get(label))
-                if text is None:
-                    continue
-                found = run_together_word(text, words)
-                if found is None:
-                    continue
-                out.add(
-                    "text.missing_space",
-                    row=plan_row.row,
-                    col=table.columns[label],
-                    rec_no=keys.get(plan_row.row),
-                    field=label,
-                    value=text,
-                    snippet=found.snippet,
-                    proposed=found.proposed,
-                    fix=(found.proposed,),
-                )
 
 
 def _closest(text: str, vocabulary: tuple[str, ...]) -> str | None:

@@ -68,9 +68,11 @@ def looks_truncated(text: str) -> bool:
 
 def _stem_tokens(text: str) -> frozenset[str]:
     """Content words, crudely stemmed by truncation (operations ~ operational)."""
-    return frozenset(
-        t[:6] for t in _TOKEN.findall(text.casefold()) if t not in _STOPWORDS and len(t) > 1
-    )
+    return _stems_of(_TOKEN.findall(text.casefold()))
+
+
+def _stems_of(tokens: list[str]) -> frozenset[str]:
+    return frozenset(t[:6] for t in tokens if t not in _STOPWORDS and len(t) > 1)
 
 
 def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:
@@ -83,13 +85,14 @@ def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:
 class _Text:
     """What the near-duplicate rules need of one recommendation, computed once."""
 
-    __slots__ = ("action_key", "ends", "row", "stems", "words")
+    __slots__ = ("_stems", "_tokens", "action_key", "ends", "row", "words")
 
     def __init__(self, plan_row: PlanRow, text: str, action: Value) -> None:
         self.row = plan_row
         words = _TOKEN.findall(text.casefold())
+        self._tokens = words
+        self._stems: frozenset[str] | None = None
         self.words = frozenset(words)
-        self.stems = _stem_tokens(text)
         content = [w for w in words if w not in _STOPWORDS]
         # A copy edited in one place keeps its opening or its ending word for word
         # (its first or last eight content words; half of them for short texts).
@@ -100,6 +103,13 @@ class _Text:
             action_words = tuple(_TOKEN.findall(action.casefold()))
             if len(action_words) >= _SPECIFIC_ACTION_WORDS:
                 self.action_key = action_words
+
+    @property
+    def stems(self) -> frozenset[str]:
+        """Stemmed content words, needed only when two rows share a specific action."""
+        if self._stems is None:
+            self._stems = _stems_of(self._tokens)
+        return self._stems
 
 
 def near_duplicates(rows: Iterable[PlanRow]) -> list[tuple[PlanRow, PlanRow]]:

@@ -70,6 +70,9 @@ class TabStyles:
         }.get(role)
         fmt = st.number_format(number) if number else 0
         align: list[tuple[str, str]] = [("vertical", "center" if role is Role.HEADER else "top")]
+        if role in (Role.NUMBER, Role.PERCENT):
+            # Counts sit under their header, not against the next column's text.
+            align.append(("horizontal", "center"))
         if role in _WRAPPED:
             align.append(("wrapText", "1"))
         attrs = {
@@ -100,6 +103,22 @@ def _safe(value: Value) -> Value:
     return value
 
 
+DEFAULT_ROW_POINTS = 15.0
+# A4 inside the margins written below (0.5 in left and right, 0.6 in top and bottom plus
+# header and footer), in points; a character of column width prints about 5.6 points wide.
+_A4_LONG, _A4_SHORT = 842.0 - 72.0, 595.0 - 130.0
+_POINTS_PER_CHAR = 5.6
+
+
+def print_scale(width_chars: float, height_points: float, *, landscape: bool) -> int:
+    """The print scale (percent) that fits `width_chars` of columns and `height_points` of
+    rows on one A4 page."""
+    page_w, page_h = (_A4_LONG, _A4_SHORT) if landscape else (_A4_SHORT, _A4_LONG)
+    wide = page_w / max(width_chars * _POINTS_PER_CHAR, 1.0)
+    tall = page_h / max(height_points, 1.0)
+    return max(10, min(100, int(min(wide, tall) * 100 * 0.97)))
+
+
 def sheet_xml(
     layout: TabLayout, styles: TabStyles, *, drawing_rid: str | None, date1904: bool = False
 ) -> bytes:
@@ -110,6 +129,7 @@ def sheet_xml(
     rows_xml: list[str] = []
     merges: list[str] = []
     links: list[str] = []
+    above_chart = 0.0  # the height of the rows printed before the chart
     for r, row in enumerate(layout.rows, start=1):
         cells: list[str] = []
         texts: list[tuple[str, float]] = []
@@ -147,6 +167,8 @@ def sheet_xml(
         height = row_height(texts)
         if points and (height is None or height < points):
             height = points
+        if layout.chart is None or r < layout.chart.anchor_row:
+            above_chart += height or DEFAULT_ROW_POINTS
         ht = f' ht="{height:g}" customHeight="1"' if height else ""
         if cells:
             rows_xml.append(f'<row r="{r}"{ht}>{"".join(cells)}</row>')
@@ -165,15 +187,21 @@ def sheet_xml(
     cols = "".join(
         f'<col min="{i}" max="{i}" width="{w:g}" customWidth="1"/>' for i, w in enumerate(widths, 1)
     )
-    # With a chart, the page break above it decides the pages: a fixed number of pages
-    # tall would make Excel and LibreOffice ignore the break and split the chart.
-    tall = 0 if layout.chart is not None else layout.max_pages_tall or 0
+    # With a chart, the page break above it decides the pages (a fixed number of pages tall
+    # would make Excel and LibreOffice ignore the break and split the chart), so the scale
+    # is chosen here: small enough that the tables fit one page wide and one page tall,
+    # and the chart then has the next page to itself.
+    tall = layout.max_pages_tall or 0
     orientation = "landscape" if layout.landscape else "portrait"
+    scale = None
+    if layout.chart is not None:
+        scale = print_scale(total_width, above_chart, landscape=layout.landscape)
+    fit = "0" if scale is not None else "1"
     parts = [
         '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
         '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
         'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
-        '<sheetPr><pageSetUpPr fitToPage="1"/></sheetPr>',
+        f'<sheetPr><pageSetUpPr fitToPage="{fit}"/></sheetPr>',
         f'<dimension ref="A1:{last}"/>',
         f'<sheetViews><sheetView workbookViewId="0">{freeze}</sheetView></sheetViews>',
         '<sheetFormatPr defaultRowHeight="15"/>',
@@ -190,8 +218,12 @@ def sheet_xml(
         parts.append(f"<hyperlinks>{''.join(links)}</hyperlinks>")
     parts.append(
         '<pageMargins left="0.5" right="0.5" top="0.6" bottom="0.6" header="0.3" footer="0.3"/>'
-        f'<pageSetup paperSize="9" orientation="{orientation}" fitToWidth="1" '
-        f'fitToHeight="{tall}"/>'
+        + (
+            f'<pageSetup paperSize="9" scale="{scale}" orientation="{orientation}"/>'
+            if scale is not None
+            else f'<pageSetup paperSize="9" orientation="{orientation}" fitToWidth="1" '
+            f'fitToHeight="{tall}"/>'
+        )
     )
     if layout.chart is not None and layout.chart.anchor_row > 1:
         brk = layout.chart.anchor_row - 1

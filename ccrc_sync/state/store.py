@@ -13,7 +13,6 @@ UTC ISO strings and come back as aware datetimes.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import secrets
 import sqlite3
 from collections.abc import Iterator, Mapping, Sequence
@@ -25,110 +24,18 @@ from typing import Any
 
 from ccrc_sync.errors import StateError
 from ccrc_sync.merge import Table
-from ccrc_sync.schema import Formula, RecNo, Value, rec_sort_key
+from ccrc_sync.schema import RecNo, Value, rec_sort_key
+from ccrc_sync.state import codec
+from ccrc_sync.state.tables import (
+    FINGERPRINTS_KEPT,
+    MIGRATIONS,
+    SCHEMA,
+    SCHEMA_VERSION,
+    STATE_FILE,
+)
 
-STATE_FILE = "ccrc_sync.sqlite3"
-SCHEMA_VERSION = 2
 RUN_STATUSES = ("running", "ok", "flagged", "failed", "interrupted")
 FINISHED_STATUSES = ("ok", "flagged", "failed")
-# Enough earlier runs to recognise a copy restored from a few weeks of version history.
-_FINGERPRINTS_KEPT = 60
-
-_SCHEMA = """
-CREATE TABLE base_info (
-    id INTEGER PRIMARY KEY CHECK (id = 1),
-    committed_run TEXT,
-    committed_at TEXT NOT NULL
-);
-CREATE TABLE base_rows (
-    rec_no TEXT PRIMARY KEY,
-    data TEXT NOT NULL
-);
-CREATE TABLE runs (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    run_id TEXT NOT NULL UNIQUE,
-    started TEXT NOT NULL,
-    finished TEXT,
-    status TEXT NOT NULL,
-    counts TEXT NOT NULL DEFAULT '{}',
-    summary TEXT,
-    error TEXT,
-    -- NULL: no report was due, 0: due but not sent yet, 1: sent
-    report_sent INTEGER
-);
-CREATE INDEX runs_started ON runs (started);
-CREATE TABLE change_log (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    at TEXT NOT NULL,
-    run_id TEXT NOT NULL,
-    rec_no TEXT NOT NULL,
-    field TEXT NOT NULL,
-    source TEXT NOT NULL,
-    target TEXT NOT NULL,
-    old TEXT NOT NULL,
-    new TEXT NOT NULL,
-    event TEXT NOT NULL DEFAULT 'carried'
-);
-CREATE TABLE meta (
-    key TEXT PRIMARY KEY,
-    value TEXT NOT NULL
-);
-CREATE TABLE fingerprints (
-    run_id TEXT PRIMARY KEY,
-    at TEXT NOT NULL,
-    digest TEXT NOT NULL
-);
-CREATE TABLE marks (
-    side TEXT NOT NULL,
-    rec_no TEXT NOT NULL,
-    field TEXT NOT NULL,
-    token TEXT,
-    PRIMARY KEY (side, rec_no, field)
-);
-"""
-
-# From each older schema to the next. Version 2 made Rec No. a text key ("20", "20a")
-# and added workbook fingerprints and conflict marks.
-_MIGRATIONS: dict[int, str] = {
-    1: """
-ALTER TABLE base_rows RENAME TO base_rows_v1;
-CREATE TABLE base_rows (
-    rec_no TEXT PRIMARY KEY,
-    data TEXT NOT NULL
-);
-INSERT INTO base_rows (rec_no, data) SELECT CAST(rec_no AS TEXT), data FROM base_rows_v1;
-DROP TABLE base_rows_v1;
-ALTER TABLE change_log RENAME TO change_log_v1;
-CREATE TABLE change_log (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    at TEXT NOT NULL,
-    run_id TEXT NOT NULL,
-    rec_no TEXT NOT NULL,
-    field TEXT NOT NULL,
-    source TEXT NOT NULL,
-    target TEXT NOT NULL,
-    old TEXT NOT NULL,
-    new TEXT NOT NULL,
-    event TEXT NOT NULL DEFAULT 'carried'
-);
-INSERT INTO change_log (seq, at, run_id, rec_no, field, source, target, old, new)
-    SELECT seq, at, run_id, CAST(rec_no AS TEXT), field, source, target, old, new
-    FROM change_log_v1;
-DROP TABLE change_log_v1;
-CREATE TABLE fingerprints (
-    run_id TEXT PRIMARY KEY,
-    at TEXT NOT NULL,
-    digest TEXT NOT NULL
-);
-CREATE TABLE marks (
-    side TEXT NOT NULL,
-    rec_no TEXT NOT NULL,
-    field TEXT NOT NULL,
-    token TEXT,
-    PRIMARY KEY (side, rec_no, field)
-);
-""",
-}
 
 
 class LogEvent(StrEnum):
@@ -214,9 +121,9 @@ class State:
                 # Re-check inside the lock: another process may have moved it on meanwhile.
                 version = cur.execute("PRAGMA user_version").fetchone()[0]
                 steps = (
-                    [_SCHEMA]
+                    [SCHEMA]
                     if version == 0
-                    else [_MIGRATIONS[v] for v in range(version, SCHEMA_VERSION)]
+                    else [MIGRATIONS[v] for v in range(version, SCHEMA_VERSION)]
                 )
                 for script in steps:
                     for statement in script.split(";"):
@@ -296,17 +203,17 @@ class State:
             return None
         rows = self._read("SELECT rec_no, data FROM base_rows")
         rows.sort(key=lambda row: rec_sort_key(row[0]))
-        return {str(rec_no): _decode_row(data) for rec_no, data in rows}
+        return {str(rec_no): codec.decode_row(data) for rec_no, data in rows}
 
     # -- runs
 
     def start_run(self, started: dt.datetime) -> str:
         """Record a run as running and return its id, which sorts by start time."""
-        run_id = f"{_utc(started).strftime('%Y%m%dT%H%M%SZ')}-{secrets.token_hex(2)}"
+        run_id = f"{codec.utc(started).strftime('%Y%m%dT%H%M%SZ')}-{secrets.token_hex(2)}"
         with self._write() as cur:
             cur.execute(
                 "INSERT INTO runs (run_id, started, status) VALUES (?, ?, 'running')",
-                (run_id, _stamp(started)),
+                (run_id, codec.stamp(started)),
             )
         return run_id
 
@@ -324,27 +231,38 @@ class State:
         fingerprint: str | None = None,
         marks: Mapping[tuple[str, RecNo, str], str | None] | None = None,
         meta: Mapping[str, str] | None = None,
+        previous_base: Mapping[RecNo, Mapping[str, Value]] | None = None,
     ) -> None:
         """Close a run in ONE transaction: replace the base (when given), add its Change Log
         lines, the workbook's fingerprint, the conflict marks now set and small settings,
         and record the outcome. Either all of it lands or none of it does."""
         if status not in FINISHED_STATUSES:
             raise ValueError(f"a run finishes as one of {FINISHED_STATUSES}, not {status!r}")
-        at = _stamp(finished)
+        at = codec.stamp(finished)
         with self._write() as cur:
             if not cur.execute("SELECT 1 FROM runs WHERE run_id = ?", (run_id,)).fetchone():
                 raise StateError(f"The state file {self.path} has no run {run_id} to finish.")
             if base is not None:
                 # Only rows that differ are written: a large plan changes a few per run.
-                stored = dict(cur.execute("SELECT rec_no, data FROM base_rows").fetchall())
-                wanted = {str(r): _encode_row(row) for r, row in base.items()}
-                cur.executemany(
-                    "DELETE FROM base_rows WHERE rec_no = ?",
-                    ((r,) for r in stored.keys() - wanted.keys()),
-                )
+                # The caller may say what the base was (as it read it this run), which
+                # spares reading every stored row back; otherwise they are read.
+                if previous_base is not None:
+                    gone = previous_base.keys() - base.keys()
+                    changed = {
+                        str(r): codec.encode_row(row)
+                        for r, row in base.items()
+                        if previous_base.get(r) != row
+                        or codec.types_of(previous_base.get(r)) != codec.types_of(row)
+                    }
+                else:
+                    stored = dict(cur.execute("SELECT rec_no, data FROM base_rows").fetchall())
+                    wanted = {str(r): codec.encode_row(row) for r, row in base.items()}
+                    gone = stored.keys() - wanted.keys()
+                    changed = {r: d for r, d in wanted.items() if stored.get(r) != d}
+                cur.executemany("DELETE FROM base_rows WHERE rec_no = ?", ((r,) for r in gone))
                 cur.executemany(
                     "INSERT OR REPLACE INTO base_rows (rec_no, data) VALUES (?, ?)",
-                    ((r, data) for r, data in wanted.items() if stored.get(r) != data),
+                    changed.items(),
                 )
                 cur.execute(
                     "INSERT OR REPLACE INTO base_info (id, committed_run, committed_at) "
@@ -358,14 +276,14 @@ class State:
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     (
-                        _stamp(e.when),
+                        codec.stamp(e.when),
                         e.run_id,
                         e.rec_no,
                         e.field,
                         e.source,
                         e.target,
-                        _encode(e.old),
-                        _encode(e.new),
+                        codec.encode(e.old),
+                        codec.encode(e.new),
                         e.event.value,
                     )
                     for e in reversed(log)
@@ -379,7 +297,7 @@ class State:
                 cur.execute(
                     "DELETE FROM fingerprints WHERE run_id NOT IN "
                     "(SELECT run_id FROM fingerprints ORDER BY at DESC LIMIT ?)",
-                    (_FINGERPRINTS_KEPT,),
+                    (FINGERPRINTS_KEPT,),
                 )
             if marks is not None:
                 cur.execute("DELETE FROM marks")
@@ -395,8 +313,8 @@ class State:
                 (
                     at,
                     status,
-                    _dumps(dict(counts or {})),
-                    None if summary is None else _dumps(dict(summary)),
+                    codec.dumps(dict(counts or {})),
+                    None if summary is None else codec.dumps(dict(summary)),
                     error,
                     run_id,
                 ),
@@ -406,7 +324,7 @@ class State:
         """The workbook's content as each recent run left it: (run, when, digest), newest
         first."""
         rows = self._read("SELECT run_id, at, digest FROM fingerprints ORDER BY at DESC")
-        return [(run_id, _parse(at), digest) for run_id, at, digest in rows]
+        return [(run_id, codec.parse(at), digest) for run_id, at, digest in rows]
 
     def marks(self) -> dict[tuple[str, RecNo, str], str | None]:
         """The conflict marks this tool has set: (side, Rec No., field) -> token."""
@@ -461,11 +379,11 @@ class State:
         return [
             RunRecord(
                 run_id=run_id,
-                started=_parse(started),
-                finished=_parse(finished) if finished else None,
+                started=codec.parse(started),
+                finished=codec.parse(finished) if finished else None,
                 status=status,
-                counts=_loads(counts),
-                summary=_loads(summary) if summary is not None else None,
+                counts=codec.loads(counts),
+                summary=codec.loads(summary) if summary is not None else None,
                 error=error,
                 report_sent=report_sent == 1,
             )
@@ -488,14 +406,14 @@ class State:
             params = (max(0, int(limit)),)
         return [
             LogEntry(
-                _parse(at),
+                codec.parse(at),
                 run_id,
                 str(rec_no),
                 field,
                 source,
                 target,
-                _decode(old),
-                _decode(new),
+                codec.decode(old),
+                codec.decode(new),
                 LogEvent(event),
             )
             for at, run_id, rec_no, field, source, target, old, new, event in self._read(
@@ -535,80 +453,3 @@ class State:
 
 
 # -- times
-
-
-def _utc(moment: dt.datetime) -> dt.datetime:
-    """Aware UTC. A naive time is taken to be UTC already (the injected clocks are aware)."""
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=dt.UTC)
-    return moment.astimezone(dt.UTC)
-
-
-def _stamp(moment: dt.datetime) -> str:
-    # Fixed width, so the text sorts in time order.
-    return _utc(moment).isoformat(timespec="microseconds")
-
-
-def _parse(text: str) -> dt.datetime:
-    return _utc(dt.datetime.fromisoformat(text))
-
-
-# -- values
-
-
-def _tag(value: Any) -> Any:
-    """JSON-ready form of a value; dates, datetimes and formulas become tagged objects."""
-    if isinstance(value, Formula):
-        return {"$formula": str(value)}
-    if isinstance(value, dt.datetime):
-        return {"$datetime": value.isoformat()}
-    if isinstance(value, dt.date):
-        return {"$date": value.isoformat()}
-    if value is None or isinstance(value, str | int | float):
-        return value
-    if isinstance(value, Mapping):
-        return {"$map": {str(k): _tag(v) for k, v in value.items()}}
-    if isinstance(value, list | tuple):
-        return [_tag(v) for v in value]
-    raise StateError(f"A value of type {type(value).__name__} cannot be kept in the state file.")
-
-
-def _untag(data: Any) -> Any:
-    if isinstance(data, dict):
-        if "$formula" in data:
-            return Formula(data["$formula"])
-        if "$datetime" in data:
-            return dt.datetime.fromisoformat(data["$datetime"])
-        if "$date" in data:
-            return dt.date.fromisoformat(data["$date"])
-        if "$map" in data:
-            return {k: _untag(v) for k, v in data["$map"].items()}
-    if isinstance(data, list):
-        return [_untag(v) for v in data]
-    return data
-
-
-def _dumps(value: Any) -> str:
-    return json.dumps(_tag(value), ensure_ascii=False, separators=(",", ":"))
-
-
-def _loads(text: str) -> Any:
-    return _untag(json.loads(text))
-
-
-def _encode(value: Value) -> str:
-    return _dumps(value)
-
-
-def _decode(text: str) -> Value:
-    value: Value = _loads(text)
-    return value
-
-
-def _encode_row(row: Mapping[str, Value]) -> str:
-    return _dumps(dict(row))
-
-
-def _decode_row(text: str) -> dict[str, Value]:
-    row: dict[str, Value] = _loads(text)
-    return row
