@@ -352,6 +352,7 @@ class Service:
         self.tick_seconds = tick_seconds
         self.due: datetime | None = None  # the next run; None until the first tick
         self.slot: datetime | None = None  # the scheduled time a retried run belongs to
+        self.slot_reason = "scheduled"  # and why it runs ("catch-up" or "scheduled")
         self._digest_tried: datetime | None = None  # the digest slot last attempted
         self.digests = digests  # send owner digests on their schedule (`serve` does)
         self.failures = 0  # consecutive failed runs
@@ -491,12 +492,16 @@ class Service:
 
     def _alert_text(self, result: RunResult) -> str:
         cfg = self.schedule
+        error = result.message
+        if result.status != "failed" and result.email_problem:
+            # The run itself went well; what failed is the email nobody received.
+            error = f"the report could not be emailed: {result.email_problem}"
         return "\n".join(
             [
                 f"ccrc-sync on {socket.gethostname()} has failed {self.failures} runs in a row.",
                 "",
                 f"Last attempt: {format_local(result.started, cfg)}",
-                f"Error: {result.message}",
+                f"Error: {error}",
                 f"Schedule: {describe_schedule(cfg)}",
                 f"State directory: {self.config.sync.state_dir}",
                 f"Config: {self.config.source or 'built-in defaults'}",
@@ -566,6 +571,9 @@ class Service:
             if self.schedule.catch_up and missed_run(self._last_success(), now, self.schedule):
                 log.info("a scheduled run was missed (or none has ever run): running now")
                 result = self.run_once("catch-up")
+                if result.status == "skipped":  # a manual sync holds the lock: still owed
+                    self._retry_later(previous_run(now, self.schedule), "catch-up")
+                    return result
             self._plan_next(now)
             return result
         if _utc(now) < _utc(self.due):
@@ -577,20 +585,23 @@ class Service:
             log.info(
                 "a run after %s already succeeded; nothing to do", format_local(slot, self.schedule)
             )
-            self.slot = None
+            self.slot, self.slot_reason = None, "scheduled"
             self._plan_next(now)
             return None
-        result = self.run_once("scheduled")
+        result = self.run_once(self.slot_reason)
         if result.status == "skipped":
             # Another run (a manual sync) holds the lock: try again shortly rather than
             # skip the night.
-            self.slot = slot
-            self.due = self.clock() + RETRY_AFTER_SKIP
-            log.info("will try again at %s", format_local(self.due, self.schedule))
+            self._retry_later(slot, self.slot_reason)
             return result
-        self.slot = None
+        self.slot, self.slot_reason = None, "scheduled"
         self._plan_next(now)
         return result
+
+    def _retry_later(self, slot: datetime, reason: str) -> None:
+        self.slot, self.slot_reason = slot, reason
+        self.due = self.clock() + RETRY_AFTER_SKIP
+        log.info("will try again at %s", format_local(self.due, self.schedule))
 
     def _done_since(self, slot: datetime) -> bool:
         """Whether a run that started after `slot` finished successfully (ok or flagged)."""

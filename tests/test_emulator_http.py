@@ -156,7 +156,7 @@ def test_update_counts_what_was_written_and_never_grows_the_grid(
         "message": "Range ('Notes'!F11) exceeds grid limits. Max rows: 10, max columns: 5",
         "status": "INVALID_ARGUMENT",
     }
-    with pytest.raises(gspread.exceptions.APIError, match="exceeds grid limits"):
+    with pytest.raises(gspread.exceptions.APIError) as beyond:
         sheet.values_batch_update(
             {
                 "valueInputOption": "RAW",
@@ -170,11 +170,20 @@ def test_update_counts_what_was_written_and_never_grows_the_grid(
         "rowCount": 10,
         "columnCount": 5,
     }
+    assert beyond.value.response.json()["error"]["message"] == (
+        "Range ('Notes'!E10:F10) exceeds grid limits. Max rows: 10, max columns: 5"
+    )
     assert emu.get_values(sheet.id, "Notes", "A1") == [["a"]]  # the batch changed nothing
-    with pytest.raises(gspread.exceptions.APIError, match="tried writing to column"):
+    with pytest.raises(gspread.exceptions.APIError) as wider:
         sheet.values_update("Notes!A1:B1", {"valueInputOption": "RAW"}, {"values": [[1, 2, 3]]})
-    with pytest.raises(gspread.exceptions.APIError, match=r"Range \('Notes'!A1:A11\) exceeds"):
+    assert wider.value.response.json()["error"]["message"] == (
+        "Requested writing within range [Notes!A1:B1], but tried writing to column [C]"
+    )
+    with pytest.raises(gspread.exceptions.APIError) as cleared:
         sheet.values_batch_clear(body={"ranges": ["Notes!A1", "Notes!A1:A11"]})
+    assert cleared.value.response.json()["error"]["message"] == (
+        "Range ('Notes'!A1:A11) exceeds grid limits. Max rows: 10, max columns: 5"
+    )
     assert emu.get_values(sheet.id, "Notes", "A1") == [["a"]]
 
 
@@ -365,7 +374,7 @@ def test_data_survives_a_restart(tmp_path: Path) -> None:
 
 
 def test_values_batch_update_is_all_or_nothing(emu: Emulator, sheet: gspread.Spreadsheet) -> None:
-    with pytest.raises(gspread.exceptions.APIError, match="Unable to parse range"):
+    with pytest.raises(gspread.exceptions.APIError) as refused:
         sheet.values_batch_update(
             {
                 "valueInputOption": "RAW",
@@ -375,6 +384,11 @@ def test_values_batch_update_is_all_or_nothing(emu: Emulator, sheet: gspread.Spr
                 ],
             }
         )
+    assert refused.value.response.json()["error"] == {
+        "code": 400,
+        "message": "Unable to parse range: Missing!A1",
+        "status": "INVALID_ARGUMENT",
+    }
     assert emu.get_values(sheet.id, "Notes") == []
 
 

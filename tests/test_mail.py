@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import logging
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from email.message import EmailMessage
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,13 +19,18 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 from openpyxl import load_workbook
 from smtphelp import Collector, free_port, start_smtp
 
-from ccrc_sync.config import EmailConfig, Security
+from ccrc_sync.config import EmailConfig, Security, load_config
+from ccrc_sync.delivery import deliver
 from ccrc_sync.errors import MailError
 from ccrc_sync.layout import CellLink
 from ccrc_sync.mail import build_message, send_alert, send_report
 from ccrc_sync.merge import Conflict, ConflictKind
-from ccrc_sync.report import XLSX_TYPE, ReportConflict, RunReport
+from ccrc_sync.outcome import RunStatus, SyncOutcome
+from ccrc_sync.report import XLSX_TYPE, ReportConflict, RunReport, write_report
 from ccrc_sync.schema import Issue, Severity
+from ccrc_sync.state import State
+
+REPO = Path(__file__).resolve().parents[1]
 
 SCRIPT = "<script>alert(1)</script>"
 DDE = "=cmd|' /C calc'!A0"
@@ -131,8 +141,12 @@ def test_report_arrives_with_text_html_and_the_findings_workbook(
     assert "multipart/alternative" in parts
     text = parts["text/plain"].get_content()
     page = parts["text/html"].get_content()
-    assert text.startswith("CCRC action plan: 2 new conflicts")
-    assert "What to do: Neither side was overwritten." in text
+    lines = text.splitlines()
+    assert lines[0] == "CCRC action plan: 2 new conflicts, 0 errors"
+    assert lines[3] == "NEEDS A PERSON: the sync ran, but something below needs a decision."
+    assert "0 changes, 2 conflicts, 0 errors, 5 warnings, 1 information." in lines
+    assert "1. Rec 7, Owner (Action Plan!F8 on both sides)" in lines
+    assert "What to do: Neither side was overwritten." in " ".join(text.split())
     assert "<script" not in page.lower()
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
 
@@ -164,8 +178,10 @@ def test_login_uses_the_password_from_the_environment_only(
 
     with pytest.raises(MailError) as wrong:
         send_report(_report(), cfg, env={"CCRC_SYNC_SMTP_PASSWORD": "not-" + PASSWORD})
-    assert "refused the login for user 'governance'" in str(wrong.value)
-    assert PASSWORD not in str(wrong.value)
+    assert str(wrong.value) == (
+        f"The SMTP server at 127.0.0.1:{controller.port} refused the login for user "
+        "'governance' (535); check the user and CCRC_SYNC_SMTP_PASSWORD."
+    )
 
     with pytest.raises(MailError, match="CCRC_SYNC_SMTP_PASSWORD is not set"):
         send_report(_report(), cfg, env={})
@@ -184,10 +200,9 @@ def test_server_down_is_one_sentence_without_the_password() -> None:
             env={"CCRC_SYNC_SMTP_PASSWORD": PASSWORD},
         )
 
-    message = str(failure.value)
-    assert message.startswith(f"Could not connect to the SMTP server at 127.0.0.1:{port}")
-    assert "refused" in message.lower()
-    assert PASSWORD not in message and "\n" not in message
+    assert str(failure.value) == (
+        f"Could not connect to the SMTP server at 127.0.0.1:{port}: Connection refused."
+    )
 
 
 def test_ssl_against_a_plain_server_is_a_clear_error(smtp: tuple[Controller, Collector]) -> None:
@@ -214,7 +229,7 @@ def test_alert_arrives_as_plain_text(smtp: tuple[Controller, Collector]) -> None
     msg = handler.messages()[0]
     assert msg["Subject"] == "CCRC action plan: sync FAILED 3 times"
     assert msg.get_content_type() == "text/plain"
-    assert "failed three times" in msg.get_content()
+    assert msg.get_content().splitlines() == ["The nightly sync has failed three times in a row."]
     assert msg["Auto-Submitted"] == "auto-generated"
 
 
@@ -237,3 +252,76 @@ def test_subject_on_a_first_a_repeated_and_a_new_conflict(
         "CCRC action plan: 1 new conflict (2 open), 0 errors",
     ]
     assert all(m["Auto-Submitted"] == "auto-generated" for m in handler.messages())
+
+
+def test_a_report_the_server_refuses_is_logged_kept_and_shown_by_status(
+    smtp_auth: tuple[Controller, Collector],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """SMTP 535 from a real server: the run says why, the log has it at ERROR, the report
+    stays unsent for the next run, and `ccrc-sync status` (a real process) exits 1 naming
+    the problem. Once a report goes again, status is healthy."""
+    controller, handler = smtp_auth
+    monkeypatch.setenv("CCRC_SYNC_SMTP_PASSWORD", "not-" + PASSWORD)
+    state_dir = tmp_path / "state"
+    config_path = tmp_path / "ccrc_sync.toml"
+    config_path.write_text(
+        f'[sync]\nstate_dir = "{state_dir.as_posix()}"\n\n'
+        f'[email]\nsmtp_host = "127.0.0.1"\nsmtp_port = {controller.port}\n'
+        'user = "governance"\nsender = "ccrc-sync@ccrc.example"\n'
+        'recipients = ["governance@ccrc.example"]\ntimeout = 5\n',
+        encoding="utf-8",
+    )
+    config = load_config(config_path)
+    now = dt.datetime.now(dt.UTC)  # `status` judges against the real clock
+    with State(state_dir) as state:
+        run_id = state.start_run(now)
+        state.finish_run(run_id, status="ok", finished=now)
+        html_path, _ = write_report(_report(run_id), config.sync.reports())
+        outcome = SyncOutcome(RunStatus.OK, run_id, report_path=html_path)
+        caplog.set_level(logging.INFO, logger="ccrc_sync")
+        deliver(config, state, outcome, email=True)
+        assert state.unsent_reports() == [run_id]
+    refused = (
+        f"The SMTP server at 127.0.0.1:{controller.port} refused the login for user "
+        "'governance' (535); check the user and CCRC_SYNC_SMTP_PASSWORD."
+    )
+    assert (outcome.emailed, outcome.email_problem) == (False, refused)
+    assert outcome.notes == [
+        f"The report could not be emailed: {refused} It is kept at {html_path} and will be "
+        "sent with the next run."
+    ]
+    assert [(r.levelname, r.getMessage()) for r in caplog.records] == [
+        ("ERROR", f"The report of run {run_id} could not be emailed: {refused}")
+    ]
+    assert handler.envelopes == []
+
+    shown = _status_cli(config_path, tmp_path)
+    assert shown.returncode == 1, shown.stderr
+    assert shown.stdout.splitlines()[:2] == [
+        "ccrc-sync: PROBLEM",
+        f"  The last report could not be emailed ({refused}); it is kept and goes with the "
+        "next run that sends mail.",
+    ]
+
+    monkeypatch.setenv("CCRC_SYNC_SMTP_PASSWORD", PASSWORD)
+    with State(state_dir) as state:
+        deliver(config, state, SyncOutcome(RunStatus.OK, run_id, report_path=html_path), True)
+        assert state.unsent_reports() == []
+    assert len(handler.envelopes) == 1
+    healthy = _status_cli(config_path, tmp_path)
+    assert healthy.returncode == 0, healthy.stdout + healthy.stderr
+    assert healthy.stdout.splitlines()[0] == "ccrc-sync: healthy"
+
+
+def _status_cli(config_path: Path, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "ccrc_sync", "status", "--config", str(config_path)],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )

@@ -213,16 +213,30 @@ def test_a_value_that_fails_validation_is_published_blank_and_kept_pending() -> 
 def test_a_missing_plan_tab_with_a_base_behind_it_is_refused_naming_the_rename() -> None:
     plan = plan_run(inputs(rows(), None, renamed_plan="Plan (old)"))
     assert plan.status is RunStatus.FAILED
-    assert plan.refusal is not None and "'Plan (old)': was it renamed?" in plan.refusal
+    assert plan.refusal == (
+        "The Action Plan tab is missing from the Google Sheet, and the tab ccrc-sync made for "
+        "the plan is now called 'Plan (old)': was it renamed? Rename it back to 'Action Plan' "
+        "(or set [plan] sheet in the configuration), then run again. Nothing was written."
+    )
     plan = plan_run(inputs(rows(), None))
-    assert plan.refusal is not None and "was it renamed or deleted?" in plan.refusal
+    assert plan.refusal == (
+        "The Action Plan tab is missing from the Google Sheet (or empty), but the two sides "
+        "were synced before: was it renamed or deleted? Restore the Action Plan tab, then run "
+        "again. Nothing was written, so no edit is lost."
+    )
 
 
 def test_a_lost_memory_is_refused_until_rebase_and_then_nothing_is_filled_in() -> None:
     book = rows(r2={OWNER: None})  # the workbook cleared an owner while the memory was lost
     lost = inputs(book, rows(), base=None, synced_before=True)
     plan = plan_run(lost)
-    assert plan.refusal is not None and "--rebase" in plan.refusal
+    assert plan.refusal == (
+        "The sync has no memory of the last agreed version (its state folder var/state is "
+        "missing or empty), but the Google Sheet has been synced before, so a blank cell could "
+        "be either side's deletion. Nothing was written. Run `ccrc-sync sync --rebase` to "
+        "start again from both sides as they are: every difference is then listed as a "
+        "conflict, and nothing is filled in."
+    )
     rebased = plan_run(replace(lost, options=Options(rebase=True)))
     assert rebased.changes == ()
     assert [(c.rec_no, c.field, c.kind) for c in rebased.conflicts] == [
@@ -253,14 +267,22 @@ def test_a_broken_key_column_with_propagated_deletions_deletes_nothing() -> None
     plan = plan_run(inputs(rows(), blanked, config=config))
     assert plan.merge is not None and plan.merge.deletions == ()
     assert plan.workbook.cells == () and plan.sheet.cells == ()
-    assert any("nothing was deleted" in n for n in plan.notes)
+    assert plan.notes == (
+        "Rec 1, 2, 3, 4, 5, 6, 7, 8 are missing from the Google Sheet, where some rows have a "
+        "blank, repeated or invalid Rec No.; nothing was deleted. Fix the Rec No. column there "
+        "and the next run sorts it out.",
+    )
 
 
 def test_many_rows_vanishing_at_once_are_held_with_a_sentence() -> None:
     config = Config(plan=PlanConfig(rec_nos="1-8"), sync=SyncConfig(propagate_deletions=True))
     plan = plan_run(inputs(rows(), rows(r1=None, r2=None, r3=None), config=config))
     assert plan.workbook.cells == ()
-    assert any("3 recommendations vanished from the Google Sheet at once" in n for n in plan.notes)
+    assert plan.notes == (
+        "3 recommendations vanished from the Google Sheet at once, more than 20% of the plan; "
+        "that looks like an accident, so nothing was deleted or re-added. If they were meant "
+        "to go, delete them in the workbook too; otherwise put them back.",
+    )
 
 
 def test_a_column_deleted_on_the_sheet_is_held_and_its_empty_return_is_not_clears() -> None:
@@ -273,7 +295,11 @@ def test_a_column_deleted_on_the_sheet_is_held_and_its_empty_return_is_not_clear
     back_empty = rows(**{f"r{n}": {OWNER: None} for n in range(1, 9)})
     again = plan_run(inputs(rows(), back_empty))
     assert again.workbook.cells == ()
-    assert any('--accept-clears "Owner"' in n for n in again.notes)
+    assert again.notes == (
+        "Every Owner in the Google Sheet was emptied at once (was the column deleted and added "
+        "back?); the values were kept on both sides. If they were meant to be cleared, run "
+        '`ccrc-sync sync --accept-clears "Owner"`.',
+    )
 
 
 # ----------------------------------------------------------------------------- restored
@@ -298,7 +324,12 @@ def test_a_restored_older_workbook_is_held_as_conflicts_naming_the_run() -> None
     assert [(c.rec_no, c.field, c.kind) for c in plan.conflicts] == [
         ("1", STATUS, ConflictKind.RESTORED)
     ]
-    assert any("run run-1 on 27 November 2026" in n for n in plan.notes)
+    assert plan.notes == (
+        "The workbook is the same as the copy written by run run-1 on 27 November 2026, older "
+        "than the last sync: it looks like a restored copy. Its older values were not carried "
+        "to the Google Sheet (they are listed as conflicts). If the older copy is what you "
+        "want, run `ccrc-sync sync --accept-restore`.",
+    )
 
 
 # ----------------------------------------------------------------------------- findings

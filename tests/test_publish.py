@@ -478,7 +478,7 @@ def test_without_out_the_summary_goes_to_the_reports_folder(tmp_path: Path) -> N
     config = _config(template_copy(tmp_path), tmp_path)
     out = publish(config, out=None, fmt="docx", now=NOW)
     assert out == tmp_path / "state" / "reports" / "ccrc-summary-2026-07-02.docx"
-    assert out.is_file()
+    assert open_docx(str(out)).paragraphs[0].text == TITLE
 
 
 def test_the_format_can_be_guessed_from_the_file_name() -> None:
@@ -489,5 +489,24 @@ def test_the_format_can_be_guessed_from_the_file_name() -> None:
 
 
 def test_the_workbook_config_is_what_is_read(tmp_path: Path) -> None:
-    config = Config(workbook=WorkbookConfig(path=template_copy(tmp_path, "mine.xlsx")))
-    assert publish(config, out=tmp_path / "s.md", fmt="md", now=NOW).is_file()
+    mine = template_copy(tmp_path, "mine.xlsx")
+    template_copy(tmp_path)  # a plan.xlsx beside it, which must not be the one read
+    wb = load_workbook(mine)
+    wb["Action Plan"]["E2"] = "Complete"  # Rec 1
+    wb.save(mine)
+    config = Config(workbook=WorkbookConfig(path=mine))
+    out = publish(config, out=tmp_path / "s.md", fmt="md", now=NOW)
+    _, paragraphs, _, tables = _parse_markdown(out.read_text(encoding="utf-8"))
+    [rec_1] = [row for row in tables["Casework Quality"] if row[0] == "1"]
+    assert rec_1[3] == "Complete"
+    # The count sentence in the narrative follows the plan that was read.
+    [count] = [p for p in paragraphs if p.startswith("We are committed")]
+    assert count == (
+        "We are committed to implementing all 34 recommendations set out in the report and to "
+        "delivering the improvements required. This will include strengthening our quality "
+        "assurance framework, clarifying expectations, and ensuring that our processes are "
+        "both efficient and centred on delivering just outcomes. Of the 34 recommendations, 1 "
+        "is complete; work is underway on 23, with planned activity in place to address the "
+        "remaining 10. This reflects our commitment to delivering meaningful and timely "
+        "improvement."
+    )

@@ -31,6 +31,7 @@ from sheethelp import (
 )
 
 from ccrc_sync import schema
+from ccrc_sync.emulator import Pause
 from ccrc_sync.errors import SheetError
 from ccrc_sync.sheet import ApplyResult
 from ccrc_sync.sheet import tags as tag_keys
@@ -239,7 +240,11 @@ def test_a_new_row_replaces_a_stale_tag_with_its_value(emulator, published):
 def _held(emulator, path: str, act: Callable[[], None], run: Callable[[], Any]) -> Any:
     """Run `run` (an apply) with its request to `path` held by the emulator while `act`
     changes the sheet, then let it through; returns what `run` returned or raised."""
-    handle = emulator.pause_next(method="POST", path_contains=path)
+    return _held_by(emulator.pause_next(method="POST", path_contains=path), act, run)
+
+
+def _held_by(handle: Pause, act: Callable[[], None], run: Callable[[], Any]) -> Any:
+    """`_held` with a pause the caller made."""
     outcome: dict[str, Any] = {}
 
     def target() -> None:
@@ -467,23 +472,47 @@ def test_refused_formatting_still_lets_the_data_through(emulator):
 
 
 def test_a_structural_retry_that_meets_its_own_success(emulator):
-    """The first attempt is applied but its answer is lost (a timeout); the retry is told
-    the ids it creates already exist. The client checks, and carries on to the values."""
+    """The first attempt is applied but its answer is lost (the client gave up waiting);
+    the retry is told the ids it creates already exist. The client checks, and carries on
+    to the values.
+
+    No race on the clock: the emulator holds the first attempt until the retry has
+    arrived (so the client has given up on it), applies it, and only then lets the retry
+    through.
+    """
     from sheethelp import summary_layout
 
     from ccrc_sync.config import RetryConfig
 
     sid = emulator.create_spreadsheet(title="CCRC")
-    retry = RetryConfig(max_seconds=5, initial_delay=0.01, max_delay=0.02, timeout=0.3)
+    retry = RetryConfig(max_seconds=30, initial_delay=0.01, max_delay=0.02, timeout=1.0)
     sheet = connect(emulator, sid, retry)
-    emulator.fail_next(1, "slow", path_contains=":batchUpdate", delay=0.5)
-    emulator.fail_next(1, "slow", path_contains=":batchUpdate", delay=0.8)
-    result = apply(
-        sheet, SheetWrites(publish=publish_writes().publish, tabs={"Summary": summary_layout()})
-    )
+    first = emulator.pause_next(method="POST", path_contains=":batchUpdate")
+    second = emulator.pause_next(method="POST", path_contains=":batchUpdate")
+    structural = f"/v4/spreadsheets/{sid}:batchUpdate"
+
+    def answered() -> list[int | None]:
+        return [r.status for r in emulator.requests if r.path == structural]
+
+    def lose_the_first_answer() -> None:
+        assert second.wait_arrived(10), "the client did not retry the unanswered request"
+        first.release()
+        for _ in range(1000):  # polls the emulator's log; a bound, not a timing
+            if answered()[0] is not None:
+                break
+            threading.Event().wait(0.01)
+        assert answered() == [200, None]  # applied; the client had stopped listening
+        second.release()
+
+    writes = SheetWrites(publish=publish_writes().publish, tabs={"Summary": summary_layout()})
+    try:
+        result = _held_by(first, lose_the_first_answer, lambda: apply(sheet, writes))
+    finally:
+        second.release()  # (already released, unless the test failed before that)
     assert result.notes == []
-    statuses = [r.status for r in emulator.requests if r.path.endswith(":batchUpdate")]
-    assert 400 in statuses  # the retry did meet its own success
+    assert answered() == [200, 400]  # the retry did meet its own success
+    attempts = [r.body for r in emulator.requests if r.path == structural]
+    assert attempts[0] == attempts[1]  # the same request, sent again
     snap = connect(emulator, sid).read(PLAN)
     assert list(snap.tabs) == [PLAN, "Summary"]
     assert snap.tagged_rows() == {str(n): [n + 1] for n in range(1, 7)}

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from fixtures import excel
+from fixtures.excel import LAST_ROW
 from fixtures.plans import template_copy
 from openpyxl import load_workbook
 
@@ -69,13 +70,14 @@ KINDS: dict[str, Callable[[Path], object]] = {
 def _check_synced(path: Path, before: dict[str, bytes], *, table: bool = False) -> None:
     plan = read_plan(path)
     rows = plan.by_rec_no()
-    assert rows[1]["Status"] == "Complete"
-    assert rows[2]["Owner"] == "J. Smith (from the Google Sheet)"
-    assert rows[3]["Target Date"] == dt.date(2027, 3, 31)
-    assert rows[4]["Notes"] == "=A1 is text here, not a formula"
-    assert type(rows[4]["Notes"]) is str  # text, not a Formula
-    assert rows[35]["Recommendation"] == "A recommendation added in the Google Sheet."
-    assert plan.rows[-1].row == 36
+    assert rows["1"]["Status"] == "Complete"
+    assert rows["2"]["Owner"] == "J. Smith (from the Google Sheet)"
+    assert rows["3"]["Target Date"] == dt.date(2027, 3, 31)
+    assert rows["4"]["Notes"] == "=A1 is text here, not a formula"
+    assert type(rows["4"]["Notes"]) is str  # text, not a Formula
+    assert rows["35"]["Recommendation"] == "A recommendation added in the Google Sheet."
+    assert rows["35"]["Rec No."] == 35  # a whole Rec No. stays a number in the cell
+    assert plan.rows[-1].row == LAST_ROW + 1
     after = excel.parts(path)
     for name, data in before.items():
         assert name in after, f"{name} was removed"
@@ -92,7 +94,7 @@ def _check_synced(path: Path, before: dict[str, bytes], *, table: bool = False) 
     ws = wb["Action Plan"]
     assert ws["I5"].data_type == "s" and ws["I5"].quotePrefix
     if table:
-        assert b'ref="A1:I36"' in after["xl/tables/table1.xml"]
+        assert f'ref="A1:K{LAST_ROW + 1}"'.encode() in after["xl/tables/table1.xml"]
 
 
 @pytest.mark.parametrize("kind", sorted(KINDS))
@@ -138,7 +140,7 @@ def test_everything_at_once_twice_over(tmp_path: Path, spelling: str) -> None:
     _check_synced(path, before, table=True)
     again = WorkbookWrites(cells=(CellEdit(2, 5, "In Progress"),), tabs=WRITES.tabs)
     PlanWorkbook.open(path).save(again, backups=1)
-    assert read_plan(path).by_rec_no()[1]["Status"] == "In Progress"
+    assert read_plan(path).by_rec_no()["1"]["Status"] == "In Progress"
     after = excel.parts(path)
     for name, data in before.items():
         if name not in MAY_CHANGE:

@@ -19,7 +19,7 @@ EDIT = WorkbookWrites(cells=(CellEdit(2, 5, "Complete"),))
 
 
 def _status(path: Path) -> object:
-    return read_plan(path).by_rec_no()[1]["Status"]
+    return read_plan(path).by_rec_no()["1"]["Status"]
 
 
 def test_backups_rotate_and_keep_the_last_n(tmp_path: Path) -> None:

@@ -9,10 +9,12 @@ from pathlib import Path
 
 import pytest
 from fixtures import excel
+from fixtures.excel import LAST_ROW
 from fixtures.plans import template_copy
 from openpyxl import load_workbook
 from openpyxl.formatting.rule import CellIsRule
 from openpyxl.styles import PatternFill
+from openpyxl.worksheet.worksheet import Worksheet
 
 from ccrc_sync.layout import estimate_lines
 from ccrc_sync.schema import Formula
@@ -28,7 +30,7 @@ def _decorated(tmp_path: Path) -> Path:
     wb = load_workbook(path)
     ws = wb["Action Plan"]
     ws.conditional_formatting.add(
-        "E2:E35",
+        f"E2:E{LAST_ROW}",
         CellIsRule(
             operator="equal", formula=['"Complete"'], fill=PatternFill("solid", fgColor="C6EFCE")
         ),
@@ -36,6 +38,13 @@ def _decorated(tmp_path: Path) -> Path:
     ws["I4"] = "=LEN(C4)"
     wb.save(path)
     return path
+
+
+def _conditional_formats(ws: Worksheet) -> list[tuple[str, list[tuple[str, list[str]]]]]:
+    return [
+        (str(cf.sqref), [(rule.type, list(rule.formula)) for rule in cf.rules])
+        for cf in ws.conditional_formatting
+    ]
 
 
 def _cells(xml: bytes) -> dict[str, bytes]:
@@ -73,7 +82,7 @@ def test_only_the_changed_cells_change_in_the_sheet_part(tmp_path: Path) -> None
         flags=re.S,
     )
     assert strip(new) == strip(old)
-    assert re.search(rb'<dimension ref="A1:L35"\s*/>', new)
+    assert re.search(rf'<dimension ref="A1:L{LAST_ROW}"\s*/>'.encode(), new)
     assert after["xl/sharedStrings.xml"] == before["xl/sharedStrings.xml"]
     # Styles: the old entries are a prefix of the new (appended, never renumbered).
     old_xfs = re.search(rb"<cellXfs[^>]*>(.*)</cellXfs>", before["xl/styles.xml"], re.S)[1]  # type: ignore[index]
@@ -90,9 +99,14 @@ def test_only_the_changed_cells_change_in_the_sheet_part(tmp_path: Path) -> None
     assert ws["A7"].value == 40 and ws["F8"].value is None
     # A cell keeps its own style: F8 cleared keeps the template's wrapped, bordered look.
     assert ws["F8"].alignment.wrap_text and ws["F8"].border.left.style == "thin"
-    assert len(ws.conditional_formatting) == 1
+    # The template's status colours and the staff's own rule are both still there.
+    assert _conditional_formats(ws) == [
+        ("E2:E1000", [("cellIs", ['"Planned"']), ("cellIs", ['"In Progress"']),
+                      ("cellIs", ['"Complete"'])]),
+        (f"E2:E{LAST_ROW}", [("cellIs", ['"Complete"'])]),
+    ]  # fmt: skip
     rows = read_plan(path).by_rec_no()
-    assert rows[1]["Status"] == "Complete" and rows[4]["Target Date"] == dt.date(2027, 1, 15)
+    assert rows["1"]["Status"] == "Complete" and rows["4"]["Target Date"] == dt.date(2027, 1, 15)
 
 
 def test_a_date_goes_into_the_columns_date_style_when_the_cell_has_none(tmp_path: Path) -> None:
@@ -142,7 +156,7 @@ def test_control_characters_and_escapes_round_trip(tmp_path: Path, spelling: str
         excel.prefixed(path)
     text = "Pasted from Word:\x0bvertical tab, \x01 SOH, CR\r, _x0041_ literally, <&> \ufffe"
     PlanWorkbook.open(path).save(WorkbookWrites(cells=(CellEdit(2, 9, text),)), backups=0)
-    assert read_plan(path).by_rec_no()[1]["Notes"] == text
+    assert read_plan(path).by_rec_no()["1"]["Notes"] == text
     xml = excel.read_part(path, SHEET)
     assert b"_x000B_" in xml and b"_x005F_x0041_" in xml and b"_x000D_" in xml
     assert load_workbook(path)["Action Plan"]["I2"].value.startswith("Pasted from Word:")
@@ -169,19 +183,23 @@ def test_appended_rows_copy_the_row_above_and_fit_their_text(tmp_path: Path, spe
         backups=0,
     )
     ws = load_workbook(path)["Action Plan"]
-    for col in range(1, 10):
-        above = ws.cell(35, col)
-        for row in (36, 37):
+    first, second = LAST_ROW + 1, LAST_ROW + 2
+    for col in range(1, 12):
+        above = ws.cell(LAST_ROW, col)
+        for row in (first, second):
             cell = ws.cell(row, col)
             assert cell._style == above._style, (row, col)  # font, fill, border, format
-    assert ws["G36"].value == dt.datetime(2027, 6, 30) and ws["G36"].number_format == "dd/mm/yyyy"
+    date_cell = ws.cell(first, 7)
+    assert date_cell.value == dt.datetime(2027, 6, 30) and date_cell.number_format == "dd/mm/yyyy"
     width = ws.column_dimensions["C"].width
-    assert ws.row_dimensions[36].height == 15 * estimate_lines(long_text, width)
-    assert ws.row_dimensions[37].height is None
+    assert ws.row_dimensions[first].height == 15 * estimate_lines(long_text, width)
+    assert ws.row_dimensions[second].height is None
     table = excel.read_part(path, "xl/tables/table1.xml")
-    assert b'ref="A1:I37"' in table and b'<autoFilter ref="A1:I37"/>' in table
-    assert re.search(rb'<(?:x:)?dimension ref="A1:I37"\s*/>', excel.read_part(path, SHEET))
-    assert [r.row for r in read_plan(path).rows][-2:] == [36, 37]
+    ref = f"A1:K{second}"
+    assert f'ref="{ref}"'.encode() in table and f'<autoFilter ref="{ref}"/>'.encode() in table
+    dimension = rf'<(?:x:)?dimension ref="{ref}"\s*/>'.encode()
+    assert re.search(dimension, excel.read_part(path, SHEET))
+    assert [r.row for r in read_plan(path).rows][-2:] == [first, second]
 
 
 def test_merged_cells_are_not_written_inside(tmp_path: Path) -> None:
@@ -196,7 +214,7 @@ def test_merged_cells_are_not_written_inside(tmp_path: Path) -> None:
         backups=0,
     )
     assert result.skipped == ["Cell D5 was not written: it is inside merged cells."]
-    assert read_plan(path).by_rec_no()[4]["Recommendation"] == "top-left"
+    assert read_plan(path).by_rec_no()["4"]["Recommendation"] == "top-left"
 
 
 def test_rows_appended_to_a_header_only_plan_are_not_styled_as_headers(tmp_path: Path) -> None:
@@ -212,4 +230,4 @@ def test_rows_appended_to_a_header_only_plan_are_not_styled_as_headers(tmp_path:
     ws = load_workbook(path)["Action Plan"]
     assert ws["A1"].font.b and not ws["A2"].font.b
     assert ws["B2"].fill.fill_type is None
-    assert read_plan(path).by_rec_no()[1]["Section"] == "Timeliness"
+    assert read_plan(path).by_rec_no()["1"]["Section"] == "Timeliness"
