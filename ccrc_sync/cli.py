@@ -285,7 +285,7 @@ def status(config_path: Path | None, fmt: str) -> int:
     from datetime import UTC, datetime
 
     from ccrc_sync.report.status_text import render_status
-    from ccrc_sync.service import status as get_status
+    from ccrc_sync.status import status as get_status
 
     result = get_status(_config(config_path), datetime.now(UTC))
     click.echo(result.to_json() if fmt == "json" else render_status(result))

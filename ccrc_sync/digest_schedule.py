@@ -27,7 +27,7 @@ _WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday",
 
 def _slots(around: dt.datetime, cfg: Config) -> list[dt.datetime]:
     """The weekly digest instants (UTC) in the fortnight around `around`."""
-    from ccrc_sync.service import local_instant, parse_clock_time
+    from ccrc_sync.timing import local_instant, parse_clock_time
 
     zone = ZoneInfo(cfg.schedule.timezone)
     weekday = _WEEKDAYS.index(cfg.digest.weekday)

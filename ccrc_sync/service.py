@@ -1,39 +1,39 @@
-"""`ccrc-sync serve` and `ccrc-sync status`: when the nightly sync runs, and whether it did.
+"""`ccrc-sync serve`: the long-running scheduler that runs the sync nightly and sends the
+owners' digests weekly.
 
-All timing is pure functions of an instant and the `ScheduleConfig`, so it can be tested with
-any clock. The `schedule` library drives the loop: it ticks every second and each tick asks
-those functions whether a run is due. We do not use schedule's own `.at(..., tz)`, which
-needs pytz; zoneinfo gives us both clock changes exactly.
-
-Every comparison of instants is made in UTC. Python compares two datetimes that share a
-tzinfo by their wall time and ignores `fold`, which is wrong in the hour that repeats when
-the clocks go back.
+The `schedule` library drives the loop: it ticks every second and each tick asks the pure
+functions of `timing` whether a run is due. We do not use schedule's own `.at(..., tz)`,
+which needs pytz. When the schedule is, and whether the last run went well, live in
+`timing` and `status`.
 """
 
 from __future__ import annotations
 
 import logging
-import logging.handlers
-import os
 import signal
 import socket
-import sys
 import threading
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, timedelta
 from types import FrameType
-from typing import Any, Protocol
-from zoneinfo import ZoneInfo
+from typing import Protocol
 
 import schedule
-from pydantic import BaseModel, ConfigDict
 
-from ccrc_sync.config import Config, LoggingConfig, ScheduleConfig
+from ccrc_sync.config import Config
 from ccrc_sync.errors import CcrcSyncError, LockError, MailError
+from ccrc_sync.logs import setup_logging
 from ccrc_sync.outcome import SyncOutcome
-from ccrc_sync.report.status_text import render_status as render_text  # re-exported
 from ccrc_sync.state import RunRecord
+from ccrc_sync.timing import (
+    describe_schedule,
+    format_local,
+    missed_run,
+    next_run,
+    previous_run,
+    utc,
+)
 
 log = logging.getLogger(__name__)
 
@@ -44,257 +44,6 @@ RETRY_AFTER_SKIP = timedelta(minutes=2)
 Clock = Callable[[], datetime]
 Runner = Callable[[Config], "SyncOutcome"]
 AlertSender = Callable[[str, str], None]  # (subject, text)
-
-# --------------------------------------------------------------------------- pure timing
-
-
-def parse_clock_time(text: str) -> time:
-    """'02:00' or '02:00:30' (already validated by the config) to a `time`."""
-    hour, minute, *rest = (int(p) for p in text.split(":"))
-    return time(hour, minute, rest[0] if rest else 0)
-
-
-def _zone(cfg: ScheduleConfig) -> ZoneInfo:
-    return ZoneInfo(cfg.timezone)
-
-
-def _utc(moment: datetime) -> datetime:
-    if moment.tzinfo is None:
-        raise ValueError(f"{moment!r} has no time zone; the schedule needs aware datetimes")
-    return moment.astimezone(UTC)
-
-
-def local_instant(day: date, at: time, zone: ZoneInfo) -> datetime:
-    """The instant (in UTC) the wall clock in `zone` reads `at` on `day`.
-
-    In the hour that repeats when the clocks go back, the first occurrence (fold=0): a run
-    happens once. In the hour that is skipped when they go forward, the first valid instant
-    after the gap (02:00 BST for 01:30 on the spring-forward day): a run is not lost.
-    """
-    wall = datetime.combine(day, at)
-    first = wall.replace(tzinfo=zone, fold=0)
-    utc = first.astimezone(UTC)
-    if utc.astimezone(zone).replace(tzinfo=None) == wall:
-        return utc
-    return _end_of_gap(wall, zone)
-
-
-def _end_of_gap(wall: datetime, zone: ZoneInfo) -> datetime:
-    """The transition instant that skips `wall`, found by bisection between its two readings."""
-    a = wall.replace(tzinfo=zone, fold=0).astimezone(UTC)
-    b = wall.replace(tzinfo=zone, fold=1).astimezone(UTC)
-    lo, hi = min(a, b), max(a, b)  # lo is before the transition, hi after it
-    after = hi.astimezone(zone).utcoffset()
-    while hi - lo > timedelta(seconds=1):
-        mid = lo + (hi - lo) / 2
-        mid = mid.replace(microsecond=0)
-        if mid.astimezone(zone).utcoffset() == after:
-            hi = mid
-        else:
-            lo = mid
-    return hi
-
-
-def office_window(cfg: ScheduleConfig) -> tuple[time, time, timedelta] | None:
-    """(start, end, interval) of the office-hours runs, or None when not configured."""
-    if cfg.office_hours is None or cfg.office_interval_minutes is None:
-        return None
-    start, end = (parse_clock_time(t) for t in cfg.office_hours.split("-"))
-    return start, end, timedelta(minutes=cfg.office_interval_minutes)
-
-
-def _daily_instants(day: date, cfg: ScheduleConfig) -> list[datetime]:
-    return [local_instant(day, parse_clock_time(cfg.time), _zone(cfg))]
-
-
-def _office_instants(day: date, cfg: ScheduleConfig) -> list[datetime]:
-    window = office_window(cfg)
-    if window is None or day.weekday() not in cfg.office_days:
-        return []
-    start, end, step = window
-    zone = _zone(cfg)
-    slot, stop = datetime.combine(day, start), datetime.combine(day, end)
-    instants: set[datetime] = set()
-    while slot <= stop:  # both ends included: "08:00-18:00" every hour runs at 18:00 too
-        instants.add(local_instant(day, slot.time(), zone))
-        slot += step
-    return sorted(instants)
-
-
-def _all_instants(day: date, cfg: ScheduleConfig) -> list[datetime]:
-    return sorted({*_daily_instants(day, cfg), *_office_instants(day, cfg)})
-
-
-InstantsOfDay = Callable[[date, ScheduleConfig], list[datetime]]
-
-
-def _first_after(
-    after: datetime, cfg: ScheduleConfig, instants: InstantsOfDay, days: int
-) -> datetime | None:
-    moment = _utc(after)
-    zone = _zone(cfg)
-    first_day = moment.astimezone(zone).date() - timedelta(days=1)
-    for offset in range(days + 2):
-        for instant in instants(first_day + timedelta(days=offset), cfg):
-            if instant > moment:
-                return instant.astimezone(zone)
-    return None
-
-
-def _last_at_or_before(
-    before: datetime, cfg: ScheduleConfig, instants: InstantsOfDay, days: int
-) -> datetime | None:
-    moment = _utc(before)
-    zone = _zone(cfg)
-    last_day = moment.astimezone(zone).date() + timedelta(days=1)
-    for offset in range(days + 2):
-        earlier = [i for i in instants(last_day - timedelta(days=offset), cfg) if i <= moment]
-        if earlier:
-            return max(earlier).astimezone(zone)
-    return None
-
-
-def next_daily_run(after: datetime, cfg: ScheduleConfig) -> datetime:
-    """The first nightly run strictly after `after`, in the schedule's time zone."""
-    found = _first_after(after, cfg, _daily_instants, days=2)
-    assert found is not None  # every local day has one
-    return found
-
-
-def next_office_run(after: datetime, cfg: ScheduleConfig) -> datetime | None:
-    """The first office-hours run strictly after `after`, or None when there are none."""
-    if office_window(cfg) is None or not cfg.office_days:
-        return None
-    return _first_after(after, cfg, _office_instants, days=8)
-
-
-def next_run(after: datetime, cfg: ScheduleConfig) -> datetime:
-    """The next run of any kind strictly after `after`, in the schedule's time zone."""
-    daily = next_daily_run(after, cfg)
-    office = next_office_run(after, cfg)
-    return daily if office is None or _utc(daily) <= _utc(office) else office
-
-
-def previous_run(before: datetime, cfg: ScheduleConfig) -> datetime:
-    """The latest scheduled run (nightly or office hours) at or before `before`."""
-    found = _last_at_or_before(before, cfg, _all_instants, days=2)
-    assert found is not None  # the nightly run is at most a day and a bit back
-    return found
-
-
-def missed_run(last_run_started: datetime | None, now: datetime, cfg: ScheduleConfig) -> bool:
-    """Whether a start-up catch-up run is owed: a scheduled time passed with no run since.
-
-    Judged only from the latest scheduled time, so a week's outage owes one run, not seven.
-    A first start with no history owes one too: nobody has seen the two sides agree yet.
-    """
-    if last_run_started is None:
-        return True
-    return _utc(previous_run(now, cfg)) > _utc(last_run_started)
-
-
-def describe_schedule(cfg: ScheduleConfig) -> str:
-    """The schedule in words, for the log and `status`."""
-    text = f"daily at {cfg.time} {cfg.timezone}"
-    window = office_window(cfg)
-    if window is not None:
-        names = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
-        days = ", ".join(names[d] for d in sorted(set(cfg.office_days))) or "no days"
-        text += f", and every {cfg.office_interval_minutes} min {cfg.office_hours} ({days})"
-    return text
-
-
-def format_local(moment: datetime | None, cfg: ScheduleConfig) -> str:
-    """'Sun 29 Mar 2026 02:00 BST': the way the governance team reads a time."""
-    if moment is None:
-        return "never"
-    local = moment.astimezone(_zone(cfg))
-    fmt = "%a %d %b %Y %H:%M:%S %Z" if local.second else "%a %d %b %Y %H:%M %Z"
-    return local.strftime(fmt)
-
-
-# --------------------------------------------------------------------------- logging
-
-_SECRET_ENV = ("CCRC_SYNC_SMTP_PASSWORD",)
-
-
-class RedactSecrets(logging.Filter):
-    """Blank out secrets a message might carry by accident (an SMTP password, a private key).
-
-    Secrets are never logged on purpose; this is the belt to that pair of braces, because an
-    exception from a library can quote what it was given.
-    """
-
-    def __init__(self, env: Mapping[str, str] | None = None) -> None:
-        super().__init__()
-        self._env = env
-
-    def _secrets(self) -> list[str]:
-        env = os.environ if self._env is None else self._env
-        return [v for k in _SECRET_ENV if len(v := env.get(k, "")) >= 4]
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        redacted = _redact(message, self._secrets())
-        if redacted != message:
-            record.msg, record.args = redacted, None
-        if record.exc_info and not record.exc_text:
-            record.exc_text = logging.Formatter().formatException(record.exc_info)
-        if record.exc_text:
-            record.exc_text = _redact(record.exc_text, self._secrets())
-        return True
-
-
-def _redact(text: str, secrets: Iterable[str]) -> str:
-    for secret in secrets:
-        text = text.replace(secret, "[redacted]")
-    marker = "-----BEGIN PRIVATE KEY-----"
-    if marker in text:
-        head, _, tail = text.partition(marker)
-        _, _, rest = tail.partition("-----END PRIVATE KEY-----")
-        text = head + "[redacted private key]" + rest
-    return text
-
-
-_OURS = "_ccrc_sync_handler"
-
-
-def setup_logging(cfg: LoggingConfig, verbose: bool = False) -> None:
-    """Log to stderr, and to a rotating file when configured. Safe to call more than once.
-
-    `--verbose` means DEBUG for ccrc-sync; the chatty libraries (urllib3, google-auth,
-    schedule's per-second tick) stay at WARNING/INFO so the log still reads as a story.
-    """
-    root = logging.getLogger()
-    for handler in list(root.handlers):  # replace basicConfig's handler and our own
-        root.removeHandler(handler)
-        if getattr(handler, _OURS, False):
-            handler.close()
-    formatter = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
-    handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
-    if cfg.file is not None:
-        try:
-            cfg.file.parent.mkdir(parents=True, exist_ok=True)
-            handlers.append(
-                logging.handlers.RotatingFileHandler(
-                    cfg.file, maxBytes=cfg.max_bytes, backupCount=cfg.backups, encoding="utf-8"
-                )
-            )
-        except OSError as exc:
-            raise CcrcSyncError(
-                f"The log file {cfg.file} could not be opened: {exc}. "
-                "Fix logging.file in the config or the folder's permissions."
-            ) from None
-    for handler in handlers:
-        setattr(handler, _OURS, True)
-        handler.setFormatter(formatter)
-        handler.addFilter(RedactSecrets())
-        root.addHandler(handler)
-    root.setLevel(logging.DEBUG if verbose else getattr(logging, cfg.level))
-    for noisy in ("urllib3", "google", "google.auth", "filelock"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
-    logging.getLogger("schedule").setLevel(logging.INFO)
-
 
 # --------------------------------------------------------------------------- the service
 
@@ -435,12 +184,12 @@ class Service:
             return None
         if record is None or record.status != "failed":
             return None
-        if _utc(record.started) < _utc(started) - timedelta(seconds=1):
+        if utc(record.started) < utc(started) - timedelta(seconds=1):
             return None  # an older failure: this run failed before it was recorded
         return str(record.run_id)
 
     def _log_result(self, result: RunResult) -> None:
-        seconds = (_utc(result.finished) - _utc(result.started)).total_seconds()
+        seconds = (utc(result.finished) - utc(result.started)).total_seconds()
         run = f"run {result.run_id}" if result.run_id else "run"
         line = f"{run} ({result.reason}) {result.status} in {seconds:.1f}s: {result.message}"
         if result.email_problem:
@@ -576,7 +325,7 @@ class Service:
                     return result
             self._plan_next(now)
             return result
-        if _utc(now) < _utc(self.due):
+        if utc(now) < utc(self.due):
             return None
         slot = self.slot or self.due
         if self._done_since(slot):
@@ -610,15 +359,13 @@ class Service:
         except Exception:
             return False
         return (
-            record is not None
-            and record.finished is not None
-            and _utc(record.started) >= _utc(slot)
+            record is not None and record.finished is not None and utc(record.started) >= utc(slot)
         )
 
     def _plan_next(self, now: datetime) -> None:
         # From the later of the tick and the end of the run: a long run skips the slots it
         # overlapped rather than running again straight away.
-        after = max(_utc(now), _utc(self.clock()))
+        after = max(utc(now), utc(self.clock()))
         self.due = next_run(after, self.schedule)
         log.info("next run %s", format_local(self.due, self.schedule))
 
@@ -738,149 +485,3 @@ def serve(config: Config, *, verbose: bool = False) -> int:
     """What `ccrc-sync serve` runs: log set up, then the loop until stopped."""
     setup_logging(config.logging, verbose)
     return Service(config, digests=True).run()
-
-
-# --------------------------------------------------------------------------- status
-
-
-class LastRun(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    run_id: str
-    started: datetime
-    finished: datetime | None
-    status: str
-    counts: dict[str, int]
-    error: str | None = None
-
-
-class StatusReport(BaseModel):
-    """`ccrc-sync status`: is the nightly sync happening, and did the last one go well?"""
-
-    model_config = ConfigDict(frozen=True)
-
-    healthy: bool
-    problem: str | None
-    checked_at: datetime
-    schedule: str
-    timezone: str
-    last_run: LastRun | None
-    last_success: datetime | None
-    next_run: datetime
-    open_conflicts: int | None  # as of the last run that got as far as merging
-    consecutive_failures: int
-    # Why the last report email did not go (it is sent with the next run), if it did not.
-    email_problem: str | None = None
-
-    @property
-    def exit_code(self) -> int:
-        return 0 if self.healthy else 1
-
-    def to_json(self) -> str:
-        return self.model_dump_json(indent=2)
-
-    def render_text(self) -> str:
-        return render_text(self)
-
-
-def status(
-    config: Config, now: datetime | None = None, *, history: Any | None = None
-) -> StatusReport:
-    """Read the run history and judge it against the schedule. Never writes anything."""
-    cfg = config.schedule
-    now = now or datetime.now(UTC)
-    last = success = None
-    failures = 0
-    email_problem = None
-    source = history if history is not None else _open_state(config)
-    if source is not None:
-        try:
-            last = source.last_run()
-            success = source.last_success()
-            failures = int(source.consecutive_failures())
-            get_meta = getattr(source, "get_meta", None)
-            email_problem = (get_meta("email_problem") or None) if get_meta else None
-        finally:
-            if history is None and hasattr(source, "close"):
-                source.close()
-    last_run = _last_run_model(last, _zone(cfg))
-    healthy, problem = _judge(last_run, failures, now, cfg)
-    if healthy and email_problem:
-        healthy, problem = (
-            False,
-            (
-                f"The last report could not be emailed ({email_problem}); it is kept and goes "
-                "with the next run that sends mail."
-            ),
-        )
-    conflicts_from = last if last is not None and last.status != "failed" else success
-    open_conflicts = None
-    if conflicts_from is not None:
-        open_conflicts = int(dict(conflicts_from.counts or {}).get("conflicts", 0))
-    return StatusReport(
-        healthy=healthy,
-        problem=problem,
-        checked_at=now.astimezone(_zone(cfg)),
-        schedule=describe_schedule(cfg),
-        timezone=cfg.timezone,
-        last_run=last_run,
-        last_success=None if success is None else success.started.astimezone(_zone(cfg)),
-        next_run=next_run(now, cfg),
-        open_conflicts=open_conflicts,
-        consecutive_failures=failures,
-        email_problem=email_problem,
-    )
-
-
-def _open_state(config: Config) -> Any | None:
-    """The State, or None when no run has ever created its directory (status writes nothing)."""
-    if not config.sync.state_dir.is_dir():
-        return None
-    from ccrc_sync.state import State
-
-    return State(config.sync.state_dir)
-
-
-def _last_run_model(record: Any | None, zone: ZoneInfo) -> LastRun | None:
-    if record is None:
-        return None
-    counts = {str(k): int(v) for k, v in dict(record.counts or {}).items() if v is not None}
-    finished = record.finished
-    return LastRun(
-        run_id=str(record.run_id),
-        started=record.started.astimezone(zone),
-        finished=None if finished is None else finished.astimezone(zone),
-        status=str(record.status),
-        counts=counts,
-        error=_error_text(record),
-    )
-
-
-def _error_text(record: Any) -> str | None:
-    for name in ("error", "error_message", "message"):
-        value = getattr(record, name, None)
-        if isinstance(value, str) and value:
-            return value
-    return None
-
-
-def _judge(
-    last: LastRun | None, failures: int, now: datetime, cfg: ScheduleConfig
-) -> tuple[bool, str | None]:
-    """Healthy unless: no run yet, the last run failed, or a due run has not happened."""
-    if last is None:
-        return False, (
-            "The sync has not run yet. Start `ccrc-sync serve` (or the system service), "
-            "or run `ccrc-sync sync` once."
-        )
-    if last.status == "failed":
-        times = f" ({failures} failed runs in a row)" if failures > 1 else ""
-        why = f": {last.error}" if last.error else ""
-        return False, f"The last run, {format_local(last.started, cfg)}, failed{times}{why}"
-    due = previous_run(now - timedelta(minutes=cfg.status_grace_minutes), cfg)
-    if _utc(last.started) < _utc(due):
-        return False, (
-            f"No run since {format_local(last.started, cfg)}, though one was due "
-            f"{format_local(due, cfg)}. Is `ccrc-sync serve` (or its system service) running?"
-        )
-    return True, None

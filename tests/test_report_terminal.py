@@ -11,8 +11,7 @@ from ccrc_sync.outcome import RunStatus, SyncOutcome
 from ccrc_sync.report import render_outcome
 from ccrc_sync.report.status_text import open_conflicts_text, render_status
 from ccrc_sync.schema import Issue, Severity
-from ccrc_sync.service import LastRun, StatusReport
-from ccrc_sync.service import render_text as service_render_text
+from ccrc_sync.status import LastRun, StatusReport
 from ccrc_sync.tabs import advice
 
 LONDON = ZoneInfo("Europe/London")
@@ -130,4 +129,4 @@ def test_status_says_how_many_conflicts_are_open() -> None:
     assert open_conflicts_text(1) == "1 conflict is open; see the Sync Issues tab on either side."
     assert open_conflicts_text(0) == "None: nothing is waiting for a person."
     assert open_conflicts_text(None) == "Not known yet: no run has compared the two sides."
-    assert service_render_text(_status(2)) == text, "still importable from service"
+    assert _status(2).render_text() == text

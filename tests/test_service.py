@@ -27,21 +27,20 @@ import pytest
 from ccrc_sync.config import Config, EmailConfig, LoggingConfig, ScheduleConfig
 from ccrc_sync.delivery import EMAIL_PROBLEM
 from ccrc_sync.errors import CcrcSyncError, LockError, SheetError, WorkbookBusy
+from ccrc_sync.logs import setup_logging
 from ccrc_sync.merge import Conflict, ConflictKind
 from ccrc_sync.outcome import RunStatus, SyncOutcome
+from ccrc_sync.report.status_text import render_status as render_text
 from ccrc_sync.schema import make_issue
-from ccrc_sync.service import (
-    RETRY_AFTER_SKIP,
-    Service,
+from ccrc_sync.service import RETRY_AFTER_SKIP, Service
+from ccrc_sync.status import status
+from ccrc_sync.timing import (
     local_instant,
     missed_run,
     next_daily_run,
     next_office_run,
     next_run,
     previous_run,
-    render_text,
-    setup_logging,
-    status,
 )
 
 LONDON = ZoneInfo("Europe/London")

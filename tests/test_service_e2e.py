@@ -21,7 +21,7 @@ REPO = Path(__file__).resolve().parents[1]
 NEEDED = [
     "ccrc_sync/sync.py",
     "ccrc_sync/cli.py",
-    "ccrc_sync/state.py",
+    "ccrc_sync/state/__init__.py",
     "ccrc_sync/workbook/__init__.py",
     "ccrc_sync/sheet/__init__.py",
     "ccrc_sync/emulator/__init__.py",

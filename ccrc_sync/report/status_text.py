@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 if TYPE_CHECKING:  # service imports this module to re-export it
-    from ccrc_sync.service import StatusReport
+    from ccrc_sync.status import StatusReport
 
 _LABEL = 19  # "Failures in a row: " lines the values up
 _COUNTS = (

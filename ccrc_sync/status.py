@@ -1,0 +1,163 @@
+"""`ccrc-sync status`: is the nightly sync happening, and did the last one go well?
+
+Read only: it opens the run history, judges it against the schedule, and writes nothing
+(not even a state file where none exists yet), so a monitoring check can call it freely.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, ConfigDict
+
+from ccrc_sync.config import Config, ScheduleConfig
+from ccrc_sync.timing import describe_schedule, format_local, next_run, previous_run, utc, zone_of
+
+# --------------------------------------------------------------------------- status
+
+
+class LastRun(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    run_id: str
+    started: datetime
+    finished: datetime | None
+    status: str
+    counts: dict[str, int]
+    error: str | None = None
+
+
+class StatusReport(BaseModel):
+    """`ccrc-sync status`: is the nightly sync happening, and did the last one go well?"""
+
+    model_config = ConfigDict(frozen=True)
+
+    healthy: bool
+    problem: str | None
+    checked_at: datetime
+    schedule: str
+    timezone: str
+    last_run: LastRun | None
+    last_success: datetime | None
+    next_run: datetime
+    open_conflicts: int | None  # as of the last run that got as far as merging
+    consecutive_failures: int
+    # Why the last report email did not go (it is sent with the next run), if it did not.
+    email_problem: str | None = None
+
+    @property
+    def exit_code(self) -> int:
+        return 0 if self.healthy else 1
+
+    def to_json(self) -> str:
+        return self.model_dump_json(indent=2)
+
+    def render_text(self) -> str:
+        from ccrc_sync.report.status_text import render_status
+
+        return render_status(self)
+
+
+def status(
+    config: Config, now: datetime | None = None, *, history: Any | None = None
+) -> StatusReport:
+    """Read the run history and judge it against the schedule. Never writes anything."""
+    cfg = config.schedule
+    now = now or datetime.now(UTC)
+    last = success = None
+    failures = 0
+    email_problem = None
+    source = history if history is not None else _open_state(config)
+    if source is not None:
+        try:
+            last = source.last_run()
+            success = source.last_success()
+            failures = int(source.consecutive_failures())
+            get_meta = getattr(source, "get_meta", None)
+            email_problem = (get_meta("email_problem") or None) if get_meta else None
+        finally:
+            if history is None and hasattr(source, "close"):
+                source.close()
+    last_run = _last_run_model(last, zone_of(cfg))
+    healthy, problem = _judge(last_run, failures, now, cfg)
+    if healthy and email_problem:
+        healthy, problem = (
+            False,
+            (
+                f"The last report could not be emailed ({email_problem}); it is kept and goes "
+                "with the next run that sends mail."
+            ),
+        )
+    conflicts_from = last if last is not None and last.status != "failed" else success
+    open_conflicts = None
+    if conflicts_from is not None:
+        open_conflicts = int(dict(conflicts_from.counts or {}).get("conflicts", 0))
+    return StatusReport(
+        healthy=healthy,
+        problem=problem,
+        checked_at=now.astimezone(zone_of(cfg)),
+        schedule=describe_schedule(cfg),
+        timezone=cfg.timezone,
+        last_run=last_run,
+        last_success=None if success is None else success.started.astimezone(zone_of(cfg)),
+        next_run=next_run(now, cfg),
+        open_conflicts=open_conflicts,
+        consecutive_failures=failures,
+        email_problem=email_problem,
+    )
+
+
+def _open_state(config: Config) -> Any | None:
+    """The State, or None when no run has ever created its directory (status writes nothing)."""
+    if not config.sync.state_dir.is_dir():
+        return None
+    from ccrc_sync.state import State
+
+    return State(config.sync.state_dir)
+
+
+def _last_run_model(record: Any | None, zone: ZoneInfo) -> LastRun | None:
+    if record is None:
+        return None
+    counts = {str(k): int(v) for k, v in dict(record.counts or {}).items() if v is not None}
+    finished = record.finished
+    return LastRun(
+        run_id=str(record.run_id),
+        started=record.started.astimezone(zone),
+        finished=None if finished is None else finished.astimezone(zone),
+        status=str(record.status),
+        counts=counts,
+        error=_error_text(record),
+    )
+
+
+def _error_text(record: Any) -> str | None:
+    for name in ("error", "error_message", "message"):
+        value = getattr(record, name, None)
+        if isinstance(value, str) and value:
+            return value
+    return None
+
+
+def _judge(
+    last: LastRun | None, failures: int, now: datetime, cfg: ScheduleConfig
+) -> tuple[bool, str | None]:
+    """Healthy unless: no run yet, the last run failed, or a due run has not happened."""
+    if last is None:
+        return False, (
+            "The sync has not run yet. Start `ccrc-sync serve` (or the system service), "
+            "or run `ccrc-sync sync` once."
+        )
+    if last.status == "failed":
+        times = f" ({failures} failed runs in a row)" if failures > 1 else ""
+        why = f": {last.error}" if last.error else ""
+        return False, f"The last run, {format_local(last.started, cfg)}, failed{times}{why}"
+    due = previous_run(now - timedelta(minutes=cfg.status_grace_minutes), cfg)
+    if utc(last.started) < utc(due):
+        return False, (
+            f"No run since {format_local(last.started, cfg)}, though one was due "
+            f"{format_local(due, cfg)}. Is `ccrc-sync serve` (or its system service) running?"
+        )
+    return True, None
