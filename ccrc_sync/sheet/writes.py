@@ -32,13 +32,22 @@ from gspread.utils import absolute_range_name, rowcol_to_a1
 from ccrc_sync.config import PlanConfig
 from ccrc_sync.errors import SheetError
 from ccrc_sync.layout import TabLayout
-from ccrc_sync.schema import REC_NO, SECTION, STATUS, Value, display, is_blank, match_header
+from ccrc_sync.schema import (
+    REC_NO,
+    SECTION,
+    STATUS,
+    Value,
+    column_letter,
+    display,
+    is_blank,
+    match_header,
+)
 from ccrc_sync.sheet import requests as rq
 from ccrc_sync.sheet import tags
 from ccrc_sync.sheet.cells import encode_cell, encode_tab_cell, rec_key
-from ccrc_sync.sheet.formats import plan_furniture, tab_format
+from ccrc_sync.sheet.formats import has_style_rules, plan_furniture, style_keys, tab_format
 from ccrc_sync.sheet.marks import plan_mark, plan_unmark
-from ccrc_sync.sheet.read import SheetSnapshot
+from ccrc_sync.sheet.read import STYLE_TAG, SheetSnapshot, TabInfo
 from ccrc_sync.writes import SheetWrites
 
 NEW_LOCALE = "en_GB"
@@ -351,46 +360,63 @@ class Planner:
     # ------------------------------------------------------------------ generated tabs
 
     def tab(self, title: str, layout: TabLayout) -> None:
+        """A generated tab's values and style keys; its formats only when it is new, its
+        shape changed, or its style rules were removed (see `formats`)."""
         tab = self.snap.tabs.get(title)
         sheet_id = tab.sheet_id if tab is not None else self.sheet_id()
-        fmt = tab_format(layout, sheet_id, tab.rule_keys if tab is not None else frozenset())
-        width = max(layout.width, 1)
-        rows = max(len(layout.rows), 1)
-        need_rows, need_cols = rows, width
-        if layout.chart is not None:
-            need_rows = max(need_rows, layout.chart.anchor_row)
-            need_cols = max(need_cols, layout.chart.anchor_col)
+        fmt = tab_format(layout, sheet_id)
+        need_rows, need_cols = max(len(layout.rows), 1), max(layout.width, 1, fmt.style_col)
+        if layout.chart is not None:  # its anchor cell must be inside the grid
+            need_rows = max(need_rows, layout.chart.header_row)
+            need_cols = max(need_cols, layout.width + 2)
         old = (self.snap.tab_grid(title) or []) if tab is not None else []
+        old_keys = (self.snap.tab_styles(title) or []) if tab is not None else []
         if tab is None:
-            self.out.add(rq.add_sheet(title, sheet_id, need_rows + 10, max(need_cols, 8)))
+            self.out.add(rq.add_sheet(title, sheet_id, need_rows + 10, need_cols))
         else:
             title = tab.title
             self.grow(sheet_id, need_rows, need_cols)
-        if tab is None or tab.kind is None or tab.layout != fmt.digest:
+        if (
+            tab is None
+            or tab.kind is None
+            or tab.layout != fmt.digest
+            or tab.style_col != fmt.style_col
+            or not has_style_rules(tab.rule_keys, fmt)
+        ):
             if tab is not None:
-                self.out.add(
-                    {
-                        "repeatCell": {
-                            "range": {"sheetId": sheet_id},
-                            "cell": {},
-                            "fields": "userEnteredFormat",
-                        }
-                    },
-                    *rq.delete_conditional_rules(sheet_id, tab.rule_count),
-                    *(rq.delete_chart(chart_id) for chart_id in tab.chart_ids),
-                    essential=False,
-                )
-                for old_tag in tab.tags:
-                    self.delete_tag(old_tag.metadata_id)
+                self.unformat(tab.sheet_id, tab, fmt.style_col)
             self.out.add(*fmt.fixed, *fmt.rules.values(), essential=False)
             if fmt.chart is not None:
                 self.out.add(fmt.chart, essential=False)
             self.tag(tags.TAB, layout.kind.value, rq.sheet_location(sheet_id))
+            # Essential: it says which column `tab_grid` leaves out, and the values request
+            # fills that column whether or not Google takes the formats.
+            self.tag(STYLE_TAG, column_letter(fmt.style_col), rq.sheet_location(sheet_id))
             self.tag(tags.LAYOUT, fmt.digest, rq.sheet_location(sheet_id), essential=False)
-        else:
-            missing = [rule for key, rule in fmt.rules.items() if key not in tab.rule_keys]
-            self.out.add(*missing, essential=False)
         self.tab_values(title, layout, old)
+        self.tab_styles(title, style_keys(layout), old_keys, fmt.style_col)
+
+    def unformat(self, sheet_id: int, tab: TabInfo, style_col: int) -> None:
+        """Clear what an existing tab's formatting left: formats, every conditional rule,
+        charts, our tags, and a style column that is no longer the one in use."""
+        self.out.add(
+            {
+                "repeatCell": {
+                    "range": {"sheetId": sheet_id},
+                    "cell": {},
+                    "fields": "userEnteredFormat",
+                }
+            },
+            *rq.delete_conditional_rules(sheet_id, tab.rule_count),
+            *(rq.delete_chart(chart_id) for chart_id in tab.chart_ids),
+            essential=False,
+        )
+        if tab.style_col is not None and tab.style_col != style_col:
+            col = tab.style_col
+            if col <= self.size.get(sheet_id, [0, 0])[1]:
+                self.out.add(rq.hide_columns(sheet_id, col, col, hidden=False), essential=False)
+        for old_tag in tab.tags:
+            self.delete_tag(old_tag.metadata_id)
 
     def tab_values(self, title: str, layout: TabLayout, old: list[list[Value]]) -> None:
         """The tab's content as one range, padded with "" over what it held before."""
@@ -408,6 +434,21 @@ class Planner:
                 "dataFilter": {"a1Range": absolute_range_name(title, a1)},
                 "majorDimension": "ROWS",
                 "values": grid,
+            }
+        )
+
+    def tab_styles(self, title: str, keys: Sequence[str], old: Sequence[str], col: int) -> None:
+        """The rows' style keys down the hidden column, in the same values request, padded
+        with "" over the keys of rows the tab no longer has."""
+        height = max(len(keys), len(old), 1)
+        letter = column_letter(col)
+        self.out.data.append(
+            {
+                "dataFilter": {
+                    "a1Range": absolute_range_name(title, f"{letter}1:{letter}{height}")
+                },
+                "majorDimension": "COLUMNS",
+                "values": [[*keys, *[""] * (height - len(keys))]],
             }
         )
 
