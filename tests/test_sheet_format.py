@@ -32,7 +32,7 @@ from sheethelp import (
 )
 
 from ccrc_sync import schema
-from ccrc_sync.layout import COLOURS, Role, TabCell, TabRow, Tone
+from ccrc_sync.layout import COLOURS, Role, TabCell, TabKind, TabLayout, TabRow, Tone
 from ccrc_sync.sheet import tags
 from ccrc_sync.writes import SheetMark, SheetUnmark, SheetWrites
 
@@ -449,6 +449,21 @@ def test_a_style_rule_someone_removed_is_put_back_once(emulator):
     emulator.clear_log()
     apply(connect(emulator, sid), SheetWrites(tabs={"Sync Issues": layout}))
     assert posts(emulator) == ["values:batchUpdateByDataFilter"]
+
+
+def test_a_tab_as_wide_as_z_keeps_its_keys_past_its_last_column(emulator):
+    sid = published_sid(emulator)
+    header = TabRow(tuple(TabCell(f"Column {n}", Role.HEADER) for n in range(1, 31)))
+    body = TabRow(tuple(TabCell(f"value {n}") for n in range(1, 31)), tone=Tone.WARNING)
+    wide = TabLayout("Change Log", TabKind.LOG, (header, body), widths=(10,) * 30)
+    apply(connect(emulator, sid), SheetWrites(tabs={"Change Log": wide}))
+    snap = connect(emulator, sid).read(PLAN)
+    assert snap.tabs["Change Log"].style_col == 31
+    assert snap.tab_grid("Change Log") == wide.grid()
+    log = grid_of(emulator, sid, "Change Log")
+    assert hidden_columns(log) == [31]
+    assert [shown_text(log, 1, 31), shown_text(log, 2, 31)] == ["header", "warning"]
+    assert same_colour(rule_format(log, 2, 30)["backgroundColor"], COLOURS.tones[Tone.WARNING])
 
 
 def test_a_tab_grows_before_content_is_written_past_its_grid(emulator):

@@ -208,10 +208,17 @@ class TabFormat:
     digest: str
     rules: dict[str, rq.Request] = field(default_factory=dict)
     style_col: int = STYLE_COLUMN
+    # The columns the grid must have: the style column's, and the chart's anchor cell's.
+    columns: int = STYLE_COLUMN
+
+
+def tab_width(layout: TabLayout) -> int:
+    """The tab's used columns: its widest row, or as many columns as it has widths."""
+    return max(layout.width, len(layout.widths), 1)
 
 
 def style_column(layout: TabLayout) -> int:
-    return max(STYLE_COLUMN, layout.width + 1)
+    return max(STYLE_COLUMN, tab_width(layout) + 1)
 
 
 def style_key(row: TabRow) -> str:
@@ -287,10 +294,11 @@ def tab_format(layout: TabLayout, sheet_id: int) -> TabFormat:
     chart's table), so a tab whose content changes keeps its formats and costs no
     formatting request; what moves with content is styled by the rules on the style
     column, whose keys go with the values."""
-    width = max(layout.width, len(layout.widths), 1)
+    width = tab_width(layout)
     widths = [pixels(w) for w in layout.widths]
     freeze = min(layout.freeze_rows, len(layout.rows))
     style_col = style_column(layout)
+    columns = style_col
     fixed: list[rq.Request] = [rq.freeze_rows(sheet_id, freeze)]
     fixed += rq.column_widths(sheet_id, widths)
     fixed.append(rq.hide_columns(sheet_id, style_col, style_col))
@@ -326,10 +334,11 @@ def tab_format(layout: TabLayout, sheet_id: int) -> TabFormat:
             sheet_id,
             spec,
             anchor_row=spec.header_row,
-            anchor_col=layout.width + 2,
+            anchor_col=width + 2,
             width_px=CHART_COLUMN_PX * spec.width_cols,
             height_px=ROW_PX * spec.height_rows,
         )
+        columns = max(columns, width + 2)
     # Widths, wrapping and number formats are set from the content the tab is made with,
     # and stay: they are left out of the digest, or every change of content would cost a
     # formatting request.
@@ -340,7 +349,8 @@ def tab_format(layout: TabLayout, sheet_id: int) -> TabFormat:
         "style": style_col,
     }
     digest = _digest(layout.kind, [shape], chart, sheet_id)
-    return TabFormat(fixed, chart, digest, style_rules(sheet_id, width, style_col), style_col)
+    rules = style_rules(sheet_id, width, style_col)
+    return TabFormat(fixed, chart, digest, rules, style_col, columns)
 
 
 def _fixed_rows(layout: TabLayout, freeze: int) -> list[list[Role]]:

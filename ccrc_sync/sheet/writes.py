@@ -14,6 +14,9 @@ Why it is shaped this way:
   never matches two rows. Deletions are by id, each id once.
 * A new recommendation gets a fresh row inserted after the last data row (nothing staff
   typed below is overwritten), tagged in the same batch, then filled by its tag.
+* A generated tab's content and its rows' style keys (the hidden column `formats` styles
+  by) go in the same values request; its formats only go in the structural request when
+  the tab is made or its shape changes, so new content costs no formatting.
 * Structure comes from the snapshot alone, so this module plans without sending; the
   client sends. Requests that only format (`essential=False`) may be dropped if Google
   refuses them, and the data still goes across.
@@ -365,10 +368,9 @@ class Planner:
         tab = self.snap.tabs.get(title)
         sheet_id = tab.sheet_id if tab is not None else self.sheet_id()
         fmt = tab_format(layout, sheet_id)
-        need_rows, need_cols = max(len(layout.rows), 1), max(layout.width, 1, fmt.style_col)
+        need_rows, need_cols = max(len(layout.rows), 1), max(layout.width, fmt.columns)
         if layout.chart is not None:  # its anchor cell must be inside the grid
             need_rows = max(need_rows, layout.chart.header_row)
-            need_cols = max(need_cols, layout.width + 2)
         old = (self.snap.tab_grid(title) or []) if tab is not None else []
         old_keys = (self.snap.tab_styles(title) or []) if tab is not None else []
         if tab is None:
@@ -447,8 +449,8 @@ class Planner:
                 "dataFilter": {
                     "a1Range": absolute_range_name(title, f"{letter}1:{letter}{height}")
                 },
-                "majorDimension": "COLUMNS",
-                "values": [[*keys, *[""] * (height - len(keys))]],
+                "majorDimension": "ROWS",
+                "values": [[key] for key in [*keys, *[""] * (height - len(keys))]],
             }
         )
 
