@@ -466,29 +466,44 @@ def test_a_tab_as_wide_as_z_keeps_its_keys_past_its_last_column(emulator):
     assert same_colour(rule_format(log, 2, 30)["backgroundColor"], COLOURS.tones[Tone.WARNING])
 
 
-def test_a_tab_grows_before_content_is_written_past_its_grid(emulator):
+def test_a_tab_is_made_with_room_and_grows_before_content_is_written_past_its_grid(emulator):
+    """A new tab has 500 rows, so a growing Change Log or Sync Issues rarely needs a
+    structural request; past them, the grid grows (by half as many again) in the request
+    that precedes the values, and the new rows get the columns' formats."""
     sid = published_sid(emulator)
     apply(
         connect(emulator, sid),
         SheetWrites(tabs={"Sync Issues": issues_layout([("A", Tone.ERROR)])}),
     )
-    rows = connect(emulator, sid).read(PLAN).tabs["Sync Issues"].row_count
-    many = issues_layout([("A", Tone.ERROR)] * (rows + 5))
+    snap = connect(emulator, sid).read(PLAN)
+    assert snap.tabs["Sync Issues"].row_count == 500
+    tab_id = snap.tabs["Sync Issues"].sheet_id
+    emulator.clear_log()
+    apply(
+        connect(emulator, sid),
+        SheetWrites(tabs={"Sync Issues": issues_layout([("A", Tone.ERROR)] * 499)}),
+    )
+    assert posts(emulator) == ["values:batchUpdateByDataFilter"]  # 500 rows fit
+    many = issues_layout([("A", Tone.ERROR)] * 505)
     emulator.clear_log()
     apply(connect(emulator, sid), SheetWrites(tabs={"Sync Issues": many}))
+    assert posts(emulator) == [f"{sid}:batchUpdate", "values:batchUpdateByDataFilter"]
     (structure,) = [r for r in emulator.requests if r.path.endswith(":batchUpdate")]
-    assert structure.body["requests"] == [
-        {
-            "appendDimension": {
-                "sheetId": connect(emulator, sid).read(PLAN).tabs["Sync Issues"].sheet_id,
-                "dimension": "ROWS",
-                "length": 6,
-            }
-        }
-    ]
-    grid = connect(emulator, sid).read(PLAN).tab_grid("Sync Issues")
-    assert grid is not None and len(grid) == rows + 6
-    assert grid[-1] == [str(rows + 5), "Status", "A", f"E{rows + 6}"]
+    requests = structure.body["requests"]
+    assert requests[0] == {
+        "appendDimension": {"sheetId": tab_id, "dimension": "ROWS", "length": 759 - 500}
+    }
+    assert not any("addConditionalFormatRule" in r or "addChart" in r for r in requests)
+    snap = connect(emulator, sid).read(PLAN)
+    assert snap.tabs["Sync Issues"].row_count == 759
+    grid = snap.tab_grid("Sync Issues")
+    assert grid is not None and len(grid) == 506
+    assert grid[-1] == ["505", "Status", "A", "E506"]
+    assert snap.tab_styles("Sync Issues") == ["header", *["error"] * 505]
+    issues = grid_of(emulator, sid, "Sync Issues")
+    assert cell_at(issues, 506, 3)["userEnteredFormat"]["wrapStrategy"] == "WRAP"
+    assert same_colour(rule_format(issues, 506, 3)["backgroundColor"], COLOURS.tones[Tone.ERROR])
+    assert rule_formulas(issues) == STYLE_FORMULAS
 
 
 # --------------------------------------------------------------------------- marks

@@ -54,6 +54,8 @@ from ccrc_sync.sheet.read import STYLE_TAG, SheetSnapshot, TabInfo
 from ccrc_sync.writes import SheetWrites
 
 NEW_LOCALE = "en_GB"
+# The fewest rows a generated tab is given (see `roomy`).
+TAB_ROWS = 500
 _WHOLE = re.compile(r"[1-9][0-9]{0,8}")
 
 
@@ -373,11 +375,13 @@ class Planner:
             need_rows = max(need_rows, layout.chart.header_row)
         old = (self.snap.tab_grid(title) or []) if tab is not None else []
         old_keys = (self.snap.tab_styles(title) or []) if tab is not None else []
+        grown = False
         if tab is None:
-            self.out.add(rq.add_sheet(title, sheet_id, need_rows + 10, need_cols))
+            self.out.add(rq.add_sheet(title, sheet_id, roomy(need_rows), need_cols))
         else:
             title = tab.title
-            self.grow(sheet_id, need_rows, need_cols)
+            grown = need_rows > self.size.get(sheet_id, [0, 0])[0]
+            self.grow(sheet_id, roomy(need_rows) if grown else 0, need_cols)
         if (
             tab is None
             or tab.kind is None
@@ -395,6 +399,10 @@ class Planner:
             # fills that column whether or not Google takes the formats.
             self.tag(STYLE_TAG, column_letter(fmt.style_col), rq.sheet_location(sheet_id))
             self.tag(tags.LAYOUT, fmt.digest, rq.sheet_location(sheet_id), essential=False)
+        elif grown:
+            # Rows appended to a grid carry no format: the column formats go again, in the
+            # structural request the growth costs anyway.
+            self.out.add(*fmt.fixed, essential=False)
         self.tab_values(title, layout, old)
         self.tab_styles(title, style_keys(layout), old_keys, fmt.style_col)
 
@@ -453,6 +461,16 @@ class Planner:
                 "values": [[key] for key in [*keys, *[""] * (height - len(keys))]],
             }
         )
+
+
+def roomy(rows: int) -> int:
+    """The rows to give a generated tab that needs `rows`: `TAB_ROWS` at least, and half as
+    many again. Change Log and Sync Issues grow with their content, and growing a grid is a
+    structural request; with room to spare it is rare (the Change Log, capped at 500 lines
+    by default, grows once at most), so a sync that only changes what a tab says stays at a
+    read and one values write. Not more: every row of a formatted column is in each read's
+    reply, formatted or not."""
+    return max(TAB_ROWS, rows + rows // 2)
 
 
 def plan_apply(
