@@ -451,6 +451,25 @@ def test_a_style_rule_someone_removed_is_put_back_once(emulator):
     assert posts(emulator) == ["values:batchUpdateByDataFilter"]
 
 
+def test_a_tab_whose_formats_google_refused_is_read_right_and_styled_next_time(emulator):
+    sid = published_sid(emulator)
+    layout = issues_layout([("Edited on both sides", Tone.CONFLICT)])
+    emulator.fail_next(1, "400", path_contains=":batchUpdate")
+    result = apply(connect(emulator, sid), SheetWrites(tabs={"Sync Issues": layout}))
+    assert result.notes[0].endswith("the data was synced without them.")
+    snap = connect(emulator, sid).read(PLAN)
+    assert snap.tab_grid("Sync Issues") == layout.grid()  # the keys are not content
+    assert snap.tab_styles("Sync Issues") == ["header", "conflict"]
+    assert rule_formulas(grid_of(emulator, sid, "Sync Issues")) == []
+
+    emulator.clear_log()
+    apply(connect(emulator, sid), SheetWrites(tabs={"Sync Issues": layout}))
+    assert posts(emulator) == [f"{sid}:batchUpdate", "values:batchUpdateByDataFilter"]
+    issues = grid_of(emulator, sid, "Sync Issues")
+    assert rule_formulas(issues) == STYLE_FORMULAS
+    assert hidden_columns(issues) == [STYLE_COL]
+
+
 def test_a_tab_as_wide_as_z_keeps_its_keys_past_its_last_column(emulator):
     sid = published_sid(emulator)
     header = TabRow(tuple(TabCell(f"Column {n}", Role.HEADER) for n in range(1, 31)))

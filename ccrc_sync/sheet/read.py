@@ -82,7 +82,7 @@ class TabInfo:
     kind: str | None = None
     layout: str | None = None
     tags: tuple[Tag, ...] = ()
-    # Conditional format rules: how many, and the conditions (to add only what is missing).
+    # Conditional format rules: how many, and the conditions (to see ours are all there).
     rule_count: int = 0
     rule_keys: frozenset[str] = frozenset()
     # The hidden column of style keys (1-based), when the tab has one.

@@ -404,7 +404,7 @@ class Planner:
             # structural request the growth costs anyway.
             self.out.add(*fmt.fixed, essential=False)
         self.tab_values(title, layout, old)
-        self.tab_styles(title, style_keys(layout), old_keys, fmt.style_col)
+        self.tab_keys(title, style_keys(layout), old_keys, fmt.style_col)
 
     def unformat(self, sheet_id: int, tab: TabInfo, style_col: int) -> None:
         """Clear what an existing tab's formatting left: formats, every conditional rule,
@@ -447,7 +447,7 @@ class Planner:
             }
         )
 
-    def tab_styles(self, title: str, keys: Sequence[str], old: Sequence[str], col: int) -> None:
+    def tab_keys(self, title: str, keys: Sequence[str], old: Sequence[str], col: int) -> None:
         """The rows' style keys down the hidden column, in the same values request, padded
         with "" over the keys of rows the tab no longer has."""
         height = max(len(keys), len(old), 1)
