@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from typing import Any
 
 import gspread
@@ -113,13 +114,18 @@ def same_format(got: Any, want: Any) -> bool:
     return bool(got == want)
 
 
-def issues_layout(kinds: list[tuple[str, Tone]], title: str = "Sync Issues") -> TabLayout:
-    """A Sync Issues tab: a header row, then one row per (what happened, tone)."""
+def issues_layout(
+    kinds: list[tuple[str, Tone]], title: str = "Sync Issues", note: str | None = None
+) -> TabLayout:
+    """A Sync Issues tab: a header row, then one row per (what happened, tone), then an
+    optional note line."""
     header = TabRow(
         tuple(TabCell(t, Role.HEADER) for t in ("Rec No.", "Field", "What happened", "Cell"))
     )
     rows = [header]
-    for n, (what, tone) in enumerate(kinds, start=1):
+    if note is not None:
+        rows.append(TabRow((TabCell(note, Role.NOTE),)))
+    for n, (what, tone) in enumerate(kinds, start=len(rows)):
         rows.append(
             TabRow(
                 (
@@ -135,9 +141,13 @@ def issues_layout(kinds: list[tuple[str, Tone]], title: str = "Sync Issues") -> 
 
 
 def summary_layout(
-    complete: float = 0.706, when: dt.date = dt.date(2027, 3, 31), sections: int = 3
+    complete: float = 0.706,
+    when: dt.date = dt.date(2027, 3, 31),
+    sections: int = 3,
+    extra: tuple[TabRow, ...] = (),
 ) -> TabLayout:
-    """A Summary tab: a title, a sentence, a percentage, a date, and a chart table."""
+    """A Summary tab: a title, a sentence, a percentage, a date, and a chart table, then
+    any `extra` rows."""
     statuses = schema.DEFAULT_STATUSES
     rows = [
         TabRow((TabCell("CCRC action plan summary", Role.TITLE),)),
@@ -149,6 +159,7 @@ def summary_layout(
     ]
     for n, section in enumerate(schema.DEFAULT_SECTIONS[:sections]):
         rows.append(TabRow((TabCell(section), *(TabCell(n + i, Role.NUMBER) for i in range(3)))))
+    rows += extra
     chart = ChartSpec(
         title="Status by section",
         header_row=6,
@@ -199,3 +210,84 @@ def posts(emulator) -> list[str]:
 
 def edit(rec: str, col: int, value: schema.Value, row: int) -> SheetCellWrite:
     return SheetCellWrite(rec_no=rec, row=row, col=col, value=value)
+
+
+# --------------------------------------------------------------------------- styles read back
+
+_REF = re.compile(r"(\$?)([A-Z]{1,3})(\$?)([0-9]+)")
+_KEY_TEST = re.compile(r'^(\$?[A-Z]{1,3}\$?[0-9]+)="([^"]*)"$')
+_FILLED_TEST = re.compile(r'^(\$?[A-Z]{1,3}\$?[0-9]+)<>""$')
+
+
+def _col_number(letters: str) -> int:
+    col = 0
+    for ch in letters:
+        col = col * 26 + ord(ch) - 64
+    return col
+
+
+def shown_text(sheet: dict[str, Any], row: int, col: int) -> str:
+    """What a cell of a `spreadsheets.get` reply (with grid data) shows."""
+    rows = sheet["data"][0].get("rowData", [])
+    cells = rows[row - 1].get("values", []) if row <= len(rows) else []
+    cell = cells[col - 1] if col <= len(cells) else {}
+    return str(cell.get("formattedValue", ""))
+
+
+def _evaluate(
+    sheet: dict[str, Any], formula: str, top: tuple[int, int], at: tuple[int, int]
+) -> bool:
+    """A custom formula of the two forms ccrc-sync writes (`=$Z1="key"` and
+    `=AND($Z1="key",A1<>"")`), evaluated for cell `at` of a range whose top-left is `top`,
+    with Google's rule: a reference without `$` moves with the cell. Anything else fails
+    the test rather than guess."""
+
+    def cell_of(ref: str) -> tuple[int, int]:
+        found = _REF.fullmatch(ref)
+        assert found, f"not a cell reference: {ref}"
+        col_abs, letters, row_abs, digits = found.groups()
+        row, col = int(digits), _col_number(letters)
+        if not row_abs:
+            row += at[0] - top[0]
+        if not col_abs:
+            col += at[1] - top[1]
+        return row, col
+
+    body = formula.removeprefix("=")
+    parts = [body]
+    if body.startswith("AND(") and body.endswith(")"):
+        parts = body[4:-1].split(",")
+    result = True
+    for part in parts:
+        if key := _KEY_TEST.fullmatch(part):
+            result = result and shown_text(sheet, *cell_of(key.group(1))) == key.group(2)
+        elif filled := _FILLED_TEST.fullmatch(part):
+            result = result and shown_text(sheet, *cell_of(filled.group(1))) != ""
+        else:
+            raise AssertionError(f"a formula this helper cannot evaluate: {formula}")
+    return result
+
+
+def rule_format(sheet: dict[str, Any], row: int, col: int) -> dict[str, Any]:
+    """The format the tab's conditional rules give cell (`row`, `col`): the first rule
+    whose range holds the cell and whose condition holds, as Google applies them; {} when
+    none does."""
+    for rule in sheet.get("conditionalFormats", []):
+        boolean = rule["booleanRule"]
+        condition = boolean["condition"]
+        for rng in rule["ranges"]:
+            rows = (rng.get("startRowIndex", 0) + 1, rng.get("endRowIndex", 10**9))
+            cols = (rng.get("startColumnIndex", 0) + 1, rng.get("endColumnIndex", 10**9))
+            if not (rows[0] <= row <= rows[1] and cols[0] <= col <= cols[1]):
+                continue
+            assert condition["type"] == "CUSTOM_FORMULA", condition
+            formula = condition["values"][0]["userEnteredValue"]
+            if _evaluate(sheet, formula, (rows[0], cols[0]), (row, col)):
+                return dict(boolean["format"])
+    return {}
+
+
+def hidden_columns(sheet: dict[str, Any]) -> list[int]:
+    """The 1-based columns a `spreadsheets.get` reply says are hidden."""
+    meta = sheet["data"][0].get("columnMetadata", [])
+    return [n for n, m in enumerate(meta, start=1) if m.get("hiddenByUser")]

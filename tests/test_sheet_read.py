@@ -11,6 +11,7 @@ from sheethelp import COL, HEADERS, PLAN, connect, plan_rows, raw_batch, raw_get
 
 from ccrc_sync import schema
 from ccrc_sync.sheet.read import FIELDS
+from ccrc_sync.writes import SheetWrites
 
 
 def test_the_read_is_one_get_with_the_mask_and_no_ranges(emulator):
@@ -202,6 +203,41 @@ def test_a_generated_tab_reads_as_it_shows(emulator):
         ["As at", dt.date(2027, 3, 31)],
         ["Total", 34],
     ]
+
+
+def test_a_generated_tab_reads_without_its_style_column(emulator):
+    """The hidden column of style keys is ccrc-sync's own, not what the tab says: a tab
+    read back is what its layout's grid is, so an idle run rewrites nothing."""
+    from sheethelp import apply, issues_layout
+
+    from ccrc_sync.layout import Tone, grid_differs
+
+    sid = _publish(emulator)
+    layout = issues_layout([("Edited on both sides", Tone.CONFLICT), ("Bad", Tone.ERROR)])
+    apply(connect(emulator, sid), SheetWrites(tabs={"Sync Issues": layout}))
+    assert emulator.get_values(sid, "Sync Issues", "Z1:Z3") == [["header"], ["conflict"], ["error"]]
+    snap = connect(emulator, sid).read(PLAN)
+    assert snap.tabs["Sync Issues"].style_col == 26
+    grid = snap.tab_grid("Sync Issues")
+    assert grid == [
+        ["Rec No.", "Field", "What happened", "Cell"],
+        ["1", "Status", "Edited on both sides", "E2"],
+        ["2", "Status", "Bad", "E3"],
+    ]
+    assert not grid_differs(grid, layout.grid())
+    assert snap.tab_styles("Sync Issues") == ["header", "conflict", "error"]
+
+
+def test_a_tab_without_a_style_column_reads_whole(emulator):
+    """A tab made by the previous version has no style tag: every column is content, Z
+    included, and it has no style keys."""
+    sid = emulator.create_spreadsheet(title="CCRC", sheets=(PLAN, "Change Log"))
+    emulator.set_values(sid, "Change Log", "A1", [["When"] + [""] * 24 + ["Z as typed"]])
+    snap = connect(emulator, sid).read(PLAN)
+    assert snap.tabs["Change Log"].style_col is None
+    assert snap.tab_grid("Change Log") == [["When", *[None] * 24, "Z as typed"]]
+    assert snap.tab_styles("Change Log") is None
+    assert snap.tab_styles("Nowhere") is None
 
 
 def test_the_read_carries_what_the_structure_needs(emulator):

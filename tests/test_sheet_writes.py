@@ -21,10 +21,12 @@ from sheethelp import (
     body_of,
     connect,
     edit,
+    issues_layout,
     posts,
     publish_writes,
     raw_batch,
     row_of,
+    summary_layout,
     tagged,
     typed_plan,
     values,
@@ -33,8 +35,10 @@ from sheethelp import (
 from ccrc_sync import schema
 from ccrc_sync.emulator import Pause
 from ccrc_sync.errors import SheetError
+from ccrc_sync.layout import Role, TabCell, TabLayout, TabRow, Tone, grid_differs
 from ccrc_sync.sheet import ApplyResult
 from ccrc_sync.sheet import tags as tag_keys
+from ccrc_sync.sheet.formats import style_keys
 from ccrc_sync.writes import PlanPublish, SheetRowAppend, SheetWrites
 
 
@@ -115,6 +119,44 @@ def test_a_new_generated_tab_costs_one_structural_request(emulator, published):
     emulator.clear_log()
     apply(connect(emulator, published), SheetWrites(tabs={"Summary": summary_layout(0.75)}))
     assert posts(emulator) == ["values:batchUpdateByDataFilter"]  # same layout: values only
+
+
+def _more_findings() -> dict[str, TabLayout]:
+    return {
+        "Sync Issues": issues_layout(
+            [(f"Finding worded {n} ways", Tone.WARNING) for n in range(1, 6)]
+        )
+    }
+
+
+def _a_new_heading() -> dict[str, TabLayout]:
+    extra = (TabRow(()), TabRow((TabCell("A heading never seen", Role.HEADING),)))
+    return {"Summary": summary_layout(0.75, extra=extra)}
+
+
+def _a_new_tone() -> dict[str, TabLayout]:
+    return {"Sync Issues": issues_layout([("Now a conflict", Tone.CONFLICT)], note="All else ok")}
+
+
+@pytest.mark.parametrize("change", [_more_findings, _a_new_heading, _a_new_tone])
+def test_changed_content_of_a_generated_tab_costs_one_values_request(emulator, published, change):
+    """Once a tab exists its styles follow its hidden keys, so new wording, a new heading or
+    a new tone is written with the values and needs no `:batchUpdate`."""
+    first = {
+        "Summary": summary_layout(),
+        "Sync Issues": issues_layout([("Edited on both sides", Tone.ERROR)]),
+    }
+    apply(connect(emulator, published), SheetWrites(tabs=first))
+    emulator.clear_log()
+    tabs = change()
+    apply(connect(emulator, published), SheetWrites(tabs=tabs))
+    assert posts(emulator) == ["values:batchUpdateByDataFilter"]
+    ((title, layout),) = tabs.items()
+    ranges = [e["dataFilter"]["a1Range"] for e in body_of(emulator.requests[-1])["data"]]
+    assert ranges[1] == f"'{title}'!Z1:Z{len(layout.rows)}"
+    snap = connect(emulator, published).read(PLAN)
+    assert not grid_differs(snap.tab_grid(title), layout.grid())
+    assert snap.tab_styles(title) == style_keys(layout)
 
 
 # --------------------------------------------------------------------------- tags

@@ -4,14 +4,17 @@ formatting, as structural requests.
 Why it is shaped this way:
 
 * Formatting costs a structural request, so it is applied once: when ccrc-sync creates a
-  tab, or when the tab's formatting itself changes (a digest of it is kept in the tab's
-  developer metadata), never because content moved.
-* A generated tab's formats therefore do not depend on where rows fall. What is fixed by
-  position is fixed by position (the frozen header rows, column widths, a column that
-  only ever holds dates); what moves with content is keyed on the content's text with
-  conditional formatting: a heading's or a table header's text, and, for a row's tone,
-  the text of the column that names it (Sync Issues' "What happened"). Those rules are
-  only ever added when a new text appears, so a changing tab needs no formatting request.
+  tab, or when the tab's *shape* changes (a digest of the shape is kept in the tab's
+  developer metadata), never because what the tab says changed. The budget is a read, then
+  one values write.
+* A generated tab's formats therefore do not depend on its content. What is fixed by
+  position is fixed by position (the frozen header rows, a title in the first row, column
+  widths). What moves with content (a heading, a table's header, a conflict's row) is
+  styled by conditional rules that look at a hidden column of style keys (Z): each row's
+  key (`conflict`, `error`, `warning`, `info`, or its role: `title`, `heading`, `header`,
+  `note`, `sentence`, or blank) is written with the tab's values, and one fixed rule per
+  key turns it into fills and fonts. A new finding's wording, a new heading or a new tone
+  is only a new key in that column, never a new rule.
 * Widths come from the layout in characters (Excel's unit): 7 pixels a character plus
   10 for the cell's padding.
 """
@@ -20,13 +23,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from ccrc_sync.config import PlanConfig
-from ccrc_sync.layout import COLOURS, Role, TabLayout, Tone
+from ccrc_sync.layout import COLOURS, Role, TabLayout, TabRow, Tone
 from ccrc_sync.schema import (
     ACTION,
     COMPLETED_ON,
@@ -41,7 +43,6 @@ from ccrc_sync.schema import (
     STATUS,
     TARGET_DATE,
     column_letter,
-    display,
     is_blank,
 )
 from ccrc_sync.sheet import requests as rq
@@ -49,10 +50,10 @@ from ccrc_sync.sheet.read import rule_key
 
 DATE_PATTERN = "dd/mm/yyyy"
 DATETIME_PATTERN = "dd/mm/yyyy hh:mm"
-# A tone column with more texts than this would need a rule per row; rows go unfilled.
-MAX_TONE_TEXTS = 40
+_TITLE_POINTS = 14
 # Bump when the formatting code changes what it asks for, so tabs are formatted again.
-FORMAT_VERSION = 1
+# 2: styles keyed on a hidden column instead of on the cells' text.
+FORMAT_VERSION = 2
 
 # The plan tab's columns, in characters, by field; a column staff added gets 20.
 PLAN_WIDTHS: dict[str, float] = {
@@ -90,7 +91,11 @@ def _text_format(**kwargs: Any) -> dict[str, Any]:
 # Formats by role; `fields` lists what each sets, so nothing else of a cell is touched.
 _ROLE_FORMATS: dict[Role, tuple[dict[str, Any], str]] = {
     Role.TITLE: (
-        {"textFormat": _text_format(bold=True, fontSize=14, colour=COLOURS.heading_text)},
+        {
+            "textFormat": _text_format(
+                bold=True, fontSize=_TITLE_POINTS, colour=COLOURS.heading_text
+            )
+        },
         "textFormat",
     ),
     Role.HEADER: (
@@ -110,16 +115,6 @@ _NUMBER_FORMATS: dict[Role, dict[str, str]] = {
     Role.DATE: {"type": "DATE", "pattern": DATE_PATTERN},
     Role.DATETIME: {"type": "DATE_TIME", "pattern": DATETIME_PATTERN},
     Role.PERCENT: {"type": "PERCENT", "pattern": "0.0%"},
-}
-# What conditional formatting can show for a role found by its text (no font size).
-_ROLE_RULE_FORMATS: dict[Role, dict[str, Any]] = {
-    Role.HEADER: {
-        "textFormat": {"bold": True, "foregroundColor": rq.colour(COLOURS.header_text)},
-        "backgroundColor": rq.colour(COLOURS.header_fill),
-    },
-    Role.HEADING: {
-        "textFormat": {"bold": True, "foregroundColor": rq.colour(COLOURS.heading_text)}
-    },
 }
 _PROSE_ROLES = frozenset((Role.TITLE, Role.SENTENCE, Role.NOTE))
 
@@ -192,28 +187,121 @@ def plan_furniture(
 
 # --------------------------------------------------------------------------- generated tabs
 
+# The hidden column of style keys: Z, the last column of a new tab's default grid, so it
+# exists without growing the grid and sits far past every generated tab's tables (Summary
+# 5 columns, Sync Issues 7, Change Log 8). A tab as wide as Z would take the next column.
+STYLE_COLUMN = 26
+# A row's style key: its tone when it has one, else the role all its cells share.
+_ROW_ROLES = frozenset((Role.TITLE, Role.SENTENCE, Role.HEADING, Role.HEADER, Role.NOTE))
+# Google sizes a chart in pixels; the Google side's chart is this wide per column it spans.
+CHART_COLUMN_PX = 100
+ROW_PX = 21
+
 
 @dataclass(frozen=True)
 class TabFormat:
-    """A generated tab's formatting: what is fixed (with its digest) and the text-keyed
-    conditional rules (by condition key, so only missing ones are added)."""
+    """A generated tab's formatting: the fixed requests, the chart, the conditional rules
+    keyed on the style column (by condition key), that column, and the shape's digest."""
 
     fixed: list[rq.Request]
     chart: rq.Request | None
     digest: str
     rules: dict[str, rq.Request] = field(default_factory=dict)
+    style_col: int = STYLE_COLUMN
+    # The columns the grid must have: the style column's, and the chart's anchor cell's.
+    columns: int = STYLE_COLUMN
 
 
-def tab_format(
-    layout: TabLayout, sheet_id: int, rule_keys: frozenset[str] = frozenset()
-) -> TabFormat:
-    """`rule_keys`: the tab's conditional rules now (`TabInfo.rule_keys`), so the column
-    that tells the rows' tones stays the one already in use while it still can."""
-    width = max(layout.width, len(layout.widths), 1)
+def tab_width(layout: TabLayout) -> int:
+    """The tab's used columns: its widest row, or as many columns as it has widths."""
+    return max(layout.width, len(layout.widths), 1)
+
+
+def style_column(layout: TabLayout) -> int:
+    return max(STYLE_COLUMN, tab_width(layout) + 1)
+
+
+def style_key(row: TabRow) -> str:
+    """What the hidden column holds for `row`: `conflict`, `error`, `warning`, `info` for
+    a toned row, else `title`, `sentence`, `heading`, `header` or `note` when every cell
+    holding something has that role, else "" (plain)."""
+    tone = Tone(row.tone)
+    if tone is not Tone.PLAIN:
+        return tone.value
+    roles = {Role(c.role) for c in row.cells if not is_blank(c.value)}
+    if len(roles) == 1 and (role := next(iter(roles))) in _ROW_ROLES:
+        return role.value
+    return ""
+
+
+def style_keys(layout: TabLayout) -> list[str]:
+    """The style key of each row of `layout`, top to bottom."""
+    return [style_key(row) for row in layout.rows]
+
+
+def _style_formats() -> list[tuple[str, dict[str, Any], bool]]:
+    """(key, format, only cells holding something) for each key that shows at all. A
+    conditional format can set only bold, italic, strikethrough, colours and fills, so the
+    font sizes of the title and headings are not here (the title's is fixed by position);
+    a sentence shows as plain text and has no rule."""
+    out: list[tuple[str, dict[str, Any], bool]] = [
+        (tone.value, rq.fill(COLOURS.tones[tone]), False)
+        for tone in (Tone.CONFLICT, Tone.ERROR, Tone.WARNING, Tone.INFO)
+    ]
+    heading = {"textFormat": _text_format(bold=True, colour=COLOURS.heading_text)}
+    out += [
+        (Role.TITLE.value, heading, False),
+        (Role.HEADING.value, heading, False),
+        (
+            Role.HEADER.value,
+            {
+                "textFormat": _text_format(bold=True, colour=COLOURS.header_text),
+                **rq.fill(COLOURS.header_fill),
+            },
+            True,
+        ),
+        (
+            Role.NOTE.value,
+            {"textFormat": _text_format(italic=True, colour=COLOURS.note_text)},
+            False,
+        ),
+    ]
+    return out
+
+
+def style_rules(sheet_id: int, width: int, style_col: int) -> dict[str, rq.Request]:
+    """One `CUSTOM_FORMULA` rule per style key over the tab's columns `A`..`width`, from
+    row 1 down: `=$Z1="conflict"` fills a conflict's row, and so on. The references are
+    relative to the range's top-left cell, so each row looks at its own key. A header's
+    fill stops at the last header cell (`A1<>""`), as in the workbook; a tone fills the
+    whole row. The set depends only on the tab's width and style column."""
+    letter = column_letter(style_col)
+    rng = rq.grid_range(sheet_id, 1, None, 1, width)
+    rules: dict[str, rq.Request] = {}
+    for key, format_, filled_only in _style_formats():
+        test = f'${letter}1="{key}"'
+        formula = f'=AND({test},A1<>"")' if filled_only else f"={test}"
+        condition = {"type": "CUSTOM_FORMULA", "values": [{"userEnteredValue": formula}]}
+        rules[rule_key(condition)] = rq.conditional_rule(
+            [rng], "CUSTOM_FORMULA", [formula], format_, index=len(rules)
+        )
+    return rules
+
+
+def tab_format(layout: TabLayout, sheet_id: int) -> TabFormat:
+    """How the Google side draws `layout`, made once per shape. The digest follows the
+    shape only (columns, frozen rows, the rows fixed by position, the style column, the
+    chart's table), so a tab whose content changes keeps its formats and costs no
+    formatting request; what moves with content is styled by the rules on the style
+    column, whose keys go with the values."""
+    width = tab_width(layout)
     widths = [pixels(w) for w in layout.widths]
     freeze = min(layout.freeze_rows, len(layout.rows))
+    style_col = style_column(layout)
+    columns = style_col
     fixed: list[rq.Request] = [rq.freeze_rows(sheet_id, freeze)]
     fixed += rq.column_widths(sheet_id, widths)
+    fixed.append(rq.hide_columns(sheet_id, style_col, style_col))
     roles = _roles_by_column(layout, freeze, width)
     for col in range(1, width + 1):
         wrap = "OVERFLOW_CELL" if roles[col] & _PROSE_ROLES else "WRAP"
@@ -224,10 +312,11 @@ def tab_format(
                 "wrapStrategy,verticalAlignment",
             )
         )
-    for index, row in enumerate(layout.rows[:freeze], start=1):
-        for col, cell in enumerate(row.cells, start=1):
-            if cell.role in _ROLE_FORMATS:
-                format_, fields = _ROLE_FORMATS[cell.role]
+    top = _fixed_rows(layout, freeze)
+    for index, row_roles in enumerate(top, start=1):
+        for col, role in enumerate(row_roles, start=1):
+            if role in _ROLE_FORMATS:
+                format_, fields = _ROLE_FORMATS[role]
                 rng = rq.grid_range(sheet_id, index, index, col, col)
                 fixed.append(rq.repeat_format(rng, format_, fields))
     for col in range(1, width + 1):
@@ -236,30 +325,53 @@ def tab_format(
             fixed.append(
                 rq.repeat_format(rng, {"numberFormat": _NUMBER_FORMATS[role]}, "numberFormat")
             )
-    chart = rq.chart(sheet_id, layout.chart, widths) if layout.chart is not None else None
-    tones = _tone_column(layout, freeze, _tone_column_in_use(rule_keys))
-    # What the digest follows is the tab's shape (its columns, frozen rows, the column that
-    # tells the tones, the chart's geometry), not its content: widths and wrapping set when
-    # the tab is made stay, so a run that only changes what the tab says costs no
-    # formatting request (the budget: read, then one values write).
-    shape = {"width": width, "freeze": freeze, "tones": tones[0] if tones else 0}
+    chart = None
+    if layout.chart is not None:
+        spec = layout.chart
+        # Beside its table, past the tab's columns: under the tables (where the workbook
+        # puts it for printing) it would have to move whenever a table above it grew.
+        chart = rq.chart(
+            sheet_id,
+            spec,
+            anchor_row=spec.header_row,
+            anchor_col=width + 2,
+            width_px=CHART_COLUMN_PX * spec.width_cols,
+            height_px=ROW_PX * spec.height_rows,
+        )
+        columns = max(columns, width + 2)
+    # Widths, wrapping and number formats are set from the content the tab is made with,
+    # and stay: they are left out of the digest, or every change of content would cost a
+    # formatting request.
+    shape = {
+        "width": width,
+        "freeze": freeze,
+        "top": [[r.value for r in row_roles] for row_roles in top],
+        "style": style_col,
+    }
     digest = _digest(layout.kind, [shape], chart, sheet_id)
-    rules = _content_rules(layout, sheet_id, freeze, width, tones)
-    return TabFormat(fixed, chart, digest, rules)
+    rules = style_rules(sheet_id, width, style_col)
+    return TabFormat(fixed, chart, digest, rules, style_col, columns)
 
 
-_TONE_RULE = re.compile(r'CUSTOM_FORMULA\x1f=\$([A-Z]{1,3})[0-9]+="')
+def _fixed_rows(layout: TabLayout, freeze: int) -> list[list[Role]]:
+    """The roles of the rows formatted by position: the frozen rows (a table's header),
+    and a title in the first row (its size cannot come from a conditional rule)."""
+    count = freeze
+    if count == 0 and layout.rows and style_key(layout.rows[0]) == Role.TITLE.value:
+        count = 1
+    return [[Role(c.role) for c in row.cells] for row in layout.rows[:count]]
 
 
-def _tone_column_in_use(rule_keys: frozenset[str]) -> int | None:
-    for key in rule_keys:
-        found = _TONE_RULE.match(key)
-        if found:
-            col = 0
-            for letter in found.group(1):
-                col = col * 26 + ord(letter) - 64
-            return col
-    return None
+def has_style_rules(rule_keys: frozenset[str], fmt: TabFormat) -> bool:
+    """Whether a tab's conditional rules (`TabInfo.rule_keys`) include every one of
+    `fmt`'s, compared without case or spaces; when one was removed, the tab is formatted
+    again."""
+
+    def canon(key: str) -> str:
+        return "".join(key.split()).casefold()
+
+    present = {canon(k) for k in rule_keys}
+    return all(canon(k) in present for k in fmt.rules)
 
 
 def _roles_by_column(layout: TabLayout, freeze: int, width: int) -> dict[int, set[Role]]:
@@ -272,88 +384,9 @@ def _roles_by_column(layout: TabLayout, freeze: int, width: int) -> dict[int, se
     return roles
 
 
-def _content_rules(
-    layout: TabLayout,
-    sheet_id: int,
-    freeze: int,
-    width: int,
-    tones: tuple[int, dict[str, Tone]] | None,
-) -> dict[str, rq.Request]:
-    """Conditional rules keyed on text: table headers and headings below the frozen rows
-    (a text also used in another role gets none), and each tone's row fill."""
-    body = rq.grid_range(sheet_id, freeze + 1, None, 1, width)
-    texts: dict[str, set[Role]] = {}
-    for row in layout.rows[freeze:]:
-        for cell in row.cells:
-            if isinstance(cell.value, str) and cell.value.strip():
-                texts.setdefault(cell.value, set()).add(cell.role)
-    rules: dict[str, rq.Request] = {}
-    for text, found in sorted(texts.items()):
-        if len(found) == 1 and (role := next(iter(found))) in _ROLE_RULE_FORMATS:
-            condition = {"type": "TEXT_EQ", "values": [{"userEnteredValue": text}]}
-            rules[rule_key(condition)] = rq.conditional_rule(
-                [body], "TEXT_EQ", [text], _ROLE_RULE_FORMATS[role]
-            )
-    if tones is not None:
-        col, by_text = tones
-        letter = column_letter(col)
-        for text, tone in sorted(by_text.items()):
-            if tone is Tone.PLAIN or tone not in COLOURS.tones:
-                continue
-            quoted = text.replace('"', '""')
-            formula = f'=${letter}{freeze + 1}="{quoted}"'
-            condition = {"type": "CUSTOM_FORMULA", "values": [{"userEnteredValue": formula}]}
-            rules[rule_key(condition)] = rq.conditional_rule(
-                [body],
-                "CUSTOM_FORMULA",
-                [formula],
-                {"backgroundColor": rq.colour(COLOURS.tones[tone])},
-            )
-    return rules
-
-
-def _tone_column(
-    layout: TabLayout, freeze: int, in_use: int | None = None
-) -> tuple[int, dict[str, Tone]] | None:
-    """The column whose text alone tells each row's tone (every toned row has text there,
-    and no text stands for two tones), with that text -> tone; None if no column does.
-
-    Of the columns that qualify, the one in use wins (its rules are already there), then
-    the one with the fewest distinct texts (a kind of issue, not a key that differs on
-    every row), words before numbers, then the leftmost; past `MAX_TONE_TEXTS` texts it
-    would need a rule for every row, so none is used.
-    """
-    rows = layout.rows[freeze:]
-    if not any(r.tone is not Tone.PLAIN for r in rows):
-        return None
-    best: tuple[tuple[bool, int, bool, int], int, dict[str, Tone]] | None = None
-    for col in range(1, layout.width + 1):
-        seen: dict[str, Tone] = {}
-        good = True
-        for row in rows:
-            value = row.cells[col - 1].value if col <= len(row.cells) else None
-            if is_blank(value):
-                if row.tone is not Tone.PLAIN:
-                    good = False
-                    break
-                continue
-            text = display(value)
-            if seen.setdefault(text, row.tone) is not row.tone:
-                good = False
-                break
-        if not good:
-            continue
-        toned = [t for t, tone in seen.items() if tone is not Tone.PLAIN]
-        numeric = any(t.replace(".", "", 1).isdigit() for t in toned)
-        score = (col != in_use, len(toned), numeric, col)
-        if len(toned) <= MAX_TONE_TEXTS and (best is None or score < best[0]):
-            best = (score, col, seen)
-    return None if best is None else (best[1], best[2])
-
-
 def _digest(kind: str, fixed: Sequence[rq.Request], chart: rq.Request | None, sheet_id: int) -> str:
-    """A short digest of the fixed formatting, the chart and the palette (the tab's id
-    left out, so a re-created tab with the same layout has the same digest)."""
+    """A short digest of the tab's shape, the chart and the palette (the tab's id left
+    out, so a re-created tab with the same layout has the same digest)."""
     text = json.dumps(
         {
             "v": FORMAT_VERSION,

@@ -13,6 +13,10 @@ Why it is shaped this way:
   link's label in a generated tab) is the `formattedValue` the mask already asks for.
 * Decoding is lazy: the plan tab is turned into a `PlanTable` and a generated tab into a
   grid only when asked, each once.
+* A generated tab made by this version carries a hidden column of style keys (see
+  `formats`), named by the tab's `ccrc-sync.style` tag. A tab is read as what it shows, so
+  that column is left out of `tab_grid`; a tab made by an older version has no such tag,
+  and is read whole.
 """
 
 from __future__ import annotations
@@ -21,7 +25,15 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ccrc_sync.schema import REC_NO, TEXT_FIELDS, PlanTable, Value, is_blank, table_from_grid
+from ccrc_sync.schema import (
+    REC_NO,
+    TEXT_FIELDS,
+    PlanTable,
+    Value,
+    display,
+    is_blank,
+    table_from_grid,
+)
 from ccrc_sync.sheet import tags
 from ccrc_sync.sheet.cells import (
     MONTH_FIRST_LOCALES,
@@ -48,6 +60,8 @@ FIELDS = ",".join(
         f"{_META},data(startRow,rowMetadata/{_META},rowData/values({_CELL})))",
     )
 )
+# The tag naming a generated tab's hidden style column (value: its letter, `Z`).
+STYLE_TAG = "ccrc-sync.style"
 # How far down the header row is looked for (a title row above it is tolerated).
 HEADER_SEARCH_ROWS = 10
 DEFAULT_SHEET_TITLES = frozenset(("sheet1",))
@@ -68,9 +82,11 @@ class TabInfo:
     kind: str | None = None
     layout: str | None = None
     tags: tuple[Tag, ...] = ()
-    # Conditional format rules: how many, and the conditions (to add only what is missing).
+    # Conditional format rules: how many, and the conditions (to see ours are all there).
     rule_count: int = 0
     rule_keys: frozenset[str] = frozenset()
+    # The hidden column of style keys (1-based), when the tab has one.
+    style_col: int | None = None
 
     @property
     def has_chart(self) -> bool:
@@ -141,7 +157,19 @@ def _tab(sheet: Mapping[str, Any]) -> TabInfo:
         tags=tuple(own),
         rule_count=len(rules),
         rule_keys=frozenset(rule_key((r.get("booleanRule") or {}).get("condition")) for r in rules),
+        style_col=column_number(next((t.value for t in own if t.key == STYLE_TAG), "")),
     )
+
+
+def column_number(letters: str) -> int | None:
+    """`Z` -> 26, `AA` -> 27; None for anything that is not a column's letters."""
+    text = letters.strip().upper()
+    if not text or len(text) > 3 or not all("A" <= ch <= "Z" for ch in text):
+        return None
+    col = 0
+    for ch in text:
+        col = col * 26 + ord(ch) - 64
+    return col
 
 
 def _trimmed(grid: list[list[Value]]) -> list[list[Value]]:
@@ -238,15 +266,35 @@ class SheetSnapshot:
         return {}
 
     def tab_grid(self, title: str) -> list[list[Value]] | None:
-        """A generated tab's values as it shows them; None when the tab is missing."""
+        """A generated tab's values as it shows them, without its hidden style column;
+        None when the tab is missing."""
         tab = self.tabs.get(title)
         if tab is None:
             return None
         if tab.title not in self._grids:
-            self._grids[tab.title] = _trimmed(
-                [decode_tab_row(row) for row in self.cells(tab.title)]
-            )
+            grid = [decode_tab_row(row) for row in self.cells(tab.title)]
+            hidden = tab.style_col
+            if hidden is not None:
+                for row in grid:
+                    if len(row) >= hidden:
+                        row[hidden - 1] = None  # blanked, not removed: nothing else moves
+            self._grids[tab.title] = _trimmed(grid)
         return self._grids[tab.title]
+
+    def tab_styles(self, title: str) -> list[str] | None:
+        """A generated tab's style keys by row, as its hidden column holds them (trailing
+        blank rows left out); None when the tab is missing or has no such column."""
+        tab = self.tabs.get(title)
+        if tab is None or tab.style_col is None:
+            return None
+        index = tab.style_col - 1
+        keys = [
+            display(decode_tab_row(row[index : index + 1])[0]) if len(row) > index else ""
+            for row in self.cells(tab.title)
+        ]
+        while keys and not keys[-1]:
+            keys.pop()
+        return keys
 
     # ------------------------------------------------------------------ the plan
 

@@ -133,6 +133,23 @@ def column_widths(sheet_id: int, pixels: Sequence[int], first_col: int = 1) -> l
     return out
 
 
+def hide_columns(sheet_id: int, first_col: int, last_col: int, *, hidden: bool = True) -> Request:
+    """Hide (or show again) columns `first_col`..`last_col`, as staff would from the
+    column's menu (`hiddenByUser`); nothing else of the columns changes."""
+    return {
+        "updateDimensionProperties": {
+            "range": {
+                "sheetId": sheet_id,
+                "dimension": "COLUMNS",
+                "startIndex": first_col - 1,
+                "endIndex": last_col,
+            },
+            "properties": {"hiddenByUser": hidden},
+            "fields": "hiddenByUser",
+        }
+    }
+
+
 def repeat_format(rng: Mapping[str, int], format_: Mapping[str, Any], fields: str) -> Request:
     """Set `fields` of `userEnteredFormat` over a range (other formats are left alone)."""
     return {
@@ -277,20 +294,28 @@ def set_cell(sheet_id: int, row: int, col: int, cell: Mapping[str, Any], fields:
 # --------------------------------------------------------------------------- charts
 
 
-def chart(sheet_id: int, spec: ChartSpec, widths_px: Sequence[int], row_px: int = 21) -> Request:
+def chart(
+    sheet_id: int,
+    spec: ChartSpec,
+    *,
+    anchor_row: int,
+    anchor_col: int,
+    width_px: int,
+    height_px: int,
+) -> Request:
     """An `addChart`: columns (stacked when the spec says so), one series per column of
-    `series_cols`, over the categories in `category_col`, with both axes titled.
+    `series_cols`, over the categories in `category_col`, with both axes titled, its
+    top-left corner at (`anchor_row`, `anchor_col`) and of the given size.
 
     The ranges start at the header row so each series takes its name from the header.
+    Where the chart sits is the caller's choice (the Google side puts it beside its table,
+    not where the workbook puts it for printing).
     """
 
     def source(col: int) -> dict[str, Any]:
         rng = grid_range(sheet_id, spec.header_row, spec.last_row, col, col)
         return {"sourceRange": {"sources": [rng]}}
 
-    first = spec.anchor_col - 1
-    width = sum(widths_px[first : first + spec.width_cols]) or 100 * spec.width_cols
-    width += 100 * max(0, first + spec.width_cols - len(widths_px))
     basic: dict[str, Any] = {
         "chartType": "COLUMN",
         "legendPosition": "BOTTOM_LEGEND",
@@ -312,11 +337,11 @@ def chart(sheet_id: int, spec: ChartSpec, widths_px: Sequence[int], row_px: int 
                     "overlayPosition": {
                         "anchorCell": {
                             "sheetId": sheet_id,
-                            "rowIndex": spec.anchor_row - 1,
-                            "columnIndex": spec.anchor_col - 1,
+                            "rowIndex": anchor_row - 1,
+                            "columnIndex": anchor_col - 1,
                         },
-                        "widthPixels": width,
-                        "heightPixels": spec.height_rows * row_px,
+                        "widthPixels": width_px,
+                        "heightPixels": height_px,
                     }
                 },
             }

@@ -14,6 +14,9 @@ Why it is shaped this way:
   never matches two rows. Deletions are by id, each id once.
 * A new recommendation gets a fresh row inserted after the last data row (nothing staff
   typed below is overwritten), tagged in the same batch, then filled by its tag.
+* A generated tab's content and its rows' style keys (the hidden column `formats` styles
+  by) go in the same values request; its formats only go in the structural request when
+  the tab is made or its shape changes, so new content costs no formatting.
 * Structure comes from the snapshot alone, so this module plans without sending; the
   client sends. Requests that only format (`essential=False`) may be dropped if Google
   refuses them, and the data still goes across.
@@ -32,16 +35,27 @@ from gspread.utils import absolute_range_name, rowcol_to_a1
 from ccrc_sync.config import PlanConfig
 from ccrc_sync.errors import SheetError
 from ccrc_sync.layout import TabLayout
-from ccrc_sync.schema import REC_NO, SECTION, STATUS, Value, display, is_blank, match_header
+from ccrc_sync.schema import (
+    REC_NO,
+    SECTION,
+    STATUS,
+    Value,
+    column_letter,
+    display,
+    is_blank,
+    match_header,
+)
 from ccrc_sync.sheet import requests as rq
 from ccrc_sync.sheet import tags
 from ccrc_sync.sheet.cells import encode_cell, encode_tab_cell, rec_key
-from ccrc_sync.sheet.formats import plan_furniture, tab_format
+from ccrc_sync.sheet.formats import has_style_rules, plan_furniture, style_keys, tab_format
 from ccrc_sync.sheet.marks import plan_mark, plan_unmark
-from ccrc_sync.sheet.read import SheetSnapshot
+from ccrc_sync.sheet.read import STYLE_TAG, SheetSnapshot, TabInfo
 from ccrc_sync.writes import SheetWrites
 
 NEW_LOCALE = "en_GB"
+# The fewest rows a generated tab is given (see `roomy`).
+TAB_ROWS = 500
 _WHOLE = re.compile(r"[1-9][0-9]{0,8}")
 
 
@@ -351,46 +365,68 @@ class Planner:
     # ------------------------------------------------------------------ generated tabs
 
     def tab(self, title: str, layout: TabLayout) -> None:
+        """A generated tab's values and style keys; its formats only when it is new, its
+        shape changed, or its style rules were removed (see `formats`)."""
         tab = self.snap.tabs.get(title)
         sheet_id = tab.sheet_id if tab is not None else self.sheet_id()
-        fmt = tab_format(layout, sheet_id, tab.rule_keys if tab is not None else frozenset())
-        width = max(layout.width, 1)
-        rows = max(len(layout.rows), 1)
-        need_rows, need_cols = rows, width
-        if layout.chart is not None:
-            need_rows = max(need_rows, layout.chart.anchor_row)
-            need_cols = max(need_cols, layout.chart.anchor_col)
+        fmt = tab_format(layout, sheet_id)
+        need_rows, need_cols = max(len(layout.rows), 1), max(layout.width, fmt.columns)
+        if layout.chart is not None:  # its anchor cell must be inside the grid
+            need_rows = max(need_rows, layout.chart.header_row)
         old = (self.snap.tab_grid(title) or []) if tab is not None else []
+        old_keys = (self.snap.tab_styles(title) or []) if tab is not None else []
+        grown = False
         if tab is None:
-            self.out.add(rq.add_sheet(title, sheet_id, need_rows + 10, max(need_cols, 8)))
+            self.out.add(rq.add_sheet(title, sheet_id, roomy(need_rows), need_cols))
         else:
             title = tab.title
-            self.grow(sheet_id, need_rows, need_cols)
-        if tab is None or tab.kind is None or tab.layout != fmt.digest:
+            grown = need_rows > self.size.get(sheet_id, [0, 0])[0]
+            self.grow(sheet_id, roomy(need_rows) if grown else 0, need_cols)
+        if (
+            tab is None
+            or tab.kind is None
+            or tab.layout != fmt.digest
+            or tab.style_col != fmt.style_col
+            or not has_style_rules(tab.rule_keys, fmt)
+        ):
             if tab is not None:
-                self.out.add(
-                    {
-                        "repeatCell": {
-                            "range": {"sheetId": sheet_id},
-                            "cell": {},
-                            "fields": "userEnteredFormat",
-                        }
-                    },
-                    *rq.delete_conditional_rules(sheet_id, tab.rule_count),
-                    *(rq.delete_chart(chart_id) for chart_id in tab.chart_ids),
-                    essential=False,
-                )
-                for old_tag in tab.tags:
-                    self.delete_tag(old_tag.metadata_id)
+                self.unformat(tab.sheet_id, tab, fmt.style_col)
             self.out.add(*fmt.fixed, *fmt.rules.values(), essential=False)
             if fmt.chart is not None:
                 self.out.add(fmt.chart, essential=False)
             self.tag(tags.TAB, layout.kind.value, rq.sheet_location(sheet_id))
+            # Essential: it says which column `tab_grid` leaves out, and the values request
+            # fills that column whether or not Google takes the formats.
+            self.tag(STYLE_TAG, column_letter(fmt.style_col), rq.sheet_location(sheet_id))
             self.tag(tags.LAYOUT, fmt.digest, rq.sheet_location(sheet_id), essential=False)
-        else:
-            missing = [rule for key, rule in fmt.rules.items() if key not in tab.rule_keys]
-            self.out.add(*missing, essential=False)
+        elif grown:
+            # Rows appended to a grid carry no format: the column formats go again, in the
+            # structural request the growth costs anyway.
+            self.out.add(*fmt.fixed, essential=False)
         self.tab_values(title, layout, old)
+        self.tab_keys(title, style_keys(layout), old_keys, fmt.style_col)
+
+    def unformat(self, sheet_id: int, tab: TabInfo, style_col: int) -> None:
+        """Clear what an existing tab's formatting left: formats, every conditional rule,
+        charts, our tags, and a style column that is no longer the one in use."""
+        self.out.add(
+            {
+                "repeatCell": {
+                    "range": {"sheetId": sheet_id},
+                    "cell": {},
+                    "fields": "userEnteredFormat",
+                }
+            },
+            *rq.delete_conditional_rules(sheet_id, tab.rule_count),
+            *(rq.delete_chart(chart_id) for chart_id in tab.chart_ids),
+            essential=False,
+        )
+        if tab.style_col is not None and tab.style_col != style_col:
+            col = tab.style_col
+            if col <= self.size.get(sheet_id, [0, 0])[1]:
+                self.out.add(rq.hide_columns(sheet_id, col, col, hidden=False), essential=False)
+        for old_tag in tab.tags:
+            self.delete_tag(old_tag.metadata_id)
 
     def tab_values(self, title: str, layout: TabLayout, old: list[list[Value]]) -> None:
         """The tab's content as one range, padded with "" over what it held before."""
@@ -410,6 +446,31 @@ class Planner:
                 "values": grid,
             }
         )
+
+    def tab_keys(self, title: str, keys: Sequence[str], old: Sequence[str], col: int) -> None:
+        """The rows' style keys down the hidden column, in the same values request, padded
+        with "" over the keys of rows the tab no longer has."""
+        height = max(len(keys), len(old), 1)
+        letter = column_letter(col)
+        self.out.data.append(
+            {
+                "dataFilter": {
+                    "a1Range": absolute_range_name(title, f"{letter}1:{letter}{height}")
+                },
+                "majorDimension": "ROWS",
+                "values": [[key] for key in [*keys, *[""] * (height - len(keys))]],
+            }
+        )
+
+
+def roomy(rows: int) -> int:
+    """The rows to give a generated tab that needs `rows`: `TAB_ROWS` at least, and half as
+    many again. Change Log and Sync Issues grow with their content, and growing a grid is a
+    structural request; with room to spare it is rare (the Change Log, capped at 500 lines
+    by default, grows once at most), so a sync that only changes what a tab says stays at a
+    read and one values write. Not more: every row of a formatted column is in each read's
+    reply, formatted or not."""
+    return max(TAB_ROWS, rows + rows // 2)
 
 
 def plan_apply(
