@@ -176,7 +176,7 @@ def plan_run(inputs: RunInputs) -> RunPlan:
     sheet_issues = validator.validate(sheet, plan_wide=False) if sheet is not None else []
     invalid = {(Side.WORKBOOK, r, f) for r, f in schema.invalid_cells(book_issues)}
     invalid |= {(Side.SHEET, r, f) for r, f in schema.invalid_cells(sheet_issues)}
-    restored = None if opts.accept_restore else _restored(book, history, notes)
+    restored = None if opts.accept_restore else _restored(book, history, notes, cfg)
 
     if blocked:
         notes.append(blocked)
@@ -339,9 +339,10 @@ def fingerprint(table: PlanTable) -> str:
     return hashlib.sha256(json.dumps(rows, ensure_ascii=False).encode()).hexdigest()
 
 
-def _restored(book: PlanTable, history: History, notes: list[str]) -> Side | None:
+def _restored(book: PlanTable, history: History, notes: list[str], cfg: Config) -> Side | None:
     """The workbook is an older copy brought back (version history, a backup) when its
-    content is what an earlier run left, and not what the last run left."""
+    content is what an earlier run left, and not what the last run left, unless all the
+    sync did since was carry the workbook's own edits away: then a person undid them."""
     if len(history.fingerprints) < 2:
         return None
     mine = fingerprint(book)
@@ -349,6 +350,8 @@ def _restored(book: PlanTable, history: History, notes: list[str]) -> Side | Non
     if mine == latest:
         return None
     for run_id, when, digest in history.fingerprints[1:]:
+        if digest == mine and _only_own_edits_since(history, when, cfg.sync.change_log_rows):
+            return None
         if digest == mine:
             notes.append(
                 f"The workbook is the same as the copy written by run {run_id} on "
@@ -359,6 +362,16 @@ def _restored(book: PlanTable, history: History, notes: list[str]) -> Side | Non
             )
             return Side.WORKBOOK
     return None
+
+
+def _only_own_edits_since(history: History, when: dt.datetime, kept: int) -> bool:
+    """Whether every line the Change Log holds since `when` carried a workbook edit to the
+    Google Sheet (and there is at least one, and the log reaches back that far): going
+    back to that content reverts nothing that came from elsewhere."""
+    since = [e for e in history.log if e.when > when]
+    if not since or (len(history.log) >= kept and len(since) == len(history.log)):
+        return False
+    return all(e.target == Side.SHEET.value and e.source == Side.WORKBOOK.value for e in since)
 
 
 def _findings(validator: schema.Validator, book: PlanTable, sheet: PlanTable | None) -> list[Issue]:
