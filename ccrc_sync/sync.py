@@ -195,7 +195,8 @@ class _Run:
                 table=sheet_table,
                 tabs={t: snap.tab_grid(t) for t in MANAGED_TABS},
                 ours=frozenset(t for t in MANAGED_TABS if snap.ours(t)),
-                synced_before=snap.synced_before or _has_generated_tabs(snap),
+                synced_before=(snap.synced_before or _has_generated_tabs(snap))
+                and not _publish_interrupted(self.state, history),
                 renamed_plan=snap.renamed_plan,
                 plan_tab_exists=snap.plan_title is not None,
                 gid=snap.tabs[snap.plan_title].sheet_id if snap.plan_title else None,
@@ -289,6 +290,16 @@ def read_history(state: State | None, cfg: Config) -> History:
         figures_digest=state.get_meta("figures"),
         figures_changed_at=dt.datetime.fromisoformat(stamp) if stamp else None,
     )
+
+
+def _publish_interrupted(state: State | None, history: History) -> bool:
+    """A first publish killed after writing the Google Sheet leaves this state with no base
+    and its run marked interrupted: the sheet's signs of a sync are that run's own, not a
+    memory lost. (A lost state folder has no runs at all, and a run refused for it ends
+    as failed, not interrupted.)"""
+    if state is None or history.base is not None:
+        return False
+    return any(r.status == "interrupted" for r in state.runs())
 
 
 def _has_generated_tabs(snap: SheetSnapshot) -> bool:
