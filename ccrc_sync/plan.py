@@ -54,6 +54,9 @@ class WorkbookSide:
 
     table: PlanTable
     tabs: Mapping[str, Grid | None] = field(default_factory=dict)
+    # False when it cannot be written this run (open in Excel, locked): what is bound for
+    # it waits, so the Google Sheet's Change Log must not yet say it was copied there.
+    writable: bool = True
 
 
 @dataclass(frozen=True)
@@ -229,6 +232,8 @@ def plan_run(inputs: RunInputs) -> RunPlan:
     )
     zone = ZoneInfo(cfg.schedule.timezone)
     log = _log_entries(inputs, result, publish, len(view))
+    if not inputs.workbook.writable:
+        log = [e for e in log if e.target != Side.WORKBOOK.value]
     tabs = _tabs(
         inputs,
         figures,

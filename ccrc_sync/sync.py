@@ -45,7 +45,7 @@ from ccrc_sync.runreport import failure_report, run_report
 from ccrc_sync.sheet import GoogleSheet, SheetSnapshot
 from ccrc_sync.state import State
 from ccrc_sync.tabs import MANAGED_TABS
-from ccrc_sync.workbook import PlanWorkbook, WorkbookLimits, stale_temp_files
+from ccrc_sync.workbook import PlanWorkbook, WorkbookLimits, busy_reason, stale_temp_files
 
 log = logging.getLogger(__name__)
 
@@ -190,7 +190,11 @@ class _Run:
             today=configuration.today(cfg, self.started),
             started=self.started,
             run_id=self.run_id,
-            workbook=WorkbookSide(book.table, {t: book.tab_grid(t) for t in MANAGED_TABS}),
+            workbook=WorkbookSide(
+                book.table,
+                {t: book.tab_grid(t) for t in MANAGED_TABS},
+                writable=busy_reason(book.path) is None,
+            ),
             sheet=SheetSide(
                 table=sheet_table,
                 tabs={t: snap.tab_grid(t) for t in MANAGED_TABS},
