@@ -111,4 +111,3 @@ def failure(
     return SyncOutcome(
         status=RunStatus.FAILED, run_id=run_id, api_calls=api_calls, dry_run=dry_run, error=message
     )
-
