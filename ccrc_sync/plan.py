@@ -35,7 +35,14 @@ from ccrc_sync.merge import (
     side_rows,
 )
 from ccrc_sync.outcome import RunStatus
-from ccrc_sync.plan_sides import after_run, base_without, locked_cells, marks_for, side_writes
+from ccrc_sync.plan_sides import (
+    after_run,
+    base_without,
+    locked_cells,
+    marks_for,
+    merged_cells,
+    side_writes,
+)
 from ccrc_sync.schema import Issue, PlanTable, RecNo, Severity, Value
 from ccrc_sync.state import LogEntry, LogEvent
 from ccrc_sync.summary import SummaryFigures, compute
@@ -420,13 +427,15 @@ def _run_findings(
                 )
             )
     rows = book.row_of()
+    merged = merged_cells(book)
     for hold in result.holds:
         if hold.reason is HoldReason.LOCKED and hold.rec_no and hold.field:
             col = book.columns.get(hold.field)
             row = rows.get(hold.rec_no)
+            hidden = (Side.WORKBOOK, hold.rec_no, hold.field) in merged
             out.append(
                 schema.make_issue(
-                    "cell.formula_kept",
+                    "cell.merged_kept" if hidden else "cell.formula_kept",
                     sheet=book.sheet,
                     cell=schema.a1(row, col) if row and col else None,
                     rec_no=hold.rec_no,
