@@ -865,7 +865,7 @@ def test_a_tab_staff_made_with_one_of_our_names_is_never_overwritten(synced: Rig
     assert synced.book_rows()["6"][NOTES] == "Board paper due"  # the plan still synced
 
 
-def test_a_merged_target_cell_holds_the_workbook_back_before_the_sheet_is_written(
+def test_a_change_for_a_cell_hidden_in_merged_cells_is_held_back_and_listed(
     synced: Rig,
 ) -> None:
     wb = load_workbook(synced.workbook)
@@ -874,10 +874,29 @@ def test_a_merged_target_cell_holds_the_workbook_back_before_the_sheet_is_writte
     synced.edit_sheet({(6, NOTES): "Board paper due"})
     synced.edit_book({(5, OWNER): "Jo Bloggs"})
     first = synced.sync()
-    assert first.code == 1, first.out  # flagged with a note, not a failed half-run
-    assert any("merged" in n for n in first.json["notes"]), first.json["notes"]
-    assert synced.sheet_rows()["5"][OWNER] == "Jo Bloggs"
+    assert first.code == 1, first.out  # flagged, not a failed half-run
+    [held] = [i for i in first.json["issues"] if i["code"] == "cell.merged_kept"]
+    assert (held["cell"], held["rec_no"], held["field"], held["value"]) == (
+        "I7",
+        "6",
+        NOTES,
+        "Board paper due",
+    )
+    assert ("6", NOTES, "workbook") not in change_keys(first)  # not claimed as carried
+    assert synced.book_rows()["6"][NOTES] is None
+    assert synced.sheet_rows()["6"][NOTES] == "Board paper due"  # the edit kept where it is
+    assert synced.sheet_rows()["5"][OWNER] == "Jo Bloggs"  # everything else carried
+    assert "Board paper due" in flat(synced.sheet_grid("Sync Issues"))
     synced.emu.clear_log()
     again = synced.sync()  # still held back, and nothing is sent again
     assert again.code == 1
     assert writes(synced.emu) == []
+    assert synced.sheet_rows()["6"][NOTES] == "Board paper due"
+
+    wb = load_workbook(synced.workbook)
+    wb[PLAN].unmerge_cells("H7:I7")  # a person unmerges them: the change goes across
+    wb.save(synced.workbook)
+    done = synced.sync()
+    assert done.code == 0, done.out
+    assert change_keys(done) == {("6", NOTES, "workbook")}
+    assert synced.book_rows()["6"][NOTES] == "Board paper due"
