@@ -25,6 +25,7 @@ from ccrc_sync.layout import CellLink, TabLayout, grid_differs
 from ccrc_sync.merge import (
     Change,
     Conflict,
+    ConflictKind,
     HoldReason,
     MergeResult,
     MergeSettings,
@@ -88,6 +89,7 @@ class OpenConflict:
     field: str
     workbook: Value
     sheet: Value
+    kind: str = ""  # its `ConflictKind` value, as the last run recorded it
 
 
 @dataclass(frozen=True)
@@ -355,13 +357,10 @@ def _restored(book: PlanTable, history: History, notes: list[str], cfg: Config) 
     """The workbook is an older copy brought back (version history, a backup) when its
     content is what an earlier run left, and not what the last run left, unless all the
     sync did since was carry the workbook's own edits away: then a person undid them."""
-    if len(history.fingerprints) < 2:
-        return None
-    mine = fingerprint(book)
-    latest = history.fingerprints[0][2]
-    if mine == latest:
-        return None
+    mine = fingerprint(book) if len(history.fingerprints) >= 2 else None
     for run_id, when, digest in history.fingerprints[1:]:
+        if mine == history.fingerprints[0][2]:
+            break
         if digest == mine and _only_own_edits_since(history, when, cfg.sync.change_log_rows):
             return None
         if digest == mine:
@@ -371,6 +370,28 @@ def _restored(book: PlanTable, history: History, notes: list[str], cfg: Config) 
                 "Its older values were not carried to the Google Sheet (they are listed as "
                 "conflicts). If the older copy is what you want, run `ccrc-sync sync "
                 "--accept-restore`."
+            )
+            return Side.WORKBOOK
+    return _still_restored(book, history, notes, cfg)
+
+
+def _still_restored(
+    book: PlanTable, history: History, notes: list[str], cfg: Config
+) -> Side | None:
+    """A restored copy held back last run is still one while the workbook holds any of
+    the older values it brought back (its fingerprint is now the latest, so only the open
+    conflicts tell): otherwise the next run would carry them over the newer edits."""
+    rows = book.by_rec_no()
+    statuses, sections = cfg.plan.statuses, cfg.plan.sections
+    for c in history.open_conflicts:
+        if c.kind != ConflictKind.RESTORED.value or c.rec_no not in rows:
+            continue
+        held = schema.normalise(c.field, c.workbook, statuses, sections)
+        if schema.normalise(c.field, rows[c.rec_no].get(c.field), statuses, sections) == held:
+            notes.append(
+                "The workbook still holds older values from a restored copy (listed as "
+                "conflicts); they were not carried to the Google Sheet. Settle each one, or "
+                "if the older copy is what you want, run `ccrc-sync sync --accept-restore`."
             )
             return Side.WORKBOOK
     return None

@@ -279,7 +279,7 @@ def read_history(state: State | None, cfg: Config) -> History:
     if state is None:
         return History()
     open_conflicts = tuple(
-        OpenConflict(c["rec_no"], c["field"], c.get("workbook"), c.get("sheet"))
+        OpenConflict(c["rec_no"], c["field"], c.get("workbook"), c.get("sheet"), c.get("kind", ""))
         for c in json.loads(state.get_meta("open_conflicts") or "[]")
     )
     stamp = state.get_meta("figures_changed_at")
