@@ -26,7 +26,7 @@ from pathlib import Path
 from filelock import FileLock, Timeout
 
 from ccrc_sync import config as configuration
-from ccrc_sync.config import Config
+from ccrc_sync.config import Config, EmailWhen
 from ccrc_sync.delivery import deliver
 from ccrc_sync.errors import CcrcSyncError, LockError, WorkbookError
 from ccrc_sync.merge import Side
@@ -79,6 +79,10 @@ def run_sync(
     that failed is recorded in the history (with a report) before the error is raised."""
     clock = now or (lambda: dt.datetime.now(dt.UTC))
     state_dir = config.sync.state_dir
+    if request.email or (request.email is None and config.email.when is not EmailWhen.NEVER):
+        from ccrc_sync.mail import check_addresses
+
+        check_addresses(config.email)  # a bad address stops the run before anything is written
     if request.dry_run:
         return _dry_run(config, request, clock)
     try:
