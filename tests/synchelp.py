@@ -111,10 +111,11 @@ class Rig:
             "SHEETS_EMULATOR_HOST": self.emu.host_port,
         }
 
-    def write_config(self, extra: str) -> None:
-        """A config of our own, so the repository's demo config is never picked up."""
+    def write_config(self, extra: str, *, workbook: str = "") -> None:
+        """A config of our own, so the repository's demo config is never picked up;
+        `workbook` adds lines to its [workbook] section."""
         self.config_path.write_text(
-            "[workbook]\nbackups = 2\n" + FAST_RETRY + "\n" + extra, encoding="utf-8"
+            "[workbook]\nbackups = 2\n" + workbook + FAST_RETRY + "\n" + extra, encoding="utf-8"
         )
 
     def sync(self, *args: str) -> Result:
@@ -317,13 +318,29 @@ def _rec(value: Any) -> str | None:
     return f"{found[1]}{found[2]}" if found else None
 
 
-def _row_index(rows: Any, headers: list, start: int) -> dict[str, int]:
+class _RowIndex(dict[str, int]):
+    """Rec No. -> its 1-based row; looking up a Rec No. that more than one row claims fails
+    (a test must say which copy it means), while the others can still be found."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.repeated: dict[str, list[int]] = {}
+
+    def __getitem__(self, rec: str) -> int:
+        assert rec not in self.repeated, f"Rec No. {rec} appears more than once: {self.repeated}"
+        return super().__getitem__(rec)
+
+
+def _row_index(rows: Any, headers: list, start: int) -> _RowIndex:
     col = headers.index(REC_NO)
-    index: dict[str, int] = {}
+    index = _RowIndex()
     for i, row in enumerate(rows, start=start):
         rec = _rec(row[col]) if col < len(row) else None
-        if rec is not None:
-            assert rec not in index, f"Rec No. {rec} appears twice (rows {index[rec]} and {i})"
+        if rec is None:
+            continue
+        if rec in index:
+            index.repeated.setdefault(rec, [dict.__getitem__(index, rec)]).append(i)
+        else:
             index[rec] = i
     return index
 
