@@ -783,9 +783,17 @@ def test_every_edit_ends_on_both_sides_or_is_flagged(
         assert result.code in (0, 1), result.out + result.err
         conflicts = conflict_keys(result)
         book, sheet = rig.book_rows(), rig.sheet_rows()
+        # Edits that take the workbook back to exactly what an earlier run left, after a
+        # value came from the sheet, look like a restored older copy (issue 13): every
+        # workbook edit of that run is then held as a conflict, never carried.
+        restored = any("restored copy" in n for n in result.json["notes"])
         for cell in cells:
             wb, sh = held["workbook"][cell], held["sheet"][cell]
-            if wb == sh or wb == base[cell] or sh == base[cell]:
+            if wb != sh and restored and wb != base[cell]:
+                assert cell in conflicts, (cell, wb, sh, base[cell])
+                assert text(book[cell[0]][cell[1]]) == wb
+                assert read(sheet[cell[0]][cell[1]]) == sh
+            elif wb == sh or wb == base[cell] or sh == base[cell]:
                 agreed = sh if wb == base[cell] else wb
                 assert cell not in conflicts
                 assert text(book[cell[0]][cell[1]]) == agreed, (cell, "workbook")
@@ -796,6 +804,10 @@ def test_every_edit_ends_on_both_sides_or_is_flagged(
                 assert text(book[cell[0]][cell[1]]) == wb
                 assert read(sheet[cell[0]][cell[1]]) == sh
         assert result.code == (1 if conflicts else 0)
+    # A finding about an event (a completed recommendation reopened) is listed by the run it
+    # happened in only, so the next run may take it off Sync Issues; after that, quiet.
+    settle = rig.sync()
+    assert settle.json["changes"] == [], settle.out
     rig.assert_quiet()
 
 
