@@ -238,7 +238,15 @@ def tab_format(
             )
     chart = rq.chart(sheet_id, layout.chart, widths) if layout.chart is not None else None
     tones = _tone_column(layout, freeze, _tone_column_in_use(rule_keys))
-    digest = _digest(layout.kind, [*fixed, {"tones": tones[0] if tones else 0}], chart, sheet_id)
+    # Widths follow the content, so they are left out of the digest (and so is the chart's
+    # size, which follows them): a longer value is not a new layout, and re-laying a tab
+    # (formats, rules, chart) would cost every run with a change a third request.
+    unsized = [r for r in fixed if "updateDimensionProperties" not in r]
+    same_size = [0] * len(widths)
+    chart_shape = rq.chart(sheet_id, layout.chart, same_size) if layout.chart is not None else None
+    digest = _digest(
+        layout.kind, [*unsized, {"tones": tones[0] if tones else 0}], chart_shape, sheet_id
+    )
     rules = _content_rules(layout, sheet_id, freeze, width, tones)
     return TabFormat(fixed, chart, digest, rules)
 
