@@ -85,6 +85,7 @@ def test_first_sync_publishes_the_plan_and_a_second_run_sends_no_write(fresh: Ri
     first = fresh.sync()
     assert first.code == 0, first.out + first.err
     assert first.json["status"] == "ok"
+    assert first.json["api_calls"] == 3  # the read, the tabs created, the values
 
     book = fresh.book_grid()
     sheet = fresh.sheet_grid()
@@ -106,6 +107,39 @@ def test_first_sync_publishes_the_plan_and_a_second_run_sends_no_write(fresh: Ri
     assert seen == [("GET", fresh.sid)]  # one read of the whole spreadsheet, and nothing else
     assert second.json["api_calls"] == len(fresh.emu.requests)
     assert fresh.workbook.read_bytes() == before
+
+
+def _calls(rig: Rig) -> list[tuple[str, str]]:
+    return [(r.method, r.path.rsplit("/", 1)[-1].replace(rig.sid, "")) for r in rig.emu.requests]
+
+
+def test_the_request_budget_one_to_read_one_more_to_write_a_third_for_structure(
+    synced: Rig,
+) -> None:
+    """Issue 13.2: an idle sync costs 1 request; a sync with changes 2 (one read, one
+    values write); 3 when the structure changes (here a row inserted for a new one)."""
+    idle = synced.sync()
+    assert _calls(synced) == [("GET", "")] and idle.json["api_calls"] == 1
+
+    for n, rec in enumerate((5, 8, 11)):  # edits both ways, run after run
+        synced.edit_book({(rec, OWNER): f"Owner {n}"})
+        synced.edit_sheet({(rec + 1, NOTES): f"Note {n}"})
+        synced.emu.clear_log()
+        changed = synced.sync()
+        assert len(changed.json["changes"]) == 2, changed.out
+        assert _calls(synced) == [("GET", ""), ("POST", "values:batchUpdateByDataFilter")]
+        assert changed.json["api_calls"] == 2
+
+    synced.add_book_row(NEW_ROW)
+    synced.emu.clear_log()
+    grown = synced.sync()
+    assert grown.code == 0, grown.out
+    assert _calls(synced) == [
+        ("GET", ""),
+        ("POST", ":batchUpdate"),
+        ("POST", "values:batchUpdateByDataFilter"),
+    ]
+    assert grown.json["api_calls"] == 3
 
 
 def test_a_service_that_refuses_the_furniture_still_gets_the_data(fresh: Rig) -> None:
