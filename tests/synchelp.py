@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import dataclasses
 import datetime as dt
 import hashlib
 import io
@@ -388,10 +389,12 @@ def text(value: Any) -> str:
 class Baseline:
     """The template after its first sync: what each `synced` rig starts from."""
 
-    workbook: bytes
-    state_dir: Path
-    spreadsheet: dict
-    sid: str
+    workbook: bytes = dataclasses.field(
+        repr=False
+    )  # (hypothesis prints its arguments on a failure)
+    state_dir: Path = dataclasses.field()
+    spreadsheet: dict = dataclasses.field(repr=False)
+    sid: str = dataclasses.field()
 
 
 @pytest.fixture(scope="session", name="baseline")
