@@ -57,6 +57,11 @@ def sheet_grid_rows(rig: Rig) -> list[list[str]]:
     return rig.sheet_grid()[1:]
 
 
+def padded(row: list[str], width: int = 6) -> list[str]:
+    """The first `width` cells of a row as read (the API leaves trailing blanks off)."""
+    return (row + [""] * width)[:width]
+
+
 def serial(day: dt.date) -> int:
     return (day - EPOCH).days
 
@@ -89,15 +94,16 @@ def test_a_rec_no_typo_overwrites_nothing_and_is_listed_with_each_copys_cell(
     sheet_before = sheet_grid_rows(synced)
     synced.edit_sheet({(12, "Rec No."): "13"})
     synced.edit_book({(5, OWNER): "Jo Bloggs"})  # an ordinary edit elsewhere still goes
+    synced.edit_book({(13, OWNER): "Held owner"})  # rec 13's own edit waits for the fix
 
     result = synced.sync()
     assert result.code == 1, result.out + result.err
     book = synced.book_rows()
-    for rec in ("12", "13"):
-        assert book[rec] == book_before[rec]  # untouched in the workbook, both of them
+    assert book["12"] == book_before["12"]  # untouched in the workbook, both of them
+    assert book["13"] == {**book_before["13"], OWNER: "Held owner"}
     rows = sheet_grid_rows(synced)
-    assert rows[11][:4] == ["13", *sheet_before[11][1:4]]  # the typo stays as typed
-    assert rows[12][:4] == sheet_before[12][:4]  # the real rec 13, untouched
+    assert padded(rows[11]) == ["13", *sheet_before[11][1:5], ""]  # the typo, as typed
+    assert padded(rows[12]) == [*sheet_before[12][:5], ""]  # the real rec 13, untouched
     assert change_keys(result) == {("5", OWNER, "sheet")}
     assert rows[4][:6] == [*sheet_before[4][:5], "Jo Bloggs"]  # rec 5, row 6
 
@@ -114,9 +120,15 @@ def test_a_rec_no_typo_overwrites_nothing_and_is_listed_with_each_copys_cell(
     synced.emu.set_values(synced.sid, PLAN, "A13", [["12"]])  # a person fixes the typo
     fixed = synced.sync()
     assert fixed.code == 0, fixed.out
-    assert fixed.json["changes"] == [] and fixed.json["conflicts"] == []
-    assert synced.book_rows() == {**book_before, "5": {**book_before["5"], OWNER: "Jo Bloggs"}}
-    assert [r[:4] for r in sheet_grid_rows(synced)] == [r[:4] for r in sheet_before]
+    assert change_keys(fixed) == {("13", OWNER, "sheet")}  # now it lands, on rec 13's row
+    assert fixed.json["conflicts"] == []
+    owners = {"5": "Jo Bloggs", "13": "Held owner"}
+    assert synced.book_rows() == {
+        rec: {**row, OWNER: owners.get(rec, row[OWNER])} for rec, row in book_before.items()
+    }
+    rows = sheet_grid_rows(synced)
+    assert [r[:4] for r in rows] == [r[:4] for r in sheet_before]
+    assert [r[0] for r in rows if len(r) > 5 and r[5]] == ["5", "13"]
 
 
 def test_a_row_pasted_above_rec_7_still_saying_7_touches_neither_copy(synced: Rig) -> None:
