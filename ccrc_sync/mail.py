@@ -38,7 +38,24 @@ def _recipients(cfg: EmailConfig) -> list[str]:
             "No email recipients are configured: set `recipients` in the [email] section "
             "of the config file, or CCRC_SYNC_EMAIL_TO (comma-separated)."
         )
+    check_addresses(cfg)
     return recipients
+
+
+def check_addresses(cfg: EmailConfig) -> None:
+    """Refuse, in one sentence, an address that is not one address: a line break in it
+    would let it add headers (`Bcc:`), and a missing @ is a typing slip. (Spaces are
+    allowed: `Governance <gov@example.org>` is one address.)"""
+    found = [("sender", "[email] sender or CCRC_SYNC_EMAIL_FROM", cfg.sender)]
+    found += [("recipient", "[email] recipients or CCRC_SYNC_EMAIL_TO", r) for r in cfg.recipients]
+    for role, where, address in found:
+        text = address.strip()
+        if text and (not text.isprintable() or "@" not in text):
+            shown = text.encode("unicode_escape").decode("ascii")
+            raise MailError(
+                f"The email {role} '{shown}' (from {where}) is not a single address: it holds "
+                "a line break or no @. Correct it; nothing was sent."
+            )
 
 
 def _envelope(subject_line: str, cfg: EmailConfig) -> EmailMessage:

@@ -25,6 +25,7 @@ from ccrc_sync.layout import CellLink, TabLayout, grid_differs
 from ccrc_sync.merge import (
     Change,
     Conflict,
+    ConflictKind,
     HoldReason,
     MergeResult,
     MergeSettings,
@@ -35,7 +36,14 @@ from ccrc_sync.merge import (
     side_rows,
 )
 from ccrc_sync.outcome import RunStatus
-from ccrc_sync.plan_sides import after_run, base_without, locked_cells, marks_for, side_writes
+from ccrc_sync.plan_sides import (
+    after_run,
+    base_without,
+    locked_cells,
+    marks_for,
+    merged_cells,
+    side_writes,
+)
 from ccrc_sync.schema import Issue, PlanTable, RecNo, Severity, Value
 from ccrc_sync.state import LogEntry, LogEvent
 from ccrc_sync.summary import SummaryFigures, compute
@@ -54,6 +62,9 @@ class WorkbookSide:
 
     table: PlanTable
     tabs: Mapping[str, Grid | None] = field(default_factory=dict)
+    # False when it cannot be written this run (open in Excel, locked): what is bound for
+    # it waits, so the Google Sheet's Change Log must not yet say it was copied there.
+    writable: bool = True
 
 
 @dataclass(frozen=True)
@@ -78,6 +89,7 @@ class OpenConflict:
     field: str
     workbook: Value
     sheet: Value
+    kind: str = ""  # its `ConflictKind` value, as the last run recorded it
 
 
 @dataclass(frozen=True)
@@ -180,7 +192,7 @@ def plan_run(inputs: RunInputs) -> RunPlan:
     invalid = {(Side.WORKBOOK, r, f) for r, f in schema.invalid_cells(book_issues)}
     invalid |= {(Side.SHEET, r, f) for r, f in schema.invalid_cells(sheet_issues)}
     checked = fingerprint(book) if len(history.fingerprints) >= 2 else ""
-    restored = None if opts.accept_restore else _restored(checked, history, notes)
+    restored = None if opts.accept_restore else _restored(book, checked, history, notes, cfg)
 
     if blocked:
         notes.append(blocked)
@@ -235,6 +247,8 @@ def plan_run(inputs: RunInputs) -> RunPlan:
     # Recommendations, not their lettered parts: "Published the plan (34 recommendations)".
     recommendations = sum(1 for key in view if schema.parent_of(key) is None)
     log = _log_entries(inputs, result, publish, recommendations)
+    if not inputs.workbook.writable:
+        log = [e for e in log if e.target != Side.WORKBOOK.value]
     tabs = _tabs(
         inputs,
         figures,
@@ -361,16 +375,18 @@ def _cell_key(value: Value) -> str:
     return f"{type(value).__name__}:{value}"
 
 
-def _restored(mine: str, history: History, notes: list[str]) -> Side | None:
+def _restored(
+    book: PlanTable, mine: str, history: History, notes: list[str], cfg: Config
+) -> Side | None:
     """The workbook is an older copy brought back (version history, a backup) when its
     content (`mine`, its fingerprint) is what an earlier run left, and not what the last
-    run left."""
-    if len(history.fingerprints) < 2:
-        return None
-    latest = history.fingerprints[0][2]
-    if mine == latest:
-        return None
+    run left, unless all the sync did since was carry the workbook's own edits away: then
+    a person undid them."""
     for run_id, when, digest in history.fingerprints[1:]:
+        if mine == history.fingerprints[0][2]:
+            break
+        if digest == mine and _only_own_edits_since(history, when, cfg.sync.change_log_rows):
+            return None
         if digest == mine:
             notes.append(
                 f"The workbook is the same as the copy written by run {run_id} on "
@@ -380,7 +396,39 @@ def _restored(mine: str, history: History, notes: list[str]) -> Side | None:
                 "--accept-restore`."
             )
             return Side.WORKBOOK
+    return _still_restored(book, history, notes, cfg)
+
+
+def _still_restored(
+    book: PlanTable, history: History, notes: list[str], cfg: Config
+) -> Side | None:
+    """A restored copy held back last run is still one while the workbook holds any of
+    the older values it brought back (its fingerprint is now the latest, so only the open
+    conflicts tell): otherwise the next run would carry them over the newer edits."""
+    rows = book.by_rec_no()
+    statuses, sections = cfg.plan.statuses, cfg.plan.sections
+    for c in history.open_conflicts:
+        if c.kind != ConflictKind.RESTORED.value or c.rec_no not in rows:
+            continue
+        held = schema.normalise(c.field, c.workbook, statuses, sections)
+        if schema.normalise(c.field, rows[c.rec_no].get(c.field), statuses, sections) == held:
+            notes.append(
+                "The workbook still holds older values from a restored copy (listed as "
+                "conflicts); they were not carried to the Google Sheet. Settle each one, or "
+                "if the older copy is what you want, run `ccrc-sync sync --accept-restore`."
+            )
+            return Side.WORKBOOK
     return None
+
+
+def _only_own_edits_since(history: History, when: dt.datetime, kept: int) -> bool:
+    """Whether every line the Change Log holds since `when` carried a workbook edit to the
+    Google Sheet (and there is at least one, and the log reaches back that far): going
+    back to that content reverts nothing that came from elsewhere."""
+    since = [e for e in history.log if e.when > when]
+    if not since or (len(history.log) >= kept and len(since) == len(history.log)):
+        return False
+    return all(e.target == Side.SHEET.value and e.source == Side.WORKBOOK.value for e in since)
 
 
 def _findings(validator: schema.Validator, book: PlanTable, sheet: PlanTable | None) -> list[Issue]:
@@ -424,13 +472,15 @@ def _run_findings(
                 )
             )
     rows = book.row_of()
+    merged = merged_cells(book)
     for hold in result.holds:
         if hold.reason is HoldReason.LOCKED and hold.rec_no and hold.field:
             col = book.columns.get(hold.field)
             row = rows.get(hold.rec_no)
+            hidden = (Side.WORKBOOK, hold.rec_no, hold.field) in merged
             out.append(
                 schema.make_issue(
-                    "cell.formula_kept",
+                    "cell.merged_kept" if hidden else "cell.formula_kept",
                     sheet=book.sheet,
                     cell=schema.a1(row, col) if row and col else None,
                     rec_no=hold.rec_no,

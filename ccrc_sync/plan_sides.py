@@ -42,7 +42,8 @@ _MARKED = (
 
 
 def locked_cells(book: PlanTable, sheet: PlanTable) -> frozenset[MarkKey]:
-    """Cells holding a formula, on either side: a value is never written over one."""
+    """Cells holding a formula, on either side, and workbook cells hidden inside merged
+    cells (all but a merge's first): a value is never written over or into one."""
     out: set[MarkKey] = set()
     for side, table in ((Side.WORKBOOK, book), (Side.SHEET, sheet)):
         for row in table.rows:
@@ -52,7 +53,28 @@ def locked_cells(book: PlanTable, sheet: PlanTable) -> frozenset[MarkKey]:
             for label, value in row.values.items():
                 if isinstance(value, Formula) and label != schema.REC_NO:
                     out.add((side, key, label))
-    return frozenset(out)
+    return frozenset(out | merged_cells(book))
+
+
+def merged_cells(book: PlanTable) -> set[MarkKey]:
+    """The workbook's plan cells inside a merge but not its first cell, which Excel hides."""
+    hidden: set[tuple[int, int]] = set()
+    for ref in book.merged:
+        first, _, last = ref.partition(":")
+        (r1, c1), (r2, c2) = _cell(first), _cell(last or first)
+        hidden |= {(r, c) for r in range(r1, r2 + 1) for c in range(c1, c2 + 1)} - {(r1, c1)}
+    out: set[MarkKey] = set()
+    for row in book.rows:
+        key = row.key
+        for label, col in book.columns.items():
+            if key is not None and (row.row, col) in hidden and label != schema.REC_NO:
+                out.add((Side.WORKBOOK, key, label))
+    return out
+
+
+def _cell(ref: str) -> tuple[int, int]:
+    letters = ref.rstrip("0123456789").replace("$", "")
+    return int(ref[len(ref.rstrip("0123456789")) :]), schema.column_number(letters)
 
 
 def base_without(old: Table | None, result: MergeResult, side: Side) -> Table:

@@ -27,7 +27,7 @@ from pathlib import Path
 from filelock import FileLock, Timeout
 
 from ccrc_sync import config as configuration
-from ccrc_sync.config import Config
+from ccrc_sync.config import Config, EmailWhen
 from ccrc_sync.delivery import deliver
 from ccrc_sync.errors import CcrcSyncError, LockError, WorkbookError
 from ccrc_sync.merge import Change, Side
@@ -47,7 +47,7 @@ from ccrc_sync.schema import PlanTable
 from ccrc_sync.sheet import GoogleSheet, SheetSnapshot
 from ccrc_sync.state import State
 from ccrc_sync.tabs import MANAGED_TABS
-from ccrc_sync.workbook import PlanWorkbook, WorkbookLimits, stale_temp_files
+from ccrc_sync.workbook import PlanWorkbook, WorkbookLimits, busy_reason, stale_temp_files
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +81,10 @@ def run_sync(
     that failed is recorded in the history (with a report) before the error is raised."""
     clock = now or (lambda: dt.datetime.now(dt.UTC))
     state_dir = config.sync.state_dir
+    if request.email or (request.email is None and config.email.when is not EmailWhen.NEVER):
+        from ccrc_sync.mail import check_addresses
+
+        check_addresses(config.email)  # a bad address stops the run before anything is written
     if request.dry_run:
         return _dry_run(config, request, clock)
     try:
@@ -212,12 +216,17 @@ class _Run:
             today=configuration.today(cfg, self.started),
             started=self.started,
             run_id=self.run_id,
-            workbook=WorkbookSide(book.table, {t: book.tab_grid(t) for t in MANAGED_TABS}),
+            workbook=WorkbookSide(
+                book.table,
+                {t: book.tab_grid(t) for t in MANAGED_TABS},
+                writable=busy_reason(book.path) is None,
+            ),
             sheet=SheetSide(
                 table=sheet_table,
                 tabs={t: snap.tab_grid(t) for t in MANAGED_TABS},
                 ours=frozenset(t for t in MANAGED_TABS if snap.ours(t)),
-                synced_before=snap.synced_before or _has_generated_tabs(snap),
+                synced_before=(snap.synced_before or _has_generated_tabs(snap))
+                and not _publish_interrupted(self.state, history),
                 renamed_plan=snap.renamed_plan,
                 plan_tab_exists=snap.plan_title is not None,
                 gid=snap.tabs[snap.plan_title].sheet_id if snap.plan_title else None,
@@ -300,7 +309,7 @@ def read_history(state: State | None, cfg: Config) -> History:
     if state is None:
         return History()
     open_conflicts = tuple(
-        OpenConflict(c["rec_no"], c["field"], c.get("workbook"), c.get("sheet"))
+        OpenConflict(c["rec_no"], c["field"], c.get("workbook"), c.get("sheet"), c.get("kind", ""))
         for c in json.loads(state.get_meta("open_conflicts") or "[]")
     )
     stamp = state.get_meta("figures_changed_at")
@@ -315,6 +324,16 @@ def read_history(state: State | None, cfg: Config) -> History:
         figures_digest=state.get_meta("figures"),
         figures_changed_at=dt.datetime.fromisoformat(stamp) if stamp else None,
     )
+
+
+def _publish_interrupted(state: State | None, history: History) -> bool:
+    """A first publish killed after writing the Google Sheet leaves this state with no base
+    and its run marked interrupted: the sheet's signs of a sync are that run's own, not a
+    memory lost. (A lost state folder has no runs at all, and a run refused for it ends
+    as failed, not interrupted.)"""
+    if state is None or history.base is not None:
+        return False
+    return any(r.status == "interrupted" for r in state.runs())
 
 
 def _has_generated_tabs(snap: SheetSnapshot) -> bool:

@@ -14,14 +14,17 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import dataclasses
 import datetime as dt
 import hashlib
 import io
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
+import warnings
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,6 +42,9 @@ TEMPLATE = REPO / "templates" / "plan.xlsx"
 PLAN = "Action Plan"
 MANAGED = ("Summary", "Sync Issues", "Change Log")
 REC_NO = "Rec No."
+
+# A recommendation as the tests name it: 5 and "5" are the same; "18a" is a lettered part.
+Rec = int | str
 
 # Faults must fail fast: a couple of seconds of retrying, not the production minute.
 FAST_RETRY = """
@@ -106,10 +112,11 @@ class Rig:
             "SHEETS_EMULATOR_HOST": self.emu.host_port,
         }
 
-    def write_config(self, extra: str) -> None:
-        """A config of our own, so the repository's demo config is never picked up."""
+    def write_config(self, extra: str, *, workbook: str = "") -> None:
+        """A config of our own, so the repository's demo config is never picked up;
+        `workbook` adds lines to its [workbook] section."""
         self.config_path.write_text(
-            "[workbook]\nbackups = 2\n" + FAST_RETRY + "\n" + extra, encoding="utf-8"
+            "[workbook]\nbackups = 2\n" + workbook + FAST_RETRY + "\n" + extra, encoding="utf-8"
         )
 
     def sync(self, *args: str) -> Result:
@@ -153,30 +160,30 @@ class Rig:
     # -- the workbook, as a person sees it
 
     def book_grid(self, tab: str = PLAN) -> list[list[Any]]:
-        wb = load_workbook(self.workbook)
+        wb = _open_book(self.workbook)
         try:
             return [list(r) for r in wb[tab].iter_rows(values_only=True)]
         finally:
             wb.close()
 
-    def book_rows(self) -> dict[int, dict[str, Any]]:
+    def book_rows(self) -> dict[str, dict[str, Any]]:
         return _rows(self.book_grid())
 
     def book_tabs(self) -> list[str]:
-        wb = load_workbook(self.workbook)
+        wb = _open_book(self.workbook)
         try:
             return list(wb.sheetnames)
         finally:
             wb.close()
 
-    def edit_book(self, edits: Mapping[tuple[int, str], Any]) -> None:
+    def edit_book(self, edits: Mapping[tuple[Rec, str], Any]) -> None:
         """Set cells by (Rec No., header) and save, as a person does in Excel."""
         wb = load_workbook(self.workbook)
         ws = wb[PLAN]
         headers = [c.value for c in ws[1]]
         rows = _row_index(ws.iter_rows(min_row=2, values_only=True), headers, start=2)
         for (rec, field), value in edits.items():
-            cell = ws.cell(rows[rec], headers.index(field) + 1)
+            cell = ws.cell(rows[key(rec)], headers.index(field) + 1)
             cell.value = value
             if isinstance(value, str):
                 cell.data_type = "s"  # text typed as text, even when it begins with "="
@@ -191,12 +198,12 @@ class Rig:
             ws.cell(row, headers.index(field) + 1).value = value
         wb.save(self.workbook)
 
-    def delete_book_row(self, rec: int) -> None:
+    def delete_book_row(self, rec: Rec) -> None:
         wb = load_workbook(self.workbook)
         ws = wb[PLAN]
         headers = [c.value for c in ws[1]]
         rows = _row_index(ws.iter_rows(min_row=2, values_only=True), headers, start=2)
-        ws.delete_rows(rows[rec])
+        ws.delete_rows(rows[key(rec)])
         wb.save(self.workbook)
 
     # -- the Google Sheet, as a person sees it
@@ -204,22 +211,58 @@ class Rig:
     def sheet_grid(self, tab: str = PLAN) -> list[list[str]]:
         return self.emu.get_values(self.sid, tab)
 
-    def sheet_rows(self) -> dict[int, dict[str, str]]:
+    def sheet_rows(self) -> dict[str, dict[str, str]]:
         return _rows(self.sheet_grid())
 
     def sheet_tabs(self) -> list[str]:
         return [s.title for s in self.emu.store.get(self.sid).sheets]
 
-    def sheet_cell(self, rec: int, field: str) -> str:
+    def sheet_cell(self, rec: Rec, field: str) -> str:
         grid = self.sheet_grid()
         headers = grid[0]
-        row = _row_index(grid[1:], headers, start=2)[rec]
+        row = _row_index(grid[1:], headers, start=2)[key(rec)]
         return f"{get_column_letter(headers.index(field) + 1)}{row}"
 
-    def edit_sheet(self, edits: Mapping[tuple[int, str], Any], user_entered: bool = True) -> None:
+    def edit_sheet(
+        self,
+        edits: Mapping[tuple[Rec, str], Any],
+        user_entered: bool = True,
+        *,
+        strict: bool = True,
+    ) -> None:
+        """Type into cells by (Rec No., header). `strict=False` puts a value past a strict
+        drop-down, as data typed before the rule was made strict (or by a script) is."""
         for (rec, field), value in edits.items():
             cell = self.sheet_cell(rec, field)
-            self.emu.set_values(self.sid, PLAN, cell, [[value]], user_entered=user_entered)
+            self.emu.set_values(
+                self.sid,
+                PLAN,
+                cell,
+                [[value]],
+                user_entered=user_entered,
+                enforce_validation=strict,
+            )
+
+    def sheet_value(self, rec: Rec, field: str) -> Any:
+        """A cell's value as `values.get` gives it unformatted, dates as serial numbers:
+        a number is a number, a date a serial, text is text (the display format aside)."""
+        cell = self.sheet_cell(rec, field)
+        query = {
+            "valueRenderOption": ["UNFORMATTED_VALUE"],
+            "dateTimeRenderOption": ["SERIAL_NUMBER"],
+        }
+        found = self.api("GET", f"/values/'{PLAN}'!{cell}", query)
+        return found.get("values", [[None]])[0][0]
+
+    def api(
+        self, method: str, path: str, query: dict[str, list[str]] | None = None, body: Any = None
+    ) -> Any:
+        """One Sheets API call on this spreadsheet, straight into the emulator (not logged)."""
+        status, payload = self.emu.handle(
+            method, f"/v4/spreadsheets/{self.sid}{path}", query or {}, body
+        )
+        assert status == 200, payload
+        return payload
 
     def add_sheet_row(self, values: Mapping[str, Any]) -> None:
         grid = self.sheet_grid()
@@ -228,10 +271,10 @@ class Rig:
         cells = [values.get(h, "") for h in headers]
         self.emu.set_values(self.sid, PLAN, f"A{row}", [cells])
 
-    def delete_sheet_row(self, rec: int) -> None:
+    def delete_sheet_row(self, rec: Rec) -> None:
         """Delete the whole row, as right-click > Delete row does."""
         grid = self.sheet_grid()
-        row = _row_index(grid[1:], grid[0], start=2)[rec]
+        row = _row_index(grid[1:], grid[0], start=2)[key(rec)]
         self.batch_update([_delete_dimension(self.tab_id(PLAN), "ROWS", row - 1, row)])
 
     def tab_id(self, tab: str) -> int:
@@ -239,10 +282,15 @@ class Rig:
 
     def batch_update(self, requests: list[dict]) -> None:
         """A structural edit straight into the emulator (not through the logged HTTP path)."""
-        status, payload = self.emu.handle(
-            "POST", f"/v4/spreadsheets/{self.sid}:batchUpdate", {}, {"requests": requests}
-        )
-        assert status == 200, payload
+        self.api("POST", ":batchUpdate", body={"requests": requests})
+
+
+def _open_book(path: Path) -> Any:
+    """The workbook as openpyxl reads it, to look at (never to save: it drops what it does
+    not model, and says so in warnings that are about this reading, not the sync)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        return load_workbook(path)
 
 
 def _delete_dimension(sheet_id: int, dimension: str, start: int, end: int) -> dict:
@@ -250,31 +298,59 @@ def _delete_dimension(sheet_id: int, dimension: str, start: int, end: int) -> di
     return {"deleteDimension": {"range": rng}}
 
 
-def _rec(value: Any) -> int | None:
-    if value is None or value == "":
-        return None
-    try:
-        return int(float(str(value).strip()))
-    except ValueError:
-        return None
+_KEY = re.compile(r"0*([1-9][0-9]*)(?:\.0+)?([a-z]?)")
 
 
-def _row_index(rows: Any, headers: list, start: int) -> dict[int, int]:
+def key(rec: Rec) -> str:
+    """The text key of a recommendation, as the sync's JSON names it: "5", "18a"."""
+    found = _rec(rec)
+    assert found is not None, f"not a Rec No.: {rec!r}"
+    return found
+
+
+def _rec(value: Any) -> str | None:
+    """The Rec No. a cell shows, as a person reads it: 5, 5.0 and "5" are "5"; "18A" is
+    "18a". None for a blank or anything that is not a Rec No."""
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    found = _KEY.fullmatch(str(value).strip().lower())
+    return f"{found[1]}{found[2]}" if found else None
+
+
+class _RowIndex(dict[str, int]):
+    """Rec No. -> its 1-based row; looking up a Rec No. that more than one row claims fails
+    (a test must say which copy it means), while the others can still be found."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.repeated: dict[str, list[int]] = {}
+
+    def __getitem__(self, rec: str) -> int:
+        assert rec not in self.repeated, f"Rec No. {rec} appears more than once: {self.repeated}"
+        return super().__getitem__(rec)
+
+
+def _row_index(rows: Any, headers: list, start: int) -> _RowIndex:
     col = headers.index(REC_NO)
-    index: dict[int, int] = {}
+    index = _RowIndex()
     for i, row in enumerate(rows, start=start):
         rec = _rec(row[col]) if col < len(row) else None
-        if rec is not None:
-            assert rec not in index, f"Rec No. {rec} appears twice (rows {index[rec]} and {i})"
+        if rec is None:
+            continue
+        if rec in index:
+            index.repeated.setdefault(rec, [dict.__getitem__(index, rec)]).append(i)
+        else:
             index[rec] = i
     return index
 
 
-def _rows(grid: list[list[Any]]) -> dict[int, dict[str, Any]]:
+def _rows(grid: list[list[Any]]) -> dict[str, dict[str, Any]]:
     """Rec No. -> header -> value; fails on a repeated Rec No. (a duplicated row)."""
     headers = [h for h in grid[0]]
     col = headers.index(REC_NO)
-    out: dict[int, dict[str, Any]] = {}
+    out: dict[str, dict[str, Any]] = {}
     for row in grid[1:]:
         rec = _rec(row[col]) if col < len(row) else None
         if rec is None:
@@ -313,10 +389,12 @@ def text(value: Any) -> str:
 class Baseline:
     """The template after its first sync: what each `synced` rig starts from."""
 
-    workbook: bytes
-    state_dir: Path
-    spreadsheet: dict
-    sid: str
+    workbook: bytes = dataclasses.field(
+        repr=False
+    )  # (hypothesis prints its arguments on a failure)
+    state_dir: Path = dataclasses.field()
+    spreadsheet: dict = dataclasses.field(repr=False)
+    sid: str = dataclasses.field()
 
 
 @pytest.fixture(scope="session", name="baseline")

@@ -6,6 +6,8 @@ does not load charts); the Google Sheet's from the emulator (values and embedded
 
 from __future__ import annotations
 
+import posixpath
+import re
 import zipfile
 from xml.etree import ElementTree
 
@@ -26,9 +28,18 @@ SECTIONS = {
 }
 
 
-def as_text(grid: list[list]) -> list[list[str]]:
-    """A grid as a person reads it: trailing blanks trimmed, numbers without '.0'."""
-    rows = [[text(v) for v in row] for row in grid]
+def _shown(value: object, number_format: str = "General") -> str:
+    """A cell as a person reads it: numbers without '.0', a percentage to one decimal
+    place whichever side shows it (Excel's 0.029 formatted 0.0%, Google's "2.90%")."""
+    if isinstance(value, str) and re.fullmatch(r"-?\d+(\.\d+)?%", value):
+        return f"{round(float(value[:-1]), 1):g}%"
+    if "%" in number_format and isinstance(value, int | float):
+        return f"{round(value * 100, 1):g}%"
+    return text(value)
+
+
+def as_text(rows: list[list[str]]) -> list[list[str]]:
+    """Trailing blanks trimmed from each row, and blank rows at the end dropped."""
     rows = [row[: max([i + 1 for i, v in enumerate(row) if v] + [0])] for row in rows]
     while rows and not rows[-1]:
         rows.pop()
@@ -36,26 +47,34 @@ def as_text(grid: list[list]) -> list[list[str]]:
 
 
 def figures(grid: list[list[str]]) -> dict:
-    """The counts a manager reads off the tab: by status, total, and section x status."""
-    by_status: dict[str, int] = {}
+    """What a manager reads off the tab: the progress line (recommendations, complete,
+    percent), the section x status table, and its totals by status."""
+    progress = ["Recommendations", "Complete", "Percent complete"]
+    head = next(i for i, r in enumerate(grid) if r[:3] == progress)
+    total, complete, percent = grid[head + 1][:3]
     sections: dict[str, dict[str, int]] = {}
-    start = next(i for i, r in enumerate(grid) if r[:2] == ["Status", "Recommendations"])
-    for row in grid[start + 1 :]:
-        if row[0] == "Total":
-            total = int(row[1])
-            break
-        by_status[row[0]] = int(row[1])
     head = next(i for i, r in enumerate(grid) if r and r[0] == "Section")
     columns = grid[head][1:]
     for row in grid[head + 1 :]:
+        counts = dict(zip(columns, (int(v) for v in row[1:]), strict=True))
         if row[0] == "Total":
+            by_status = {k: v for k, v in counts.items() if k != "Total"}
             break
-        sections[row[0]] = dict(zip(columns, (int(v) for v in row[1:]), strict=True))
-    return {"by_status": by_status, "total": total, "sections": sections, "sentence": grid[1][0]}
+        sections[row[0]] = counts
+    return {
+        "progress": (int(total), int(complete), percent),
+        "by_status": by_status,
+        "total": counts["Total"],
+        "sections": sections,
+        "sentence": grid[1][0],
+    }
 
 
 def both(rig: Rig) -> tuple[list[list[str]], list[list[str]]]:
-    return as_text(rig.book_grid("Summary")), as_text(rig.sheet_grid("Summary"))
+    wb = load_workbook(rig.workbook)
+    book = [[_shown(c.value, c.number_format) for c in row] for row in wb["Summary"].iter_rows()]
+    sheet = [[_shown(v) for v in row] for row in rig.sheet_grid("Summary")]
+    return as_text(book), as_text(sheet)
 
 
 def chart_parts(rig: Rig) -> list[str]:
@@ -72,8 +91,10 @@ def _rels(z: zipfile.ZipFile, part: str) -> dict[str, str]:
     out = {}
     for rel in ElementTree.fromstring(z.read(rels)):
         target = rel.get("Target", "")
-        out[rel.get("Id", "")] = (
-            target.lstrip("/") if target.startswith("/") else f"{folder}/{target}"
+        out[rel.get("Id", "")] = (  # "../drawings/x.xml" is relative to the part's folder
+            target.lstrip("/")
+            if target.startswith("/")
+            else posixpath.normpath(f"{folder}/{target}")
         )
     return out
 
@@ -99,6 +120,7 @@ def test_the_template_summary_is_the_same_on_both_sides(synced: Rig) -> None:
     assert book == sheet
     got = figures(book)
     assert got["sentence"] == SENTENCE
+    assert got["progress"] == (34, 0, "0%")
     assert got["by_status"] == {"Planned": 10, "In Progress": 24, "Complete": 0}
     assert got["total"] == 34
     assert got["sections"] == SECTIONS
@@ -125,6 +147,7 @@ def test_marking_a_rec_complete_in_the_sheet_updates_both_summaries(synced: Rig)
     book, sheet = both(synced)
     assert book == sheet
     got = figures(book)
+    assert got["progress"] == (34, 1, "2.9%")
     assert got["by_status"] == {"Planned": 10, "In Progress": 23, "Complete": 1}
     assert got["total"] == 34
     sections = {k: dict(v) for k, v in SECTIONS.items()}

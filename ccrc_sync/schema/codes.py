@@ -174,6 +174,14 @@ _CODES: tuple[Code, ...] = (
         "Change the formula yourself, or replace it with a value.",
     ),
     Code(
+        "cell.merged_kept",
+        _W,
+        "A change not written into merged cells",
+        "The Google Sheet changed {field} of Rec {rec_no} to '{value}', but that "
+        "workbook cell is hidden inside merged cells, so it was not written there.",
+        "Unmerge the cells in the workbook; the change is carried on the next run.",
+    ),
+    Code(
         "cell.merged",
         _W,
         "Merged cells in the data",

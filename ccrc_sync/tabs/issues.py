@@ -186,18 +186,17 @@ def found_on(issue: Issue) -> Side:
 
 
 def _issue_link(issue: Issue, side: Side, where: Where, plan_sheet: str) -> CellLink | None:
-    """The finding's cell on `side`: by its recommendation and field where it has them (each
-    side's rows may sit in different places), else its own cell if it was found there."""
-    rec = rec_no_of(issue.rec_no) if issue.rec_no else None
-    if rec is not None:
-        link = where(rec, issue.field)
-        if link is not None:
-            return link
+    """The finding's cell on `side`: its own cell if it was found there (so each copy of a
+    repeated Rec No. links to its own row), else by its recommendation and field (each
+    side's rows may sit in different places)."""
     if issue.cell and issue.sheet == plan_sheet and found_on(issue) is side:
         letters = issue.cell.rstrip("0123456789")
         digits = issue.cell[len(letters) :]
         if letters.isalpha() and digits.isdigit():
             return CellLink(plan_sheet, int(digits), column_number(letters))
+    rec = rec_no_of(issue.rec_no) if issue.rec_no else None
+    if rec is not None:
+        return where(rec, issue.field)
     return None
 
 
