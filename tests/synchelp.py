@@ -209,7 +209,30 @@ class Rig:
     # -- the Google Sheet, as a person sees it
 
     def sheet_grid(self, tab: str = PLAN) -> list[list[str]]:
-        return self.emu.get_values(self.sid, tab)
+        """A tab as staff see it: a generated tab without the hidden column that holds
+        each row's style key (its tag names the column)."""
+        grid = self.emu.get_values(self.sid, tab)
+        if tab == PLAN:
+            return grid
+        hidden = self._style_column(tab)
+        if hidden is None:
+            return grid
+        rows = [[v for c, v in enumerate(row, start=1) if c != hidden] for row in grid]
+        for row in rows:
+            while row and row[-1] in ("", None):
+                row.pop()
+        return rows
+
+    def _style_column(self, tab: str) -> int | None:
+        from openpyxl.utils import column_index_from_string
+
+        for entry in self.emu.developer_metadata(self.sid):
+            if entry.get("metadataKey") == "ccrc-sync.style":
+                sheet_id = entry.get("location", {}).get("sheetId")
+                titles = {s.sheet_id: s.title for s in self.emu.store.get(self.sid).sheets}
+                if titles.get(sheet_id) == tab:
+                    return int(column_index_from_string(entry.get("metadataValue", "Z")))
+        return None
 
     def sheet_rows(self) -> dict[str, dict[str, str]]:
         return _rows(self.sheet_grid())
