@@ -418,10 +418,10 @@ def test_plans_without_the_closure_columns_are_not_told_about_them() -> None:
 def test_every_code_a_rule_emits_is_in_the_catalogue_with_sentences() -> None:
     import inspect
 
-    from ccrc_sync import plan, plan_sides
+    from ccrc_sync import plan, plan_checks, plan_sides
     from ccrc_sync.schema import across, rules
 
-    sources = "".join(inspect.getsource(m) for m in (rules, across, plan, plan_sides))
+    sources = "".join(inspect.getsource(m) for m in (rules, across, plan, plan_checks, plan_sides))
     import re
 
     emitted = set(re.findall(r'"((?:[a-z_]+)\.[a-z_]+)"', sources))
