@@ -66,21 +66,51 @@ def run(
     }
     emu = Emulator(host="127.0.0.1", port=0)
     emu.start()
+    stack = contextlib.ExitStack()
     try:
-        with contextlib.ExitStack() as stack:
-            if work is None:
-                work = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="ccrc-bench-")))
-            for rows in sizes:
-                figures = run_size(
-                    rows, emu, work / str(rows), profile_lines=profile_lines, log=log
-                )
-                results["sizes"].append(figures)
+        if work is None:
+            work = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="ccrc-bench-")))
+        work_root = work
+        for rows in sizes:
+            figures = run_size(rows, emu, work / str(rows), profile_lines=profile_lines, log=log)
+            results["sizes"].append(figures)
     finally:
         emu.stop()
+    log("zip bomb: validate and sync on 1 MB that inflates to 1 GB")
+    results["zip_bomb"] = zip_bomb(work_root)
     results["total_seconds"] = round(time.perf_counter() - started, 1)
+    stack.close()
     if out is not None:
         out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     return results
+
+
+def zip_bomb(work: Path) -> dict[str, Any]:
+    """validate and sync refuse a 1 MB file that inflates to 1 GB: time, memory, exit code,
+    and every file left as it was."""
+    from bench.bomb import digest, summary, write_bomb
+    from bench.measure import run_op
+
+    folder = work / "bomb"
+    folder.mkdir(parents=True, exist_ok=True)
+    bomb = write_bomb(folder / "plan.xlsx")
+    config = folder / "ccrc_sync.toml"
+    config.write_text(
+        f'[workbook]\npath = "{bomb}"\n[sync]\nstate_dir = "{folder / "state"}"\n'
+        '[sheet]\nspreadsheet_id = "none"\nemulator_host = "127.0.0.1:9"\n',
+        encoding="utf-8",
+    )
+    before = digest(folder)
+    out: dict[str, Any] = {**summary(bomb)}
+    for name, argv in (
+        ("validate", ["validate", str(bomb), "--config", str(config)]),
+        ("sync", ["sync", "--config", str(config)]),
+    ):
+        m = run_op("refuse", {"argv": argv}, cwd=folder)
+        out[name] = m.to_dict()
+    after = {k: v for k, v in digest(folder).items() if not k.startswith("state")}
+    out["files_unchanged"] = after == {k: v for k, v in before.items() if k in after}
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -136,6 +136,25 @@ def verdicts(sizes: list[dict[str, Any]]) -> list[str]:
     return lines
 
 
+def bomb_lines(bomb: dict[str, Any] | None) -> list[str]:
+    """The zip bomb's refusal: time, memory, exit code, files untouched."""
+    if not bomb:
+        return []
+    lines = [
+        f"A zip bomb ({bomb['bytes_on_disk'] / 1e6:.1f} MB on disk, "
+        f"{bomb['bytes_inflated'] / 1e9:.1f} GB inflated):"
+    ]
+    for name in ("validate", "sync"):
+        fig = bomb[name]
+        ok = fig["seconds"] < 2 and fig["peak_mb"] < 200 and fig["result"]["exit"] == 2
+        lines.append(
+            f"{_verdict(ok)} {name} refuses it in {fig['seconds']:.3f} s, peak "
+            f"{fig['peak_mb']:.0f} MB, exit {fig['result']['exit']}"
+        )
+    lines.append(f"{_verdict(bomb['files_unchanged'])} every file left as it was")
+    return lines
+
+
 def render(results: dict[str, Any]) -> str:
     sizes = results["sizes"]
     m = results["machine"]
@@ -153,5 +172,7 @@ def render(results: dict[str, Any]) -> str:
             timing_table(sizes),
             "",
             *verdicts(sizes),
+            "",
+            *bomb_lines(results.get("zip_bomb")),
         ]
     )

@@ -109,7 +109,26 @@ def op_sync(p: dict[str, Any]) -> Callable[[], dict[str, Any]]:
     return run
 
 
+def op_refuse(p: dict[str, Any]) -> Callable[[], dict[str, Any]]:
+    """`ccrc-sync validate` or `sync` on a hostile file, through the CLI: its exit code and
+    the one sentence it prints."""
+    _preload((*SYNC_MODULES, "ccrc_sync.cli"))
+    import contextlib
+    import io
+
+    from ccrc_sync.cli import main
+
+    def run() -> dict[str, Any]:
+        err = io.StringIO()
+        with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+            code = main(p["argv"])
+        return {"exit": code, "said": err.getvalue().strip()}
+
+    return run
+
+
 OPS: dict[str, Callable[[dict[str, Any]], Callable[[], dict[str, Any]]]] = {
+    "refuse": op_refuse,
     "load": op_load,
     "load_save": op_load_save,
     "validate": op_validate,

@@ -47,7 +47,13 @@ from ccrc_sync.schema import PlanTable
 from ccrc_sync.sheet import GoogleSheet, SheetSnapshot
 from ccrc_sync.state import State
 from ccrc_sync.tabs import MANAGED_TABS
-from ccrc_sync.workbook import PlanWorkbook, WorkbookLimits, busy_reason, stale_temp_files
+from ccrc_sync.workbook import (
+    PlanWorkbook,
+    WorkbookLimits,
+    busy_reason,
+    check_container,
+    stale_temp_files,
+)
 
 log = logging.getLogger(__name__)
 
@@ -188,6 +194,9 @@ class _Run:
         cfg = self.config
         path = workbook_path(cfg, self.notes, dry_run=self.request.dry_run)
         limits = WorkbookLimits.from_config(cfg.workbook)
+        # A file that is no workbook at all (a zip bomb, a folder, a FIFO, an .xls) is
+        # refused at once, before the Google Sheet is even asked for anything.
+        check_container(path, limits)
         with (
             sheet_connection(cfg, dry_run=self.request.dry_run) as connect,
             ThreadPoolExecutor(1) as pool,
@@ -197,9 +206,13 @@ class _Run:
             fetch = pool.submit(_read_sheet, connect, cfg.plan.sheet)
             try:
                 book = PlanWorkbook.open(path, cfg.plan.sheet, limits=limits)
-            finally:
-                sheet, snap = fetch.result()
-                self.sheet = sheet
+            except CcrcSyncError:
+                # The workbook's problem is the one to tell; the read ends on its own.
+                with contextlib.suppress(Exception):
+                    fetch.result()
+                raise
+            sheet, snap = fetch.result()
+            self.sheet = sheet
             plan = plan_run(self._inputs(book, snap))
             if plan.refusal is not None:
                 raise CcrcSyncError(plan.refusal)

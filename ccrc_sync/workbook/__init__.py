@@ -14,15 +14,27 @@ restore), `book` (`PlanWorkbook`, tying them together). `legacy` is the openpyxl
 module the sync used before, kept until the shell moves to this API.
 """
 
+from pathlib import Path
+
 from ccrc_sync.workbook.book import PlanWorkbook, SaveResult, read_plan
 from ccrc_sync.workbook.files import busy_reason, stale_temp_files
 from ccrc_sync.workbook.limits import WorkbookLimits
+from ccrc_sync.workbook.package import open_package as _open_package
+
+
+def check_container(path: Path, limits: WorkbookLimits) -> None:
+    """Refuse, with one sentence, a file that is not a workbook this tool may read (not a
+    regular file, not an .xlsx, over the size or compression limits), without inflating
+    any part: the cheap first look a run takes before it does anything else."""
+    _open_package(path, limits)
+
 
 __all__ = [
     "PlanWorkbook",
     "SaveResult",
     "WorkbookLimits",
     "busy_reason",
+    "check_container",
     "read_plan",
     "stale_temp_files",
 ]
