@@ -186,6 +186,14 @@ def _formula(inner: bytes, shared: dict[str, tuple[str, int, int]], row: int, co
     assert match is not None
     attrs = _attrs(match[1])
     text = _text(match[2]) if match[2] else ""
+    return formula_value(text, attrs, shared, row, col)
+
+
+def formula_value(
+    text: str, attrs: dict[str, str], shared: dict[str, tuple[str, int, int]], row: int, col: int
+) -> Formula:
+    """A `<f>` element as the plan holds it: a what-if table as its inputs, a shared
+    formula's dependent cell translated from its master (both readers use this)."""
     kind = attrs.get("t")
     if kind == "dataTable":
         return Formula(f"=TABLE({attrs.get('r1', '')},{attrs.get('r2', '')})")

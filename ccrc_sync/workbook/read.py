@@ -21,7 +21,7 @@ from ccrc_sync.errors import WorkbookError
 from ccrc_sync.schema import Formula, Value
 from ccrc_sync.workbook import fast
 from ccrc_sync.workbook.cells import cast_number, ooxml_unescape, parse_ref
-from ccrc_sync.workbook.fast import dated, iso, translate
+from ccrc_sync.workbook.fast import dated, formula_value, iso
 from ccrc_sync.workbook.limits import WorkbookLimits, over_limit
 from ccrc_sync.workbook.package import Package
 from ccrc_sync.workbook.styles import Styles
@@ -345,17 +345,7 @@ def scan_sheet(
         return text or None
 
     def _formula(f: list[str], attrs: dict[str, str], _cached: str) -> Formula:
-        text = "".join(f)
-        kind = attrs.get("t")
-        if kind == "dataTable":
-            return Formula(f"=TABLE({attrs.get('r1', '')},{attrs.get('r2', '')})")
-        if kind == "shared":
-            si = attrs.get("si", "")
-            if text:
-                shared[si] = (text, row_no, col)
-            elif si in shared:
-                text = translate(shared[si], row_no, col)
-        return Formula("=" + text)
+        return formula_value("".join(f), attrs, shared, row_no, col)
 
     parser.StartElementHandler = start
     parser.EndElementHandler = end
