@@ -7,12 +7,19 @@ large plan and only ever warn, so a run can leave them out where it needs only e
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 from ccrc_sync.schema.codes import Findings, PlanRules
 from ccrc_sync.schema.fields import ACTION, RECOMMENDATION, STATUS, RecNo, Value, parent_of
 from ccrc_sync.schema.table import PlanRow, PlanTable
-from ccrc_sync.schema.text import near_duplicates, run_together_word, text_of, vocabulary
+from ccrc_sync.schema.text import (
+    near_duplicates,
+    one_off_candidates,
+    run_together_word,
+    text_of,
+    vocabulary,
+)
 from ccrc_sync.schema.values import canonical, column_number
 
 
@@ -96,16 +103,22 @@ def check_duplicates(table: PlanTable, keys: dict[int, RecNo], out: Findings) ->
         )
 
 
+_WORD_ANY = re.compile(r"[a-z]+")
+
+
 def check_run_together(table: PlanTable, keys: dict[int, RecNo], out: Findings) -> None:
     """Words that lost their space ("structureunderway"), judged against the words the
     plan itself uses."""
     labels = [label for label in (RECOMMENDATION, ACTION) if label in table.columns]
     texts = [t for r in table.rows for label in labels if (t := text_of(r.values.get(label)))]
     words = vocabulary(texts)
+    candidates = one_off_candidates(words)
+    if not candidates:
+        return
     for plan_row in table.rows:
         for label in labels:
             text = text_of(plan_row.values.get(label))
-            if text is None:
+            if text is None or candidates.isdisjoint(_WORD_ANY.findall(text.lower())):
                 continue
             found = run_together_word(text, words)
             if found is None:

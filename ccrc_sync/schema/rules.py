@@ -54,6 +54,10 @@ from ccrc_sync.schema.values import (
     uk_date,
 )
 
+_VOCABULARY = frozenset({STATUS, SECTION})
+_REQUIRED_TEXT = frozenset({RECOMMENDATION, ACTION})
+_NOT_FREE_TEXT = frozenset({REC_NO, STATUS, SECTION, *DATE_FIELDS})
+
 
 class Validator:
     """The rules of the action plan, with one run's settings."""
@@ -234,14 +238,25 @@ class Validator:
     ) -> None:
         row = plan_row.row
         for label, value in plan_row.values.items():
+            if value is None:
+                # Most cells of a plan are blank or plain: those need the fewest checks.
+                if label in _VOCABULARY or label in _REQUIRED_TEXT:
+                    self._check_blank(table, row, key, label, out)
+                continue
             col = table.columns[label]
-            where = {"row": row, "col": col, "rec_no": key, "field": label, "value": value}
+            where: dict[str, Any] = {
+                "row": row,
+                "col": col,
+                "rec_no": key,
+                "field": label,
+                "value": value,
+            }
             if isinstance(value, Formula):
                 if label != REC_NO:
-                    out.add("cell.formula", **where)  # type: ignore[arg-type]
+                    out.add("cell.formula", **where)
                 continue
             if isinstance(value, str) and len(value) > MAX_CELL_CHARS:
-                out.add("cell.too_long", length=len(value), **where)  # type: ignore[arg-type]
+                out.add("cell.too_long", length=len(value), **where)
                 continue
             if label == STATUS:
                 self._check_vocabulary(label, value, self.plan.statuses, where, out)
@@ -249,26 +264,27 @@ class Validator:
                 self._check_vocabulary(label, value, self.plan.sections, where, out)
             elif label in DATE_FIELDS:
                 self._check_date(label, value, plan_row, where, out)
-            elif label in (RECOMMENDATION, ACTION) and is_blank(value):
-                out.add("text.empty", field_lower=label.lower(), **where)  # type: ignore[arg-type]
+            elif label in _REQUIRED_TEXT and is_blank(value):
+                out.add("text.empty", field_lower=label.lower(), **where)
                 continue
-            if label in (RECOMMENDATION, ACTION) and isinstance(value, str):
+            if label in _REQUIRED_TEXT and isinstance(value, str):
                 if looks_truncated(value):
                     tail = " ".join(value.split()[-6:])
-                    out.add("text.truncated", tail=tail, **where)  # type: ignore[arg-type]
-                joined = joined_sentences(value)
-                if joined is not None:
-                    out.add(
-                        "text.missing_space",
-                        snippet=joined.snippet,
-                        proposed=joined.proposed,
-                        fix=(joined.proposed,),
-                        **where,  # type: ignore[arg-type]
-                    )
-            if label not in (REC_NO, STATUS, SECTION, *DATE_FIELDS) and isinstance(value, str):
+                    out.add("text.truncated", tail=tail, **where)
+                if "." in value or "!" in value or "?" in value:
+                    joined = joined_sentences(value)
+                    if joined is not None:
+                        out.add(
+                            "text.missing_space",
+                            snippet=joined.snippet,
+                            proposed=joined.proposed,
+                            fix=(joined.proposed,),
+                            **where,
+                        )
+            if label not in _NOT_FREE_TEXT and isinstance(value, str):
                 trimmed = value.strip()
                 if trimmed != value and trimmed:
-                    out.add("text.whitespace", fix=(trimmed,), **where)  # type: ignore[arg-type]
+                    out.add("text.whitespace", fix=(trimmed,), **where)
         self._check_closure(table, plan_row, key, out)
         for text, value in plan_row.extras.items():
             if isinstance(value, Formula):
@@ -280,6 +296,24 @@ class Validator:
                     field=text,
                     value=value,
                 )
+
+    def _check_blank(
+        self, table: PlanTable, row: int, key: RecNo | None, label: str, out: Findings
+    ) -> None:
+        """An empty cell: wrong only where the plan needs a value."""
+        where: dict[str, Any] = {
+            "row": row,
+            "col": table.columns[label],
+            "rec_no": key,
+            "field": label,
+            "value": None,
+        }
+        if label == STATUS:
+            self._check_vocabulary(label, None, self.plan.statuses, where, out)
+        elif label == SECTION:
+            self._check_vocabulary(label, None, self.plan.sections, where, out)
+        else:
+            out.add("text.empty", field_lower=label.lower(), **where)
 
     def _check_vocabulary(
         self,

@@ -209,10 +209,22 @@ def vocabulary(texts: Iterable[str]) -> dict[str, int]:
     """How often each word (lower case) occurs across the plan's texts."""
     counts: dict[str, int] = {}
     for text in texts:
-        for word in _WORD.findall(text):
-            key = word.casefold()
+        for key in _WORD.findall(text.lower()):
             counts[key] = counts.get(key, 0) + 1
     return counts
+
+
+def one_off_candidates(words: dict[str, int]) -> set[str]:
+    """The words that could be two words run together: used once, long enough to split
+    into two real words. Few in any plan, so only texts holding one are looked at."""
+    return {w for w, n in words.items() if n == 1 and len(w) >= 2 * _MIN_HALF and _splits(w, words)}
+
+
+def _splits(key: str, words: dict[str, int]) -> bool:
+    return any(
+        words.get(key[:cut], 0) and words.get(key[cut:], 0)
+        for cut in range(_MIN_HALF, len(key) - _MIN_HALF + 1)
+    )
 
 
 def run_together_word(text: str, words: dict[str, int]) -> RunTogether | None:
