@@ -27,7 +27,6 @@ from ccrc_sync.config import Config
 from ccrc_sync.digest_items import (
     FIRST_DIGEST_LOOKBACK,
     CellChange,
-    OpenConflict,
     OwnerItems,
     collect,
     is_address,
@@ -43,14 +42,14 @@ from ccrc_sync.digest_schedule import (
     next_digest,
 )
 from ccrc_sync.errors import CcrcSyncError, MailError, WorkbookError
-from ccrc_sync.schema import OWNER, PlanRow, PlanTable, RecNo, Value, header_key, rec_no_of
+from ccrc_sync.plan_model import OPEN_CONFLICTS_META, decode_open_conflicts
+from ccrc_sync.schema import OWNER, PlanRow, PlanTable, RecNo, Value, header_key
 from ccrc_sync.state import STATE_FILE, LogEvent, State
 
 log = logging.getLogger(__name__)
 
 OWNERS_TAB = "Owners"
 META_LAST = "digest:last:"
-META_CONFLICTS = "open_conflicts"
 META_SHEET = "sheet_plan"
 _NAME_HEADERS = {header_key("Name"), header_key(OWNER)}
 _EMAIL_HEADERS = {header_key("Email"), header_key("Email address"), header_key("E-mail")}
@@ -162,7 +161,7 @@ def run_digest(
             due_within_days=config.digest.due_within_days,
             changes=_changes(state),
             since=_since(state, now),
-            conflicts=_open_conflicts(state),
+            conflicts=decode_open_conflicts(state.get_meta(OPEN_CONFLICTS_META) if state else None),
             link=_linker(state, config),
         )
         result.unowned = unowned
@@ -346,45 +345,6 @@ def _meta_json(state: State | None, key: str) -> Any:
     except ValueError:
         log.warning("ignoring unreadable state meta %r", key)
         return None
-
-
-_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-
-
-def _value(raw: Any) -> Value:
-    """A value stored as JSON: plain, or tagged as the state tags dates."""
-    if isinstance(raw, dict):
-        if "$date" in raw:
-            return dt.date.fromisoformat(str(raw["$date"]))
-        if "$datetime" in raw:
-            return dt.datetime.fromisoformat(str(raw["$datetime"]))
-        return json.dumps(raw)
-    if isinstance(raw, str) and _ISO_DATE.fullmatch(raw):
-        return dt.date.fromisoformat(raw)  # the shell stores dates as ISO text
-    if raw is None or isinstance(raw, str | int | float):
-        return raw
-    return str(raw)
-
-
-def _open_conflicts(state: State | None) -> list[OpenConflict]:
-    data = _meta_json(state, META_CONFLICTS)
-    conflicts: list[OpenConflict] = []
-    for entry in data if isinstance(data, list) else []:
-        if not isinstance(entry, dict):
-            continue
-        key = rec_no_of(_value(entry.get("rec_no")))
-        if key is None:
-            continue
-        conflicts.append(
-            OpenConflict(
-                rec_no=key,
-                field=str(entry.get("field") or ""),
-                workbook=_value(entry.get("workbook")),
-                sheet=_value(entry.get("sheet")),
-                kind=str(entry.get("kind") or ""),
-            )
-        )
-    return conflicts
 
 
 def _linker(state: State | None, config: Config) -> Callable[[RecNo], str]:

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from ccrc_sync.config import PlanConfig
+from ccrc_sync.plan_model import OpenConflict
 from ccrc_sync.schema import (
     OWNER,
     RECOMMENDATION,
@@ -62,17 +63,6 @@ class CellChange:
     new: Value
     source: str  # "workbook" | "sheet"
     resolved: bool = False
-
-
-@dataclass(frozen=True)
-class OpenConflict:
-    """A conflict left open by the last sync (state meta `open_conflicts`)."""
-
-    rec_no: RecNo
-    field: str
-    workbook: Value
-    sheet: Value
-    kind: str
 
 
 @dataclass(frozen=True)

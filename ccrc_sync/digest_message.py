@@ -18,12 +18,12 @@ from ccrc_sync.digest_items import (
     REASON_ORDER,
     CellChange,
     Item,
-    OpenConflict,
     OwnerItems,
     Reason,
     shown,
 )
 from ccrc_sync.layout import COLOURS, Tone
+from ccrc_sync.plan_model import OpenConflict
 from ccrc_sync.schema import uk_date
 
 _SIDES = {"workbook": "the workbook", "sheet": "the Google Sheet"}

@@ -171,7 +171,7 @@ def plan_run(inputs: RunInputs) -> RunPlan:
     if result.conflicts or _counts(issues)["error"] or blocked or result.holds:
         status = RunStatus.FLAGGED
     open_now = tuple(
-        OpenConflict(c.rec_no, c.field, c.workbook, c.sheet)
+        OpenConflict(c.rec_no, c.field, c.workbook, c.sheet, c.kind.value)
         for c in result.conflicts
         if c.field is not None
     )

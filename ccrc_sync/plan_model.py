@@ -8,15 +8,17 @@ about a run in the same terms.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from ccrc_sync.config import Config
 from ccrc_sync.layout import CellLink
 from ccrc_sync.merge import Change, Conflict, MergeResult, Side, Table
 from ccrc_sync.outcome import RunStatus
-from ccrc_sync.schema import Issue, PlanTable, RecNo, Value
+from ccrc_sync.schema import DATE_FIELDS, Issue, PlanTable, RecNo, Value, rec_no_of
 from ccrc_sync.state import LogEntry
+from ccrc_sync.state.codec import dumps, loads
 from ccrc_sync.summary import SummaryFigures
 from ccrc_sync.writes import SheetWrites, WorkbookWrites
 
@@ -60,6 +62,60 @@ class OpenConflict:
     workbook: Value
     sheet: Value
     kind: str = ""  # its `ConflictKind` value, as the last run recorded it
+
+
+# The state's meta key for the conflicts a run left open; the next run and the digests read it.
+OPEN_CONFLICTS_META = "open_conflicts"
+
+
+def encode_open_conflicts(conflicts: Iterable[OpenConflict]) -> str:
+    """The open conflicts as the state keeps them, each value with its type (a date stays
+    a date), so the next run compares them with the sides as it would the base."""
+    return dumps(
+        [
+            {
+                "rec_no": c.rec_no,
+                "field": c.field,
+                "workbook": c.workbook,
+                "sheet": c.sheet,
+                "kind": c.kind,
+            }
+            for c in conflicts
+        ]
+    )
+
+
+def decode_open_conflicts(text: str | None) -> tuple[OpenConflict, ...]:
+    """The inverse of `encode_open_conflicts`. An unreadable entry is skipped, not fatal: it
+    only feeds notes and digests. Versions before 0.2 kept a date as ISO text; in a date
+    column that text is taken back as the date it was."""
+    try:
+        data = loads(text) if text else []
+    except ValueError:
+        return ()
+    out = []
+    for entry in data if isinstance(data, list) else []:
+        if not isinstance(entry, dict):
+            continue
+        rec_no = rec_no_of(entry.get("rec_no"))
+        name = str(entry.get("field") or "")
+        if rec_no is None or not name:
+            continue
+        workbook, sheet = (_legacy_date(name, entry.get(side)) for side in ("workbook", "sheet"))
+        out.append(OpenConflict(rec_no, name, workbook, sheet, str(entry.get("kind") or "")))
+    return tuple(out)
+
+
+def _legacy_date(name: str, value: Value) -> Value:
+    if name in DATE_FIELDS and isinstance(value, str) and _ISO_DAY.fullmatch(value):
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            return value
+    return value
+
+
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 @dataclass(frozen=True)

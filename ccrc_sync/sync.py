@@ -32,15 +32,17 @@ from ccrc_sync.delivery import deliver
 from ccrc_sync.errors import CcrcSyncError, LockError, WorkbookError
 from ccrc_sync.merge import Change, Side
 from ccrc_sync.outcome import RunStatus, SyncOutcome
-from ccrc_sync.plan import (
+from ccrc_sync.plan import plan_run
+from ccrc_sync.plan_model import (
+    OPEN_CONFLICTS_META,
     History,
-    OpenConflict,
     Options,
     RunInputs,
     RunPlan,
     SheetSide,
     WorkbookSide,
-    plan_run,
+    decode_open_conflicts,
+    encode_open_conflicts,
 )
 from ccrc_sync.runreport import failure_report, run_report
 from ccrc_sync.schema import PlanTable
@@ -321,10 +323,6 @@ def read_history(state: State | None, cfg: Config) -> History:
     """What the sync remembers, as the plan takes it."""
     if state is None:
         return History()
-    open_conflicts = tuple(
-        OpenConflict(c["rec_no"], c["field"], c.get("workbook"), c.get("sheet"), c.get("kind", ""))
-        for c in json.loads(state.get_meta("open_conflicts") or "[]")
-    )
     stamp = state.get_meta("figures_changed_at")
     return History(
         base=state.base(),
@@ -332,7 +330,7 @@ def read_history(state: State | None, cfg: Config) -> History:
         marks={
             (Side(side), rec, name): token for (side, rec, name), token in state.marks().items()
         },
-        open_conflicts=open_conflicts,
+        open_conflicts=decode_open_conflicts(state.get_meta(OPEN_CONFLICTS_META)),
         log=tuple(state.change_log(cfg.sync.change_log_rows)),
         figures_digest=state.get_meta("figures"),
         figures_changed_at=dt.datetime.fromisoformat(stamp) if stamp else None,
@@ -460,22 +458,7 @@ def _marks_after(
 def _meta(plan: RunPlan, snap: SheetSnapshot, sheet: GoogleSheet) -> dict[str, str]:
     """Small facts the next run and the digests need: the figures' stamp, the conflicts
     left open, and where each recommendation's row is in the Google Sheet."""
-    meta = {
-        "open_conflicts": json.dumps(
-            [
-                {
-                    "rec_no": c.rec_no,
-                    "field": c.field,
-                    "workbook": _plain(c.workbook),
-                    "sheet": _plain(c.sheet),
-                    "kind": c.kind.value,
-                }
-                for c in plan.conflicts
-                if c.field is not None
-            ],
-            ensure_ascii=False,
-        )
-    }
+    meta = {OPEN_CONFLICTS_META: encode_open_conflicts(plan.open_conflicts)}
     if plan.figures_changed_at is not None:
         meta["figures"] = plan.figures_digest
         meta["figures_changed_at"] = plan.figures_changed_at.isoformat()
@@ -489,12 +472,6 @@ def _meta(plan: RunPlan, snap: SheetSnapshot, sheet: GoogleSheet) -> dict[str, s
             }
         )
     return meta
-
-
-def _plain(value: object) -> object:
-    from ccrc_sync.outcome import json_value
-
-    return json_value(value)  # type: ignore[arg-type]
 
 
 # ----------------------------------------------------------------------------- dry run

@@ -123,7 +123,7 @@ def _state(config: Config) -> None:
                     {
                         "rec_no": "20a",
                         "field": "Target Date",
-                        "workbook": "2026-07-01",  # as the sync stores them
+                        "workbook": "2026-07-01",  # as versions before 0.2 kept them
                         "sheet": "2026-07-15",
                         "kind": "edit",
                     }

@@ -28,6 +28,7 @@ from ccrc_sync.plan import (
     fingerprint,
     plan_run,
 )
+from ccrc_sync.plan_model import decode_open_conflicts, encode_open_conflicts
 from ccrc_sync.schema import (
     OWNER,
     REC_NO,
@@ -411,8 +412,28 @@ def test_the_sheet_side_of_sync_issues_links_to_the_sheets_own_cells() -> None:
 def test_open_conflicts_are_kept_for_digests(opened: bool) -> None:
     book = rows(r1={OWNER: "A"}) if opened else rows()
     plan = plan_run(inputs(book, rows(r1={OWNER: "B"}) if opened else rows()))
-    expected = (OpenConflict("1", OWNER, "A", "B"),) if opened else ()
+    expected = (OpenConflict("1", OWNER, "A", "B", "edit"),) if opened else ()
     assert plan.open_conflicts == expected
+
+
+def test_open_conflicts_keep_their_types_through_the_state() -> None:
+    kept = (
+        OpenConflict("20a", TARGET_DATE, dt.date(2026, 7, 1), "31/07/2026", "restored"),
+        OpenConflict("3", OWNER, "A", None, "edit"),
+    )
+    assert decode_open_conflicts(encode_open_conflicts(kept)) == kept
+
+
+def test_open_conflicts_kept_by_an_earlier_version_are_read() -> None:
+    # Before 0.2 a date was kept as ISO text and a damaged entry could stand in the list.
+    earlier = (
+        '[{"rec_no": 20, "field": "Target Date", "workbook": "2026-07-01", '
+        '"sheet": "2026-07-15", "kind": "edit"}, {"field": "Owner"}, "junk"]'
+    )
+    assert decode_open_conflicts(earlier) == (
+        OpenConflict("20", TARGET_DATE, dt.date(2026, 7, 1), dt.date(2026, 7, 15), "edit"),
+    )
+    assert decode_open_conflicts("not json") == ()
 
 
 # ----------------------------------------------------------------------------- the merge's
