@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -60,24 +59,6 @@ class OverdueItem(TypedDict):
     owner: str
     target_date: dt.date
     status: str
-
-
-@dataclass(frozen=True)
-class ChartSpec:
-    """Where the Summary grid's Section x Status table is, so each side can draw its chart.
-
-    Positions are 1-based inside the grid: `header_row` holds the series names (statuses),
-    rows `first_row`..`last_row` hold one section each (the category in `category_col`,
-    the counts in `series_cols`); `anchor` is the A1 cell where the chart is placed.
-    """
-
-    title: str
-    header_row: int
-    first_row: int
-    last_row: int
-    category_col: int
-    series_cols: tuple[int, ...]
-    anchor: str
 
 
 class SummaryFigures(BaseModel):
