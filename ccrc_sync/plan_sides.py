@@ -61,7 +61,7 @@ def merged_cells(book: PlanTable) -> set[MarkKey]:
     hidden: set[tuple[int, int]] = set()
     for ref in book.merged:
         first, _, last = ref.partition(":")
-        (r1, c1), (r2, c2) = _cell(first), _cell(last or first)
+        (r1, c1), (r2, c2) = schema.parse_ref(first), schema.parse_ref(last or first)
         hidden |= {(r, c) for r in range(r1, r2 + 1) for c in range(c1, c2 + 1)} - {(r1, c1)}
     out: set[MarkKey] = set()
     for row in book.rows:
@@ -70,11 +70,6 @@ def merged_cells(book: PlanTable) -> set[MarkKey]:
             if key is not None and (row.row, col) in hidden and label != schema.REC_NO:
                 out.add((Side.WORKBOOK, key, label))
     return out
-
-
-def _cell(ref: str) -> tuple[int, int]:
-    letters = ref.rstrip("0123456789").replace("$", "")
-    return int(ref[len(ref.rstrip("0123456789")) :]), schema.column_number(letters)
 
 
 def base_without(old: Table | None, result: MergeResult, side: Side) -> Table:

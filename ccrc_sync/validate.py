@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 from ccrc_sync import config as configuration
 from ccrc_sync.config import Config
 from ccrc_sync.errors import WorkbookError
-from ccrc_sync.schema import Issue, Severity, Value, column_number, parent_of, validate_plan
+from ccrc_sync.schema import Issue, Severity, Value, parent_of, parse_ref, validate_plan
 from ccrc_sync.workbook import PlanWorkbook, WorkbookLimits, read_plan
 from ccrc_sync.writes import CellEdit, WorkbookWrites
 
@@ -97,10 +97,7 @@ def write_fixed_copy(workbook: Path, config: Config, issues: list[Issue], out: P
     book = PlanWorkbook.open(
         workbook, config.plan.sheet, limits=WorkbookLimits.from_config(config.workbook)
     )
-    cells = []
-    for ref, value in fixes.items():
-        letters = ref.rstrip("0123456789")
-        cells.append(CellEdit(int(ref[len(letters) :]), column_number(letters), value))
+    cells = [CellEdit(*parse_ref(ref), value) for ref, value in fixes.items()]
     book.save_copy(out, WorkbookWrites(cells=tuple(cells)))
     return len(fixes)
 

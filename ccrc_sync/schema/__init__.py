@@ -62,6 +62,8 @@ from ccrc_sync.schema.values import (
     is_blank,
     normalise,
     parse_date_text,
+    parse_range,
+    parse_ref,
     uk_date,
 )
 
@@ -121,6 +123,8 @@ __all__ = [
     "normalise",
     "parent_of",
     "parse_date_text",
+    "parse_range",
+    "parse_ref",
     "rec_cell_value",
     "rec_no_of",
     "rec_sort_key",

@@ -20,7 +20,7 @@ from ccrc_sync.schema.text import (
     text_of,
     vocabulary,
 )
-from ccrc_sync.schema.values import canonical, column_number
+from ccrc_sync.schema.values import canonical, parse_range
 
 
 def rollup(statuses: Iterable[Value], plan: PlanRules) -> str:
@@ -71,15 +71,13 @@ def check_rollups(plan: PlanRules, table: PlanTable, keys: dict[int, RecNo], out
 
 def check_merged(table: PlanTable, out: Findings) -> None:
     for ref in table.merged:
-        first, _, last = ref.upper().replace("$", "").partition(":")
-        letters = first.rstrip("0123456789")
-        digits = first[len(letters) :]
-        if not letters or not digits.isdigit():
+        try:
+            row, col, last_row, _ = parse_range(ref)
+        except ValueError:
             continue
-        last_row = int((last or first).lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ") or digits)
         if last_row <= table.header_row:
             continue
-        out.add("cell.merged", row=int(digits), col=column_number(letters), value=ref)
+        out.add("cell.merged", row=row, col=col, value=ref)
 
 
 def check_duplicates(table: PlanTable, keys: dict[int, RecNo], out: Findings) -> None:

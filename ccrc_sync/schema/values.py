@@ -209,3 +209,22 @@ def column_number(letters: str) -> int:
 
 def a1(row: int, col: int) -> str:
     return f"{column_letter(col)}{row}"
+
+
+_A1 = re.compile(r"([A-Za-z]+)(\d+)")
+
+
+def parse_ref(text: str) -> tuple[int, int]:
+    """'B12' or '$B$12' -> (12, 2); raises ValueError on anything else."""
+    match = _A1.fullmatch(text.replace("$", ""))
+    if match is None:
+        raise ValueError(f"not a cell reference: {text!r}")
+    return int(match.group(2)), column_number(match.group(1))
+
+
+def parse_range(text: str) -> tuple[int, int, int, int]:
+    """'A1:C5' -> (first row, first col, last row, last col); a single cell too."""
+    first, _, last = text.partition(":")
+    r1, c1 = parse_ref(first)
+    r2, c2 = parse_ref(last) if last else (r1, c1)
+    return min(r1, r2), min(c1, c2), max(r1, r2), max(c1, c2)

@@ -30,6 +30,7 @@ from ccrc_sync.schema import (
     TEXT_FIELDS,
     PlanTable,
     Value,
+    column_number,
     display,
     is_blank,
     table_from_grid,
@@ -157,19 +158,17 @@ def _tab(sheet: Mapping[str, Any]) -> TabInfo:
         tags=tuple(own),
         rule_count=len(rules),
         rule_keys=frozenset(rule_key((r.get("booleanRule") or {}).get("condition")) for r in rules),
-        style_col=column_number(next((t.value for t in own if t.key == STYLE_TAG), "")),
+        style_col=_style_column(next((t.value for t in own if t.key == STYLE_TAG), "")),
     )
 
 
-def column_number(letters: str) -> int | None:
-    """`Z` -> 26, `AA` -> 27; None for anything that is not a column's letters."""
+def _style_column(letters: str) -> int | None:
+    """The style column a tag names (`Z` -> 26); None for anything that is not a column's
+    letters (the tag is staff-visible metadata, so it may have been edited)."""
     text = letters.strip().upper()
     if not text or len(text) > 3 or not all("A" <= ch <= "Z" for ch in text):
         return None
-    col = 0
-    for ch in text:
-        col = col * 26 + ord(ch) - 64
-    return col
+    return column_number(text)
 
 
 def _trimmed(grid: list[list[Value]]) -> list[list[Value]]:

@@ -8,6 +8,7 @@ sync", where it matters. Each side's tab links to that side's own cells.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from collections.abc import Mapping, Sequence
 
@@ -18,9 +19,9 @@ from ccrc_sync.schema import (
     Severity,
     Value,
     a1,
-    column_number,
     display,
     is_blank,
+    parse_ref,
     rec_no_of,
     rec_sort_key,
 )
@@ -190,10 +191,8 @@ def _issue_link(issue: Issue, side: Side, where: Where, plan_sheet: str) -> Cell
     repeated Rec No. links to its own row), else by its recommendation and field (each
     side's rows may sit in different places)."""
     if issue.cell and issue.sheet == plan_sheet and found_on(issue) is side:
-        letters = issue.cell.rstrip("0123456789")
-        digits = issue.cell[len(letters) :]
-        if letters.isalpha() and digits.isdigit():
-            return CellLink(plan_sheet, int(digits), column_number(letters))
+        with contextlib.suppress(ValueError):
+            return CellLink(plan_sheet, *parse_ref(issue.cell))
     rec = rec_no_of(issue.rec_no) if issue.rec_no else None
     if rec is not None:
         return where(rec, issue.field)

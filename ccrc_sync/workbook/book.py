@@ -19,10 +19,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ccrc_sync.errors import WorkbookBusy, WorkbookError
-from ccrc_sync.schema import PLAN_SHEET, PlanTable, Value, is_blank, table_from_grid
+from ccrc_sync.schema import (
+    PLAN_SHEET,
+    PlanTable,
+    Value,
+    a1,
+    is_blank,
+    parse_range,
+    table_from_grid,
+)
 from ccrc_sync.workbook import files, marks
 from ccrc_sync.workbook.bookkeeping import full_calc_on_load, put_tab
-from ccrc_sync.workbook.cells import parse_range, ref
 from ccrc_sync.workbook.limits import DEFAULT_LIMITS, WorkbookLimits
 from ccrc_sync.workbook.package import Package, read_file
 from ccrc_sync.workbook.patch import SheetPatch
@@ -243,12 +250,12 @@ class PlanWorkbook:
         for edit in writes.cells:
             why = patch.set_value(edit.row, edit.col, edit.value)
             if why:
-                result.skipped.append(f"Cell {ref(edit.row, edit.col)} was not written: {why}.")
+                result.skipped.append(f"Cell {a1(edit.row, edit.col)} was not written: {why}.")
         appended = last
         for append in writes.appends:
             appended, refused = patch.append_row(append.values)
             for col, why in refused:
-                result.skipped.append(f"Cell {ref(appended, col)} was not written: {why}.")
+                result.skipped.append(f"Cell {a1(appended, col)} was not written: {why}.")
         marks.apply(writes, pkg, opened.part, patch, styles, result.tokens, result.skipped)
         tab_styles = TabStyles(styles)
         for layout in writes.tabs.values():
@@ -335,7 +342,7 @@ class _Check:
             got = line[col - 1] if col <= len(line) else None
             if not _same_value(want, got):
                 raise WorkbookError(
-                    f"The value written to {ref(row, col)} of {self.pkg.path} did not read back "
+                    f"The value written to {a1(row, col)} of {self.pkg.path} did not read back "
                     "as written; the original was put back."
                 )
 
@@ -376,7 +383,7 @@ def _extend_tables(pkg: Package, sheet_part: str, old_last: int, new_last: int) 
             continue
         if r2 != old_last:
             continue
-        new_ref = f"{ref(r1, c1)}:{ref(new_last, c2)}"
+        new_ref = f"{a1(r1, c1)}:{a1(new_last, c2)}"
         edits = [
             (
                 root.start,

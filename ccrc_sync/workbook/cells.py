@@ -12,7 +12,7 @@ import datetime as dt
 import math
 import re
 
-from ccrc_sync.schema import Formula, Value
+from ccrc_sync.schema import Formula, Value, column_letter
 from ccrc_sync.workbook.xmlscan import text_escape
 
 MAX_TEXT = 32_767  # Excel's limit on the characters in one cell
@@ -24,7 +24,6 @@ _EPOCH_1904 = dt.datetime(1904, 1, 1)
 # escape sequence, which must be escaped so it reads back as written.
 _NEEDS_ESCAPE = re.compile("[\x00-\x08\x0b\x0c\x0d\x0e-\x1f\ufffe\uffff]|_(?=x[0-9A-Fa-f]{4}_)")
 _ESCAPED = re.compile(r"_x([0-9A-Fa-f]{4})_")
-_LETTERS = re.compile(r"([A-Za-z]+)(\d+)")
 
 
 def _escape_char(match: re.Match[str]) -> str:
@@ -41,41 +40,6 @@ def ooxml_unescape(text: str) -> str:
     if "_x" not in text:
         return text
     return _ESCAPED.sub(lambda m: chr(int(m.group(1), 16)), text)
-
-
-def column_number(letters: str) -> int:
-    n = 0
-    for ch in letters.upper():
-        n = n * 26 + ord(ch) - 64
-    return n
-
-
-def column_letters(col: int) -> str:
-    letters = ""
-    while col > 0:
-        col, rem = divmod(col - 1, 26)
-        letters = chr(65 + rem) + letters
-    return letters
-
-
-def ref(row: int, col: int) -> str:
-    return f"{column_letters(col)}{row}"
-
-
-def parse_ref(text: str) -> tuple[int, int]:
-    """'B12' -> (12, 2); raises ValueError on anything else."""
-    match = _LETTERS.fullmatch(text.replace("$", ""))
-    if match is None:
-        raise ValueError(f"not a cell reference: {text!r}")
-    return int(match.group(2)), column_number(match.group(1))
-
-
-def parse_range(text: str) -> tuple[int, int, int, int]:
-    """'A1:C5' -> (first row, first col, last row, last col); a single cell too."""
-    first, _, last = text.partition(":")
-    r1, c1 = parse_ref(first)
-    r2, c2 = parse_ref(last) if last else (r1, c1)
-    return min(r1, r2), min(c1, c2), max(r1, r2), max(c1, c2)
 
 
 def serial(value: dt.date, date1904: bool = False) -> float:
@@ -127,7 +91,7 @@ def cell_xml(
     q: str, row: int, col: int, value: Value, style: int | None, date1904: bool = False
 ) -> str:
     """One `<c>` element. `q` is the main namespace's prefix with its colon ('' or 'x:')."""
-    r = f"{column_letters(col)}{row}"
+    r = f"{column_letter(col)}{row}"
     s = f' s="{style}"' if style else ""
     if value is None or (isinstance(value, str) and value == ""):
         return f'<{q}c r="{r}"{s}/>'

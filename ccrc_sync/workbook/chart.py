@@ -9,8 +9,7 @@ that does not recalculate (a previewer, a mail client) still draws it.
 from __future__ import annotations
 
 from ccrc_sync.layout import COLOURS, ChartSpec
-from ccrc_sync.schema import Value, display
-from ccrc_sync.workbook.cells import column_letters
+from ccrc_sync.schema import Value, column_letter, display
 from ccrc_sync.workbook.xmlscan import attr_escape, text_escape
 
 DRAWING_TYPE = "application/vnd.openxmlformats-officedocument.drawing+xml"
@@ -70,10 +69,10 @@ def _rich(text: str, *, rotated: bool = False, size: int = 1000, bold: bool = Tr
 
 def _ref(sheet: str, c1: int, r1: int, c2: int | None = None, r2: int | None = None) -> str:
     quoted = "'" + sheet.replace("'", "''") + "'"
-    first = f"${column_letters(c1)}${r1}"
+    first = f"${column_letter(c1)}${r1}"
     if c2 is None or r2 is None or (c2, r2) == (c1, r1):
         return f"{quoted}!{first}"
-    return f"{quoted}!{first}:${column_letters(c2)}${r2}"
+    return f"{quoted}!{first}:${column_letter(c2)}${r2}"
 
 
 def _cell(grid: list[list[Value]], row: int, col: int) -> Value:

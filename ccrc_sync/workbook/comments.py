@@ -16,7 +16,8 @@ from __future__ import annotations
 import re
 
 from ccrc_sync.errors import WorkbookError
-from ccrc_sync.workbook.cells import ooxml_escape, ref
+from ccrc_sync.schema import a1
+from ccrc_sync.workbook.cells import ooxml_escape
 from ccrc_sync.workbook.package import Package
 from ccrc_sync.workbook.patch import SheetPatch
 from ccrc_sync.workbook.xmlscan import Node, splice, text_escape
@@ -136,7 +137,7 @@ class Notes:
         authors, listing = root.find("authors"), root.find("commentList")
         if authors is None or listing is None:
             return False
-        cell = ref(row, col)
+        cell = a1(row, col)
         if any(c.get("ref") == cell for c in listing.children):
             return False
         data = pkg.read(self.comments)
@@ -177,7 +178,7 @@ class Notes:
         if AUTHOR not in names:
             return
         ours = str(names.index(AUTHOR))
-        cell = ref(row, col)
+        cell = a1(row, col)
         found = [c for c in listing.children if c.get("ref") == cell and c.get("authorId") == ours]
         if not found:
             return

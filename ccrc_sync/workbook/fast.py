@@ -19,8 +19,8 @@ import html
 import re
 from collections.abc import Iterator
 
-from ccrc_sync.schema import Formula, Value
-from ccrc_sync.workbook.cells import cast_number, column_number, from_serial, ooxml_unescape, ref
+from ccrc_sync.schema import Formula, Value, a1, column_number
+from ccrc_sync.workbook.cells import cast_number, from_serial, ooxml_unescape
 from ccrc_sync.workbook.styles import Styles
 
 _TOKENS = re.compile(
@@ -253,6 +253,6 @@ def translate(master: tuple[str, int, int], row: int, col: int) -> str:
 
     text, mrow, mcol = master
     try:
-        return str(Translator("=" + text, ref(mrow, mcol)).translate_formula(ref(row, col)))[1:]
+        return str(Translator("=" + text, a1(mrow, mcol)).translate_formula(a1(row, col)))[1:]
     except Exception:  # an odd formula the translator cannot move: the master's text
         return text

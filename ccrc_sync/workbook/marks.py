@@ -16,7 +16,7 @@ import json
 from typing import Any
 
 from ccrc_sync.layout import COLOURS
-from ccrc_sync.workbook.cells import ref
+from ccrc_sync.schema import a1
 from ccrc_sync.workbook.comments import Notes
 from ccrc_sync.workbook.package import Package
 from ccrc_sync.workbook.patch import SheetPatch
@@ -207,7 +207,7 @@ def apply(
     notes = Notes(pkg, part, patch)
     colour = COLOURS.conflict_mark
     for mark in writes.marks:
-        where = ref(mark.row, mark.col)
+        where = a1(mark.row, mark.col)
         current = patch.style_of(mark.row, mark.col)
         if styles.fill_rgb(current) == colour:
             skipped.append(f"Cell {where} already carries a conflict mark.")

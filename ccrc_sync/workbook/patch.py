@@ -17,15 +17,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from ccrc_sync.layout import row_height
-from ccrc_sync.schema import Value
-from ccrc_sync.workbook.cells import (
-    cell_xml,
-    column_letters,
-    needs_quote_prefix,
-    parse_range,
-    parse_ref,
-    refusal,
-)
+from ccrc_sync.schema import Value, column_letter, parse_range, parse_ref
+from ccrc_sync.workbook.cells import cell_xml, needs_quote_prefix, refusal
 from ccrc_sync.workbook.fast import cells_of_row
 from ccrc_sync.workbook.read import SheetScan
 from ccrc_sync.workbook.styles import DATE_FORMAT, DATETIME_FORMAT, Styles
@@ -409,7 +402,7 @@ class SheetPatch:
             max_col = max([c2, *(c for r in rows for c in self._writes[r])])
             if (max_row, max_col) == (r2, c2):
                 return []
-            ref = f"{column_letters(c1)}{r1}:{column_letters(max_col)}{max_row}"
+            ref = f"{column_letter(c1)}{r1}:{column_letter(max_col)}{max_row}"
             return [(start, end, -3, set_attr(tag, "ref", ref))]
         return []
 

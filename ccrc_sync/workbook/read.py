@@ -18,9 +18,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from ccrc_sync.errors import WorkbookError
-from ccrc_sync.schema import Formula, Value
+from ccrc_sync.schema import Formula, Value, parse_ref
 from ccrc_sync.workbook import fast
-from ccrc_sync.workbook.cells import cast_number, ooxml_unescape, parse_ref
+from ccrc_sync.workbook.cells import cast_number, ooxml_unescape
 from ccrc_sync.workbook.fast import dated, formula_value, iso
 from ccrc_sync.workbook.limits import WorkbookLimits, over_limit
 from ccrc_sync.workbook.package import Package

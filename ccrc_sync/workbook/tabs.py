@@ -12,8 +12,8 @@ chart so the chart is never split across pages.
 from __future__ import annotations
 
 from ccrc_sync.layout import COLOURS, Role, TabLayout, Tone, row_height
-from ccrc_sync.schema import Value, display
-from ccrc_sync.workbook.cells import MAX_TEXT, cell_xml, column_letters, ref
+from ccrc_sync.schema import Value, a1, column_letter, display
+from ccrc_sync.workbook.cells import MAX_TEXT, cell_xml
 from ccrc_sync.workbook.styles import (
     DATE_FORMAT,
     DATETIME_FORMAT,
@@ -140,7 +140,7 @@ def sheet_xml(
             value = _safe(cell.value)
             cells.append(cell_xml("", r, c, value, style, date1904))
             if role in _SPANNING and len(row.cells) == 1 and width > 1:
-                merges.append(f"{ref(r, 1)}:{ref(r, width)}")
+                merges.append(f"{a1(r, 1)}:{a1(r, width)}")
                 texts.append((_text_of(value), total_width))
             elif role in _WRAPPED and value is not None:
                 texts.append((_text_of(value), widths[c - 1]))
@@ -153,10 +153,10 @@ def sheet_xml(
                     "'"
                     + cell.link.sheet.replace("'", "''")
                     + "'!"
-                    + ref(cell.link.row, cell.link.col)
+                    + a1(cell.link.row, cell.link.col)
                 )
                 links.append(
-                    f'<hyperlink ref="{ref(r, c)}" location="{attr_escape(target)}" '
+                    f'<hyperlink ref="{a1(r, c)}" location="{attr_escape(target)}" '
                     f'display="{attr_escape(_text_of(value))}"/>'
                 )
         if Tone(row.tone) is not Tone.PLAIN and len(row.cells) < width:
@@ -174,7 +174,7 @@ def sheet_xml(
             rows_xml.append(f'<row r="{r}"{ht}>{"".join(cells)}</row>')
         elif ht:
             rows_xml.append(f'<row r="{r}"{ht}/>')
-    last = f"{column_letters(max(width, 1))}{max(len(layout.rows), 1)}"
+    last = f"{column_letter(max(width, 1))}{max(len(layout.rows), 1)}"
     freeze = ""
     if layout.freeze_rows > 0 and len(layout.rows) > layout.freeze_rows:
         top = layout.freeze_rows + 1
