@@ -53,6 +53,8 @@ def run():
             read_plan(path)
         except WorkbookError:
             pass
+        else:
+            raise SystemExit("the zip bomb was read, not refused")
     elif kind == "read_plan":
         read_plan(path)
     elif kind == "open":

@@ -22,12 +22,26 @@ ROWS = 34
 
 
 @pytest.fixture(scope="module")
-def results(tmp_path_factory: pytest.TempPathFactory) -> dict:
+def figures(tmp_path_factory: pytest.TempPathFactory) -> dict:
     tmp = tmp_path_factory.mktemp("bench")
     out = tmp / "results.json"
     figures = run([ROWS], out, work=tmp / "work", log=lambda _msg: None)
     assert json.loads(out.read_text(encoding="utf-8")) == figures
+    return figures
+
+
+@pytest.fixture(scope="module")
+def results(figures: dict) -> dict:
     return figures["sizes"][0]
+
+
+def test_the_zip_bomb_is_refused_by_both_commands_and_nothing_is_written(figures: dict) -> None:
+    bomb = figures["zip_bomb"]
+    assert bomb["bytes_inflated"] > 500 * bomb["bytes_on_disk"]
+    for command in ("validate", "sync"):
+        assert bomb[command]["result"]["exit"] == 2
+        assert "limit" in bomb[command]["result"]["said"]
+    assert bomb["files_unchanged"] is True
 
 
 def test_edits_are_one_percent_of_data_cells_on_each_side_and_disjoint() -> None:
@@ -101,4 +115,4 @@ def test_table_shows_every_figure(results: dict) -> None:
     lines = text.splitlines()
     assert any(line.split()[:1] == ["34"] for line in lines)
     assert "idle sync s" in text and "update_cell req" in text
-    assert any("an idle sync costs 1 request" in line for line in lines)
+    assert "met    an idle sync costs 1 request at every size (worst 1)" in lines

@@ -429,7 +429,8 @@ def test_a_report_of_the_previous_version_still_loads(tmp_path: Path) -> None:
 
 def test_last_sent_skips_reports_that_are_gone(tmp_path: Path) -> None:
     write_report(sample_report(run_id="one"), tmp_path)
-    assert last_sent(tmp_path, ["missing", "one"]) is not None
+    found = last_sent(tmp_path, ["missing", "one"])
+    assert found is not None and found.run_id == "one"
     assert last_sent(tmp_path, ["missing"]) is None
     assert last_sent(tmp_path, []) is None
 

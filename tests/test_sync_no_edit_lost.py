@@ -618,11 +618,12 @@ def test_no_library_warning_reaches_stderr(synced: Rig) -> None:
 
 def test_report_out_to_a_missing_folder_is_one_sentence(synced: Rig) -> None:
     assert synced.sync().code == 0
-    result = synced.cli("report", "--out", "/missing/dir/x.html")
+    missing = synced.root / "missing" / "dir"
+    result = synced.cli("report", "--out", str(missing / "x.html"))
     assert result.code == 2
     assert result.err == (
-        "ccrc-sync: The folder /missing/dir does not exist, so the report cannot be written "
-        "to /missing/dir/x.html; choose an existing folder.\n"
+        f"ccrc-sync: The folder {missing} does not exist, so the report cannot be written "
+        f"to {missing / 'x.html'}; choose an existing folder.\n"
     )
     assert not (synced.root / "missing").exists()
 

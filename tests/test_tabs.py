@@ -398,7 +398,8 @@ def test_every_kind_of_conflict_has_its_own_advice_word_for_word(kind: ConflictK
 
 def test_the_advice_table_covers_every_kind_and_no_two_kinds_share_advice() -> None:
     assert set(ADVICE) == set(ConflictKind) == set(HAPPENED)
-    assert len(set(ADVICE.values())) == len(ConflictKind)
+    assert len({advice(_conflict(kind)) for kind in ConflictKind}) == len(ConflictKind)
+    assert len({happened(_conflict(kind)) for kind in ConflictKind}) == len(ConflictKind)
 
 
 def test_a_plain_deletion_is_never_described_as_an_edit_that_was_kept() -> None:
