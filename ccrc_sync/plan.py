@@ -46,6 +46,7 @@ from ccrc_sync.plan_model import (
     RunPlan,
     SheetSide,
     WorkbookSide,
+    carried_to_workbook,
     refused,
 )
 from ccrc_sync.plan_sides import after_run, base_without, locked_cells, marks_for, side_writes
@@ -152,7 +153,7 @@ def plan_run(inputs: RunInputs) -> RunPlan:
     recommendations = sum(1 for key in view if schema.parent_of(key) is None)
     log = _log_entries(inputs, result, publish, recommendations)
     if not inputs.workbook.writable:
-        log = [e for e in log if e.target != Side.WORKBOOK.value]
+        log = [e for e in log if not carried_to_workbook(e)]
     tabs = _tabs(
         inputs,
         figures,

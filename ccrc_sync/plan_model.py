@@ -17,7 +17,7 @@ from ccrc_sync.layout import CellLink
 from ccrc_sync.merge import Change, Conflict, MergeResult, Side, Table
 from ccrc_sync.outcome import RunStatus
 from ccrc_sync.schema import DATE_FIELDS, Issue, PlanTable, RecNo, Value, rec_no_of
-from ccrc_sync.state import LogEntry
+from ccrc_sync.state import LogEntry, LogEvent
 from ccrc_sync.state.codec import dumps, loads
 from ccrc_sync.summary import SummaryFigures
 from ccrc_sync.writes import SheetWrites, WorkbookWrites
@@ -62,6 +62,12 @@ class OpenConflict:
     workbook: Value
     sheet: Value
     kind: str = ""  # its `ConflictKind` value, as the last run recorded it
+
+
+def carried_to_workbook(entry: LogEntry) -> bool:
+    """A Change Log line that is true only once the workbook is written: a run that cannot
+    write the workbook leaves it out, and the next run that can carries the edit again."""
+    return entry.event is LogEvent.CARRIED and entry.target == Side.WORKBOOK.value
 
 
 # The state's meta key for the conflicts a run left open; the next run and the digests read it.

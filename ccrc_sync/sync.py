@@ -41,6 +41,7 @@ from ccrc_sync.plan_model import (
     RunPlan,
     SheetSide,
     WorkbookSide,
+    carried_to_workbook,
     decode_open_conflicts,
     encode_open_conflicts,
 )
@@ -187,6 +188,7 @@ class _Run:
         self.notes: list[str] = []
         self.sheet: GoogleSheet | None = None
         self.history = History()
+        self.busy: str | None = None  # why the workbook must not be written, as read
 
     @property
     def api_calls(self) -> int:
@@ -226,6 +228,7 @@ class _Run:
         cfg = self.config
         sheet_table = snap.plan_table()
         history = self.history = read_history(self.state, cfg)
+        self.busy = busy_reason(book.path)
         return RunInputs(
             config=cfg,
             today=configuration.today(cfg, self.started),
@@ -234,7 +237,7 @@ class _Run:
             workbook=WorkbookSide(
                 book.table,
                 {t: book.tab_grid(t) for t in MANAGED_TABS},
-                writable=busy_reason(book.path) is None,
+                writable=self.busy is None,
             ),
             sheet=SheetSide(
                 table=sheet_table,
@@ -262,7 +265,12 @@ class _Run:
         tokens: dict[tuple[int, int], str] = {}
         book_table = book.table  # as read: where this run's marks are (a save re-reads)
         writable = True
-        if not plan.workbook.empty:
+        if not plan.workbook.empty and self.busy is not None:
+            # The plan left out what only a written workbook makes true; writing it now
+            # (Excel closed meanwhile) would land edits the Change Log never records.
+            writable = False
+            self.notes.append(f"{self.busy} The Google Sheet was synced; the next run catches up.")
+        elif not plan.workbook.empty:
             try:
                 saved = book.save(
                     plan.workbook, backups=cfg.workbook.backups, backup_dir=cfg.workbook.backup_dir
@@ -284,7 +292,7 @@ class _Run:
             status=outcome.status.value,
             finished=finished,
             base=plan.base if writable else plan.base_sheet_only,
-            log=[e for e in plan.log if writable or e.target != Side.WORKBOOK.value],
+            log=[e for e in plan.log if writable or not carried_to_workbook(e)],
             counts=counts,
             summary=plan.figures.model_dump(mode="json") if plan.figures else None,
             fingerprint=plan.fingerprint if writable else None,

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import shutil
+import threading
 import uuid
 import zipfile
 from collections.abc import Callable
@@ -24,6 +25,7 @@ from synchelp import (  # noqa: F401  (the *_fixture names register the fixtures
     MANAGED,
     PLAN,
     TEMPLATE,
+    Result,
     Rig,
     baseline_fixture,
     fresh_fixture,
@@ -653,6 +655,37 @@ def test_workbook_open_in_excel_is_left_alone_and_caught_up_later(synced: Rig) -
     for log in (flat(synced.sheet_grid("Change Log")), flat(synced.book_grid("Change Log"))):
         assert log.count("Board paper due") == 1
     synced.assert_quiet()
+
+
+def test_excel_closed_between_the_read_and_the_write_still_loses_no_change_log_line(
+    synced: Rig,
+) -> None:
+    """The run planned for a workbook it may not write (Excel had it open when read), so it
+    must not write it even if Excel closes meanwhile: the Change Log it planned leaves that
+    edit out, and the base it commits must too, or the line is never written."""
+    owner = synced.root / "~$plan.xlsx"
+    owner.write_bytes(b"\x0bSomeone    " + b"\x00" * 40)
+    synced.edit_sheet({(6, NOTES): "Board paper due"})
+    synced.edit_book({(5, OWNER): "Jo Bloggs"})  # saved before Excel re-opened it
+    before = synced.workbook.read_bytes()
+    held = synced.emu.pause_next(method="POST", path_contains="values:batchUpdate")
+    outcome: list[Result] = []
+    run = threading.Thread(target=lambda: outcome.append(synced.sync()))
+    run.start()
+    try:
+        assert held.wait_arrived(timeout=60), "the values write never came"
+        owner.unlink()  # Excel closes while the Google Sheet is being written
+    finally:
+        held.release()
+        run.join(timeout=120)
+    [busy] = outcome
+    assert busy.code == 1, busy.out
+    assert synced.workbook.read_bytes() == before
+    caught_up = synced.sync()
+    assert caught_up.code == 0, caught_up.out
+    assert synced.book_rows()["6"][NOTES] == "Board paper due"
+    for log in (flat(synced.sheet_grid("Change Log")), flat(synced.book_grid("Change Log"))):
+        assert log.count("Board paper due") == 1
 
 
 def test_a_deletion_held_back_by_excel_is_carried_later_not_undone(synced: Rig) -> None:
