@@ -297,7 +297,7 @@ class _Run:
             summary=plan.figures.model_dump(mode="json") if plan.figures else None,
             fingerprint=plan.fingerprint if writable else None,
             marks=_marks_after(
-                plan, book_table, snap, applied.tokens, tokens, self.state, writable
+                plan, book_table, snap, applied.tokens, tokens, self.history, writable
             ),
             meta=_meta(plan, snap, sheet),
             previous_base=self.history.base,
@@ -437,11 +437,13 @@ def _marks_after(
     snap: SheetSnapshot,
     sheet_tokens: dict[tuple[str, int], str],
     book_tokens: dict[tuple[int, int], str],
-    state: State,
+    history: History,
     writable: bool,
 ) -> dict[tuple[str, str, str], str | None]:
-    """The marks now set, with the tokens that restore each cell, for the next run."""
-    before = state.marks()
+    """The marks now set, with the tokens that restore each cell, for the next run. A mark
+    that was not placed (the side refused the formats, or its row moved) is not recorded,
+    so the next run places it."""
+    before = {(side.value, rec, name): token for (side, rec, name), token in history.marks.items()}
     book_rows = book.row_of()
     book_cols = book.columns
     sheet_table = snap.plan_table()
@@ -457,7 +459,9 @@ def _marks_after(
         else:
             col = sheet_cols.get(name)
             token = sheet_tokens.get((rec, col)) if col else None
-        out[key] = token if token is not None else before.get(key)
+        if token is None and key not in before:
+            continue
+        out[key] = token if token is not None else before[key]
     if not writable:  # the workbook's marks stay as they were until it can be written
         out |= {k: v for k, v in before.items() if k[0] == Side.WORKBOOK.value}
     return out

@@ -159,6 +159,27 @@ def test_a_service_that_refuses_the_furniture_still_gets_the_data(fresh: Rig) ->
         assert tab in fresh.sheet_tabs()
 
 
+def test_a_conflict_mark_the_sheet_refused_is_placed_by_the_next_run(synced: Rig) -> None:
+    synced.edit_book({(5, OWNER): "Jo Bloggs"})
+    synced.edit_sheet({(5, OWNER): "Sam Smith"})
+
+    def note() -> str | None:
+        cell = synced.sheet_cell(5, OWNER)
+        query = {"ranges": [f"'{PLAN}'!{cell}"], "includeGridData": ["true"]}
+        found = synced.api("GET", "", query)
+        [row] = found["sheets"][0]["data"][0]["rowData"]
+        return row["values"][0].get("note")
+
+    synced.emu.fail_next(1, "400", path_contains=":batchUpdate", method="POST")
+    refused = synced.sync()
+    assert refused.code == 1 and len(refused.json["conflicts"]) == 1, refused.out
+    assert any("refused the formats" in n for n in refused.json["notes"])
+    assert note() is None
+    again = synced.sync()
+    assert again.code == 1 and len(again.json["conflicts"]) == 1, again.out
+    assert "Jo Bloggs" in (note() or "") and "Sam Smith" in (note() or "")
+
+
 def test_unreadable_workbook_fails_in_one_line_without_touching_the_sheet(fresh: Rig) -> None:
     fresh.workbook.write_bytes(b"this is not a spreadsheet")
     result = fresh.sync()
