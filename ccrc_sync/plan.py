@@ -49,7 +49,15 @@ from ccrc_sync.plan_model import (
     carried_to_workbook,
     refused,
 )
-from ccrc_sync.plan_sides import after_run, base_without, locked_cells, marks_for, side_writes
+from ccrc_sync.plan_sides import (
+    after_run,
+    base_without,
+    locked_cells,
+    marks_for,
+    publish_plan,
+    published_table,
+    side_writes,
+)
 from ccrc_sync.schema import Issue, PlanTable, RecNo, Severity, Value
 from ccrc_sync.state import LogEntry, LogEvent
 from ccrc_sync.summary import SummaryFigures, compute
@@ -123,7 +131,11 @@ def plan_run(inputs: RunInputs) -> RunPlan:
         )
     publish = sheet is None and not blocked
     book_after = after_run(book, result, Side.WORKBOOK)
-    sheet_after = after_run(sheet if sheet is not None else book, result, Side.SHEET, publish)
+    published = publish_plan(cfg, book, result) if publish else None
+    if published is not None:
+        sheet_after = published_table(published, cfg.plan.sheet)
+    else:
+        sheet_after = after_run(sheet if sheet is not None else book, result, Side.SHEET)
     # Findings as both sides will read once this run's writes land, so the next run,
     # reading exactly that, rebuilds the same tabs and writes nothing.
     issues = _findings(validator, book_after, sheet_after if not publish else None)
@@ -166,7 +178,7 @@ def plan_run(inputs: RunInputs) -> RunPlan:
         notes,
     )
     wb_writes, sh_writes = side_writes(
-        cfg, book, sheet, result, publish, tabs, marks_for(result, history.marks, book, sheet)
+        cfg, book, sheet, result, published, tabs, marks_for(result, history.marks, book, sheet)
     )
     status = RunStatus.OK
     if result.conflicts or _counts(issues)["error"] or blocked or result.holds:

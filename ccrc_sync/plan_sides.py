@@ -94,29 +94,20 @@ def base_without(old: Table | None, result: MergeResult, side: Side) -> Table:
 # ----------------------------------------------------------------------------- after
 
 
-def after_run(
-    table: PlanTable, result: MergeResult, side: Side, publish: bool = False
-) -> PlanTable:
+def after_run(table: PlanTable, result: MergeResult, side: Side) -> PlanTable:
     """`table` (one side's plan tab) as it will read after this run's writes to `side`.
 
     New rows land after the last data row, in Rec No. order; a deleted row is blanked and
-    so no longer read. `publish` means the Google Sheet is empty and receives `table` (the
-    workbook's) whole, under a header in row 1. Rows no write touches are shared with
-    `table` (not copied), so judging the result again costs only the rows that changed.
+    so no longer read. Rows no write touches are shared with `table` (not copied), so
+    judging the result again costs only the rows that changed.
     """
     mine = sorted(
         (c for c in result.changes if c.target is side and c.field in table.columns),
         key=lambda c: schema.rec_sort_key(c.rec_no),
     )
     gone = {d.rec_no for d in result.deletions if d.target is side}
-    if not publish and not mine and not gone:
+    if not mine and not gone:
         return table
-    if publish:
-        renumbered = [
-            PlanRow.model_construct(row=n, values=dict(r.values), extras=dict(r.extras))
-            for n, r in enumerate(table.rows, start=2)
-        ]
-        return table.model_copy(update={"rows": renumbered, "merged": [], "header_row": 1})
     rows: list[PlanRow | None] = list(table.rows)
     index: dict[RecNo, int] = {}
     for n, plan_row in enumerate(table.rows):
@@ -208,14 +199,14 @@ def side_writes(
     book: PlanTable,
     sheet: PlanTable | None,
     result: MergeResult,
-    publish: bool,
+    published: PlanPublish | None,
     tabs: Mapping[Side, Mapping[str, TabLayout]],
     marks: Mapping[Side, tuple[list[tuple[RecNo, str, str]], list[tuple[RecNo, str, str | None]]]],
 ) -> tuple[WorkbookWrites, SheetWrites]:
     """The workbook's cell edits and new rows, and the Google Sheet's writes, for a plan."""
     wb = _workbook_writes(book, result, tabs.get(Side.WORKBOOK, {}), marks[Side.WORKBOOK])
-    if publish:
-        sh = SheetWrites(publish=_publish(cfg, book, result), tabs=dict(tabs.get(Side.SHEET, {})))
+    if published is not None:
+        sh = SheetWrites(publish=published, tabs=dict(tabs.get(Side.SHEET, {})))
     else:
         assert sheet is not None
         sh = _sheet_writes(cfg, sheet, result, tabs.get(Side.SHEET, {}), marks[Side.SHEET])
@@ -329,7 +320,7 @@ def _sheet_writes(
     )
 
 
-def _publish(cfg: Config, book: PlanTable, result: MergeResult) -> PlanPublish:
+def publish_plan(cfg: Config, book: PlanTable, result: MergeResult) -> PlanPublish:
     """The whole plan tab for an empty Google Sheet: the workbook's header, then each row
     the base agrees on, tagged with its Rec No. A value the base does not hold (it failed
     validation) goes across blank, so the workbook keeps it and it travels once fixed;
@@ -352,3 +343,10 @@ def _publish(cfg: Config, book: PlanTable, result: MergeResult) -> PlanPublish:
                 cells.append(row.extras.get(extras[col]) if col in extras else None)
         out.append((key, tuple(cells)))
     return PlanPublish(headers, tuple(out))
+
+
+def published_table(publish: PlanPublish, title: str) -> PlanTable:
+    """The Google Sheet's plan tab as it reads once `publish` lands: built from the very
+    rows sent, so a row held back or a value sent blank is not there either."""
+    grid: list[list[Value]] = [list(publish.headers), *(list(cells) for _, cells in publish.rows)]
+    return schema.table_from_grid(grid, title)

@@ -408,6 +408,27 @@ def test_the_sheet_side_of_sync_issues_links_to_the_sheets_own_cells() -> None:
     assert [(link.row, link.col) for link in links[Side.SHEET]] == [(6, 7)]
 
 
+def test_a_first_publish_links_each_finding_to_the_row_the_sheet_receives() -> None:
+    # A row without a Rec No. waits in the workbook, so every row after it lands one row
+    # higher in the Google Sheet; the sheet's Sync Issues must link to where they land.
+    book = rows(r5={STATUS: "Finished"})
+    book.insert(3, [None, "Assurance", "A row still being typed.", None, "Planned", None, None])
+    plan = plan_run(inputs(book, None, base=None))
+    assert plan.sheet.publish is not None
+    sent = [rec for rec, _ in plan.sheet.publish.rows]
+    links = {
+        side: {
+            (r.cells[0].value, c.link.row)
+            for r in tabs["Sync Issues"].rows
+            for c in r.cells
+            if c.link and r.cells[1].value == STATUS
+        }
+        for side, tabs in ((Side.WORKBOOK, plan.workbook.tabs), (Side.SHEET, plan.sheet.tabs))
+    }
+    assert links[Side.WORKBOOK] == {(5, 7)}  # the workbook's own row, after the extra one
+    assert links[Side.SHEET] == {(5, sent.index("5") + 2)} == {(5, 6)}
+
+
 @pytest.mark.parametrize("opened", [True, False])
 def test_open_conflicts_are_kept_for_digests(opened: bool) -> None:
     book = rows(r1={OWNER: "A"}) if opened else rows()
