@@ -130,12 +130,12 @@ def plan_run(inputs: RunInputs) -> RunPlan:
             ),
         )
     publish = sheet is None and not blocked
-    book_after = after_run(book, result, Side.WORKBOOK)
+    book_after = after_run(cfg, book, result, Side.WORKBOOK)
     published = publish_plan(cfg, book, result) if publish else None
     if published is not None:
         sheet_after = published_table(published, cfg.plan.sheet)
     else:
-        sheet_after = after_run(sheet if sheet is not None else book, result, Side.SHEET)
+        sheet_after = after_run(cfg, sheet if sheet is not None else book, result, Side.SHEET)
     # Findings as both sides will read once this run's writes land, so the next run,
     # reading exactly that, rebuilds the same tabs and writes nothing.
     issues = _findings(validator, book_after, sheet_after if not publish else None)

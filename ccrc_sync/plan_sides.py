@@ -10,11 +10,12 @@ side's table is replayed forward to how it will read once the writes land.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 from ccrc_sync import schema
 from ccrc_sync.config import Config
 from ccrc_sync.layout import TabLayout
-from ccrc_sync.merge import Change, ConflictKind, MergeResult, Side, Table
+from ccrc_sync.merge import ConflictKind, MergeResult, Side, Table
 from ccrc_sync.schema import Formula, PlanRow, PlanTable, RecNo, Value
 from ccrc_sync.writes import (
     CellEdit,
@@ -94,7 +95,7 @@ def base_without(old: Table | None, result: MergeResult, side: Side) -> Table:
 # ----------------------------------------------------------------------------- after
 
 
-def after_run(table: PlanTable, result: MergeResult, side: Side) -> PlanTable:
+def after_run(cfg: Config, table: PlanTable, result: MergeResult, side: Side) -> PlanTable:
     """`table` (one side's plan tab) as it will read after this run's writes to `side`.
 
     New rows land after the last data row, in Rec No. order; a deleted row is blanked and
@@ -141,19 +142,26 @@ def after_run(table: PlanTable, result: MergeResult, side: Side) -> PlanTable:
                 )
                 rows[found] = row
                 copied.add(found)
-        row.values[c.field] = _written(c, side)
+        row.values[c.field] = cell_value(cfg, side, c.field, c.new)
     kept = [r for r in rows if r is not None]
     return table.model_copy(update={"rows": kept, "merged": list(table.merged)})
 
 
-def _written(c: Change, side: Side) -> Value:
-    """The value a change leaves in its target cell."""
-    if c.field == schema.REC_NO:
-        key = schema.rec_no_of(c.new)
-        return schema.rec_cell_value(key) if key else c.new
-    if isinstance(c.new, Formula):
-        return str(c.new)  # a formula's text arrives as text, never as a formula
-    return c.new
+def cell_value(cfg: Config, side: Side, label: str, value: Value) -> Value:
+    """The value a write leaves in a `side` cell of column `label`: a Rec No. in the form
+    that keeps it text, a formula's text as text (never a formula); and on the Google
+    Sheet a drop-down word in its canonical spelling, as a strict drop-down refuses any
+    other."""
+    if label == schema.REC_NO:
+        key = schema.rec_no_of(value)
+        return schema.rec_cell_value(key) if key else value
+    if isinstance(value, Formula):
+        return str(value)
+    if side is Side.SHEET and label == schema.STATUS:
+        return schema.canonical(cfg.plan.statuses, value) or value
+    if side is Side.SHEET and label == schema.SECTION:
+        return schema.canonical(cfg.plan.sections, value) or value
+    return value
 
 
 # ----------------------------------------------------------------------------- marks
@@ -204,119 +212,79 @@ def side_writes(
     marks: Mapping[Side, tuple[list[tuple[RecNo, str, str]], list[tuple[RecNo, str, str | None]]]],
 ) -> tuple[WorkbookWrites, SheetWrites]:
     """The workbook's cell edits and new rows, and the Google Sheet's writes, for a plan."""
-    wb = _workbook_writes(book, result, tabs.get(Side.WORKBOOK, {}), marks[Side.WORKBOOK])
+    wb = _placed(cfg, book, result, Side.WORKBOOK, marks[Side.WORKBOOK])
+    workbook = WorkbookWrites(
+        cells=tuple(CellEdit(row, col, v) for _, row, col, v in wb.cells),
+        appends=tuple(RowAppend(values) for _, values in wb.appends),
+        tabs=dict(tabs.get(Side.WORKBOOK, {})),
+        marks=tuple(CellMark(row, col, note) for _, row, col, note in wb.marks),
+        unmarks=tuple(CellUnmark(row, col, token) for _, row, col, token in wb.unmarks),
+    )
     if published is not None:
-        sh = SheetWrites(publish=published, tabs=dict(tabs.get(Side.SHEET, {})))
-    else:
-        assert sheet is not None
-        sh = _sheet_writes(cfg, sheet, result, tabs.get(Side.SHEET, {}), marks[Side.SHEET])
-    return wb, sh
-
-
-def _workbook_writes(
-    book: PlanTable,
-    result: MergeResult,
-    tabs: Mapping[str, TabLayout],
-    marks: tuple[list[tuple[RecNo, str, str]], list[tuple[RecNo, str, str | None]]],
-) -> WorkbookWrites:
-    rows = book.row_of()
-    cells: list[CellEdit] = []
-    new: dict[RecNo, dict[int, Value]] = {}
-    for c in result.changes:
-        if c.target is not Side.WORKBOOK or c.field not in book.columns:
-            continue
-        col = book.columns[c.field]
-        if c.rec_no in rows:
-            cells.append(CellEdit(rows[c.rec_no], col, _written(c, Side.WORKBOOK)))
-        else:
-            row = new.setdefault(
-                c.rec_no, {book.columns[schema.REC_NO]: schema.rec_cell_value(c.rec_no)}
-            )
-            row[col] = _written(c, Side.WORKBOOK)
-    every = sorted({*book.columns.values(), *book.extra_columns.values()})
-    for d in result.deletions:
-        if d.target is Side.WORKBOOK and d.rec_no in rows:
-            cells.extend(CellEdit(rows[d.rec_no], col, None) for col in every)
-    set_marks, unmarks = marks
-    return WorkbookWrites(
-        cells=tuple(cells),
-        appends=tuple(
-            RowAppend(values)
-            for _, values in sorted(new.items(), key=lambda i: schema.rec_sort_key(i[0]))
-        ),
-        tabs=dict(tabs),
-        marks=tuple(
-            CellMark(rows[rec], book.columns[label], note)
-            for rec, label, note in set_marks
-            if rec in rows and label in book.columns
-        ),
-        unmarks=tuple(
-            CellUnmark(rows[rec], book.columns[label], token)
-            for rec, label, token in unmarks
-            if rec in rows and label in book.columns
-        ),
+        return workbook, SheetWrites(publish=published, tabs=dict(tabs.get(Side.SHEET, {})))
+    assert sheet is not None
+    sh = _placed(cfg, sheet, result, Side.SHEET, marks[Side.SHEET])
+    return workbook, SheetWrites(
+        cells=tuple(SheetCellWrite(*cell) for cell in sh.cells),
+        appends=tuple(SheetRowAppend(rec, values) for rec, values in sh.appends),
+        tabs=dict(tabs.get(Side.SHEET, {})),
+        marks=tuple(SheetMark(*mark) for mark in sh.marks),
+        unmarks=tuple(SheetUnmark(*unmark) for unmark in sh.unmarks),
     )
 
 
-def _for_sheet(cfg: Config, label: str, value: Value) -> Value:
-    """A value as the Google Sheet receives it: a drop-down word in its canonical
-    spelling (a strict drop-down refuses any other), a formula's text as text."""
-    if label == schema.STATUS:
-        return schema.canonical(cfg.plan.statuses, value) or value
-    if label == schema.SECTION:
-        return schema.canonical(cfg.plan.sections, value) or value
-    if label == schema.REC_NO:
-        key = schema.rec_no_of(value)
-        return schema.rec_cell_value(key) if key else value
-    if isinstance(value, Formula):
-        return str(value)
-    return value
+@dataclass(frozen=True)
+class _Placed:
+    """One side's writes by position, before they take that side's types."""
+
+    cells: list[tuple[RecNo, int, int, Value]]  # rec, row, col, value
+    appends: list[tuple[RecNo, dict[int, Value]]]  # in Rec No. order
+    marks: list[tuple[RecNo, int, int, str]]  # rec, row, col, note
+    unmarks: list[tuple[RecNo, int, int, str | None]]  # rec, row, col, token
 
 
-def _sheet_writes(
+def _placed(
     cfg: Config,
-    sheet: PlanTable,
+    table: PlanTable,
     result: MergeResult,
-    tabs: Mapping[str, TabLayout],
+    side: Side,
     marks: tuple[list[tuple[RecNo, str, str]], list[tuple[RecNo, str, str | None]]],
-) -> SheetWrites:
-    rows = sheet.row_of()
-    cells: list[SheetCellWrite] = []
+) -> _Placed:
+    """Where on `side` each change, deletion and mark lands: a change to a row the side
+    has goes to its cell, one to a row it lacks makes a new row, a deletion blanks the row."""
+    rows = table.row_of()
+    columns = table.columns
+    cells: list[tuple[RecNo, int, int, Value]] = []
     new: dict[RecNo, dict[int, Value]] = {}
     for c in result.changes:
-        if c.target is not Side.SHEET or c.field not in sheet.columns:
+        if c.target is not side or c.field not in columns:
             continue
-        col = sheet.columns[c.field]
-        value = _for_sheet(cfg, c.field, c.new)
+        col, value = columns[c.field], cell_value(cfg, side, c.field, c.new)
         if c.rec_no in rows:
-            cells.append(SheetCellWrite(c.rec_no, rows[c.rec_no], col, value))
+            cells.append((c.rec_no, rows[c.rec_no], col, value))
         else:
             row = new.setdefault(
-                c.rec_no, {sheet.columns[schema.REC_NO]: schema.rec_cell_value(c.rec_no)}
+                c.rec_no, {columns[schema.REC_NO]: schema.rec_cell_value(c.rec_no)}
             )
             row[col] = value
-    every = sorted({*sheet.columns.values(), *sheet.extra_columns.values()})
+    every = sorted({*columns.values(), *table.extra_columns.values()})
     for d in result.deletions:
-        if d.target is Side.SHEET and d.rec_no in rows:
-            cells.extend(SheetCellWrite(d.rec_no, rows[d.rec_no], col, None) for col in every)
+        if d.target is side and d.rec_no in rows:
+            cells.extend((d.rec_no, rows[d.rec_no], col, None) for col in every)
     set_marks, unmarks = marks
-    return SheetWrites(
-        cells=tuple(cells),
-        appends=tuple(
-            SheetRowAppend(rec, values)
-            for rec, values in sorted(new.items(), key=lambda i: schema.rec_sort_key(i[0]))
-        ),
-        tabs=dict(tabs),
-        marks=tuple(
-            SheetMark(rec, rows[rec], sheet.columns[label], note)
+    return _Placed(
+        cells=cells,
+        appends=sorted(new.items(), key=lambda i: schema.rec_sort_key(i[0])),
+        marks=[
+            (rec, rows[rec], columns[label], note)
             for rec, label, note in set_marks
-            if rec in rows and label in sheet.columns
-        ),
-        unmarks=tuple(
-            SheetUnmark(rec, rows[rec], sheet.columns[label], token)
+            if rec in rows and label in columns
+        ],
+        unmarks=[
+            (rec, rows[rec], columns[label], token)
             for rec, label, token in unmarks
-            if rec in rows and label in sheet.columns
-        ),
+            if rec in rows and label in columns
+        ],
     )
 
 
@@ -338,7 +306,7 @@ def publish_plan(cfg: Config, book: PlanTable, result: MergeResult) -> PlanPubli
         cells: list[Value] = []
         for col in range(1, ncols + 1):
             if col in labels:
-                cells.append(_for_sheet(cfg, labels[col], agreed.get(labels[col])))
+                cells.append(cell_value(cfg, Side.SHEET, labels[col], agreed.get(labels[col])))
             else:
                 cells.append(row.extras.get(extras[col]) if col in extras else None)
         out.append((key, tuple(cells)))
