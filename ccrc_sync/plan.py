@@ -17,8 +17,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Callable, Sequence
-from zoneinfo import ZoneInfo
 
+from ccrc_sync import config as configuration
 from ccrc_sync import schema
 from ccrc_sync.layout import CellLink, TabLayout, grid_differs
 from ccrc_sync.merge import (
@@ -86,7 +86,11 @@ def plan_run(inputs: RunInputs) -> RunPlan:
     title = cfg.plan.sheet
     if sheet is None and history.base is not None and not opts.rebase:
         return refused(missing_tab(title, inputs.sheet))
-    if base is None and sheet is not None and inputs.sheet.synced_before and not opts.rebase:
+    # An older version left no marker, but its generated tabs show the sheet was synced.
+    synced_before = (inputs.sheet.synced_before or bool(inputs.sheet.ours)) and not (
+        history.base is None and history.interrupted_first_sync
+    )
+    if base is None and sheet is not None and synced_before and not opts.rebase:
         return refused(
             "The sync has no memory of the last agreed version (its state folder "
             f"{cfg.sync.state_dir} is missing or empty), but the Google Sheet has been synced "
@@ -160,7 +164,6 @@ def plan_run(inputs: RunInputs) -> RunPlan:
         if digest == history.figures_digest and history.figures_changed_at is not None
         else inputs.started
     )
-    zone = ZoneInfo(cfg.schedule.timezone)
     # Recommendations, not their lettered parts: "Published the plan (34 recommendations)".
     recommendations = sum(1 for key in view if schema.parent_of(key) is None)
     log = _log_entries(inputs, result, publish, recommendations)
@@ -169,7 +172,7 @@ def plan_run(inputs: RunInputs) -> RunPlan:
     tabs = _tabs(
         inputs,
         figures,
-        changed_at.astimezone(zone),
+        changed_at,
         result,
         issues,
         log,
@@ -318,10 +321,10 @@ def _tabs(
     """The generated tabs each side needs rewritten: made by this tool (or missing) and
     different from what the side holds now."""
     cfg = inputs.config
-    zone = ZoneInfo(cfg.schedule.timezone)
+    zone = configuration.zone(cfg)
     history = (*log, *inputs.history.log)
     # The log's lines are stamped with their run's start, as the next run rebuilds them.
-    summary = summary_layout(figures, changed_at, cfg.plan)
+    summary = summary_layout(figures, changed_at.astimezone(zone), cfg.plan)
     log_tab = log_layout(history, zone=zone, limit=cfg.sync.change_log_rows)
     out: dict[Side, dict[str, TabLayout]] = {}
     for side, table, current, ours in (

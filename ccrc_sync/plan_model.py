@@ -48,9 +48,6 @@ class SheetSide:
     ours: frozenset[str] = frozenset()  # generated tabs this tool made there
     synced_before: bool = False  # the spreadsheet carries this tool's marker
     renamed_plan: str | None = None  # the plan tab this tool made, under another title
-    plan_tab_exists: bool = False
-    gid: int | None = None
-    url: str = ""
 
 
 @dataclass(frozen=True)
@@ -135,11 +132,13 @@ class History:
     log: tuple[LogEntry, ...] = ()  # the Change Log so far, newest first
     figures_digest: str | None = None
     figures_changed_at: dt.datetime | None = None
+    # A run was killed before committing a first base: the sheet's signs of a sync may be
+    # that run's own publish, not a memory lost.
+    interrupted_first_sync: bool = False
 
 
 @dataclass(frozen=True)
 class Options:
-    dry_run: bool = False
     rebase: bool = False  # start again without a base: every difference a conflict
     accept_restore: bool = False  # a restored older workbook is what staff want now
     accept_clears: frozenset[str] = frozenset()  # columns a person emptied on purpose

@@ -24,7 +24,6 @@ def run_report(
     plan: RunPlan,
     started: dt.datetime,
     finished: dt.datetime,
-    sheet_url: str,
 ) -> Path:
     """Write the report of a run that ran; returns the HTML report's path."""
     from ccrc_sync.report import report_of, write_report
@@ -35,7 +34,6 @@ def run_report(
         finished=finished,
         workbook=str(cfg.workbook.path.absolute()),
         spreadsheet_id=cfg.sheet.spreadsheet_id,
-        sheet_url=sheet_url,
         timezone=cfg.schedule.timezone,
         summary=plan.figures,
         trend=trend(state),

@@ -243,11 +243,8 @@ class _Run:
                 table=sheet_table,
                 tabs={t: snap.tab_grid(t) for t in MANAGED_TABS},
                 ours=frozenset(t for t in MANAGED_TABS if snap.ours(t)),
-                synced_before=(snap.synced_before or _has_generated_tabs(snap))
-                and not _publish_interrupted(self.state, history),
+                synced_before=snap.synced_before,
                 renamed_plan=snap.renamed_plan,
-                plan_tab_exists=snap.plan_title is not None,
-                gid=snap.tabs[snap.plan_title].sheet_id if snap.plan_title else None,
             ),
             history=history,
             options=self.request.options,
@@ -302,9 +299,7 @@ class _Run:
             meta=_meta(plan, snap, sheet),
             previous_base=self.history.base,
         )
-        outcome.report_path = run_report(
-            cfg, self.state, outcome, plan, self.started, finished, sheet_url(cfg, snap)
-        )
+        outcome.report_path = run_report(cfg, self.state, outcome, plan, self.started, finished)
         return outcome
 
     def _outcome(self, plan: RunPlan, landed: Sequence[Change], *, writable: bool) -> SyncOutcome:
@@ -332,8 +327,9 @@ def read_history(state: State | None, cfg: Config) -> History:
     if state is None:
         return History()
     stamp = state.get_meta("figures_changed_at")
+    base = state.base()
     return History(
-        base=state.base(),
+        base=base,
         fingerprints=tuple(state.fingerprints()),
         marks={
             (Side(side), rec, name): token for (side, rec, name), token in state.marks().items()
@@ -342,22 +338,9 @@ def read_history(state: State | None, cfg: Config) -> History:
         log=tuple(state.change_log(cfg.sync.change_log_rows)),
         figures_digest=state.get_meta("figures"),
         figures_changed_at=dt.datetime.fromisoformat(stamp) if stamp else None,
+        interrupted_first_sync=base is None
+        and any(r.status == "interrupted" for r in state.runs()),
     )
-
-
-def _publish_interrupted(state: State | None, history: History) -> bool:
-    """A first publish killed after writing the Google Sheet leaves this state with no base
-    and its run marked interrupted: the sheet's signs of a sync are that run's own, not a
-    memory lost. (A lost state folder has no runs at all, and a run refused for it ends
-    as failed, not interrupted.)"""
-    if state is None or history.base is not None:
-        return False
-    return any(r.status == "interrupted" for r in state.runs())
-
-
-def _has_generated_tabs(snap: SheetSnapshot) -> bool:
-    """A spreadsheet synced by an older version carries no marker, but its tabs show it."""
-    return any(snap.ours(t) for t in MANAGED_TABS)
 
 
 def _read_sheet(
@@ -365,12 +348,6 @@ def _read_sheet(
 ) -> tuple[GoogleSheet, SheetSnapshot]:
     sheet = connect()
     return sheet, sheet.read(title)
-
-
-def sheet_url(cfg: Config, snap: SheetSnapshot) -> str:
-    if cfg.sheet.emulator_host or cfg.sheet.embedded_emulator:
-        return ""
-    return f"https://docs.google.com/spreadsheets/d/{cfg.sheet.spreadsheet_id}/edit"
 
 
 def workbook_path(cfg: Config, notes: list[str], *, dry_run: bool) -> Path:

@@ -99,7 +99,6 @@ def inputs(
         workbook=WorkbookSide(table(workbook)),
         sheet=SheetSide(
             table=None if sheet is None else table(sheet),
-            plan_tab_exists=sheet is not None,
             **sheet_side,
         ),
         history=history,
