@@ -61,7 +61,13 @@ from ccrc_sync.plan_sides import (
 from ccrc_sync.schema import Issue, PlanTable, RecNo, Severity, Value
 from ccrc_sync.state import LogEntry, LogEvent
 from ccrc_sync.summary import SummaryFigures, compute
-from ccrc_sync.tabs import MANAGED_TABS, issues_layout, log_layout, summary_layout
+from ccrc_sync.tabs import (
+    MANAGED_TABS,
+    SHEET_FINDING_PREFIX,
+    issues_layout,
+    log_layout,
+    summary_layout,
+)
 
 Grid = list[list[Value]]
 
@@ -244,7 +250,7 @@ def _findings(validator: schema.Validator, book: PlanTable, sheet: PlanTable | N
     seen = {(i.code, i.rec_no, i.field, i.value) for i in issues}
     for i in validator.validate(sheet, plan_wide=False, same_as=book):
         if (i.code, i.rec_no, i.field, i.value) not in seen:
-            issues.append(i.model_copy(update={"message": f"In the Google Sheet: {i.message}"}))
+            issues.append(i.model_copy(update={"message": SHEET_FINDING_PREFIX + i.message}))
     return issues
 
 
