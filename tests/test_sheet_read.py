@@ -85,6 +85,9 @@ def test_a_display_format_change_alone_changes_nothing(emulator):
     before = sheet.read(PLAN).plan_table()
     assert before is not None
     plan_id = sheet.read(PLAN).tabs[PLAN].sheet_id
+    letter = schema.column_letter(COL[schema.TARGET_DATE])
+    dated = next(r.row for r in before.rows if isinstance(r.values[schema.TARGET_DATE], dt.date))
+    shown: list[str] = []
     for pattern in ("dd/mm/yyyy", "mmm d, yyyy", "yyyy-mm-dd"):
         raw_batch(
             emulator,
@@ -108,9 +111,12 @@ def test_a_display_format_change_alone_changes_nothing(emulator):
                 }
             ],
         )
+        [[text]] = emulator.get_values(sid, PLAN, f"{letter}{dated}")
+        shown.append(text)
         after = sheet.read(PLAN).plan_table()
         assert after is not None
         assert [r.values for r in after.rows] == [r.values for r in before.rows]
+    assert len(set(shown)) == 3, shown  # each pattern did change what staff see
 
 
 def test_typed_numbers_in_a_text_column_arrive_as_shown(emulator):

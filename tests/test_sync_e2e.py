@@ -699,6 +699,7 @@ def test_excel_closed_between_the_read_and_the_write_still_loses_no_change_log_l
     finally:
         held.release()
         run.join(timeout=120)
+    assert not run.is_alive(), "the sync never finished"
     [busy] = outcome
     assert busy.code == 1, busy.out
     assert synced.workbook.read_bytes() == before

@@ -512,7 +512,8 @@ def test_a_sort_between_the_read_and_the_write_lands_every_value_on_its_own_row(
         assert [r[0] for r in moved[1:4]] != ["1", "2", "3"]  # the rows really moved
     finally:
         held.release()
-        run.join()
+        run.join(timeout=120)
+    assert not run.is_alive(), "the sync never finished"
     [result] = outcome
     assert result.code == 0, result.out + result.err
     rows = synced.sheet_rows()
