@@ -282,6 +282,8 @@ def test_the_committed_template_is_built_from_the_projects_config() -> None:
 
 
 def test_every_row_is_tall_enough_for_its_wrapped_text() -> None:
+    # The committed template carries the heights of the estimator both sides use; whether
+    # that estimator is right is judged against LibreOffice's own rendering below.
     module = make_template_module()
     ws = load_workbook(TEMPLATE)["Action Plan"]
     widths = {label: module.WIDTHS[label] for label in schema.FIELDS}
