@@ -135,7 +135,6 @@ def collect(
     `since("")` for rows without an owner); `link(rec_no)` is the address of the row in the Google Sheet. Owners come out in
     the order their names sort; their rows in Rec No. order.
     """
-    complete = canonical(plan.statuses, plan.complete_status) or plan.complete_status
     horizon = today + dt.timedelta(days=due_within_days)
     changes_of: dict[RecNo, list[CellChange]] = {}
     for rec_no, change in changes:
@@ -158,7 +157,7 @@ def collect(
         own_conflicts = tuple(conflicts_of.get(rec_no, ()))
         if own_conflicts:
             reasons.append(Reason.CONFLICT)
-        if target is not None and status != complete:
+        if target is not None and status != plan.complete_status:
             if target < today:
                 reasons.append(Reason.OVERDUE)
             elif target <= horizon:

@@ -99,10 +99,6 @@ def section_of(value: Value, plan: PlanConfig) -> str:
     return canonical(plan.sections, display(value)) or other_label(plan.sections)
 
 
-def complete_status(plan: PlanConfig) -> str:
-    return canonical(plan.statuses, plan.complete_status) or plan.complete_status
-
-
 def compute(
     table: Mapping[str, Mapping[str, Value]],
     plan: PlanConfig,
@@ -121,7 +117,7 @@ def compute(
     Lettered parts (18a, 18b ...) are counted on a line of their own; a recommendation
     with parts counts under the status its parts add up to (`schema.rollup`).
     """
-    done = complete_status(plan)
+    done = plan.complete_status
     wholes = {k: r for k, r in table.items() if parent_of(k) is None}
     parts_of: dict[str, list[Value]] = {}
     for k, r in table.items():
@@ -235,7 +231,7 @@ def _kind(status: str, plan: PlanConfig) -> str:
     """What a status means for the sentence: the configured complete, in-progress and
     planned statuses first; any other status by its name."""
     key = " ".join(status.split()).casefold()
-    if key == complete_status(plan).casefold():
+    if key == plan.complete_status.casefold():
         return _COMPLETE
     if key == " ".join(plan.in_progress_status.split()).casefold():
         return _UNDERWAY

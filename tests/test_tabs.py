@@ -124,6 +124,16 @@ def _index(layout: TabLayout, label: str) -> int:
 # --------------------------------------------------------------------------- Summary
 
 
+def test_summary_counts_complete_by_a_complete_status_written_in_lower_case() -> None:
+    plan = PlanConfig(complete_status="complete", in_progress_status="in progress")
+    fig = compute(_table(complete=3, parts=2), plan, TODAY)
+    layout = summary_layout(fig, SUMMER, plan)
+    progress = _row_after(layout, "Recommendations")
+    numbers = layout.rows[layout.rows.index(progress) + 1]
+    assert [c.value for c in numbers.cells] == [34, 3, 0.088]
+    assert "2 lettered parts: 0 complete, 2 in progress" in _texts(layout)
+
+
 def test_summary_opens_with_a_title_the_sentence_and_when_the_figures_changed() -> None:
     fig = _figures()
     layout = summary_layout(fig, SUMMER, PLAN)

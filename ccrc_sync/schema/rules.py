@@ -65,7 +65,7 @@ class Validator:
     def __init__(self, plan: PlanRules, today: dt.date) -> None:
         self.plan = plan
         self.today = today
-        self._complete = canonical(plan.statuses, plan.complete_status) or plan.complete_status
+        self._complete = plan.complete_status
         # Judged rows and tables, keyed by identity (the object is kept with its findings,
         # so an id is never mistaken for a later object's).
         self._memo: dict[tuple[object, ...], tuple[PlanRow, list[Item]]] = {}
