@@ -27,10 +27,11 @@ from ccrc_sync.schema import (
     TARGET_DATE,
     RecNo,
     Value,
-    as_date,
     canonical,
     display,
+    is_overdue,
     rec_sort_key,
+    target_date_of,
     uk_date,
 )
 
@@ -152,16 +153,15 @@ def collect(
         key = owner_key(owner)
         status_raw = row.get(STATUS)
         status = canonical(plan.statuses, status_raw) or display(status_raw).strip()
-        target = as_date(row.get(TARGET_DATE), order=plan.date_order)
+        target = target_date_of(row.get(TARGET_DATE), plan)
         reasons: list[Reason] = []
         own_conflicts = tuple(conflicts_of.get(rec_no, ()))
         if own_conflicts:
             reasons.append(Reason.CONFLICT)
-        if target is not None and status != plan.complete_status:
-            if target < today:
-                reasons.append(Reason.OVERDUE)
-            elif target <= horizon:
-                reasons.append(Reason.DUE)
+        if is_overdue(target, status_raw, plan, today):
+            reasons.append(Reason.OVERDUE)
+        elif target is not None and target <= horizon and status != plan.complete_status:
+            reasons.append(Reason.DUE)
         cutoff = since(key)  # for a row without an owner: since("")
         recent = sorted(
             (c for c in changes_of.get(rec_no, ()) if c.when > cutoff),

@@ -24,12 +24,13 @@ from ccrc_sync.schema import (
     STATUS,
     TARGET_DATE,
     Value,
-    as_date,
     canonical,
     display,
+    is_overdue,
     parent_of,
     rec_sort_key,
     rollup,
+    target_date_of,
 )
 
 # The bucket for rows whose status (or section) is blank or not in the vocabulary. It only
@@ -145,8 +146,8 @@ def compute(
         if rec_no not in wholes:
             part_status = status_of(row.get(STATUS), plan)
             parts[part_status] = parts.get(part_status, 0) + 1
-            part_target = as_date(row.get(TARGET_DATE))
-            if part_target is not None and part_target < today and part_status != done:
+            part_target = target_date_of(row.get(TARGET_DATE), plan)
+            if part_target is not None and is_overdue(part_target, row.get(STATUS), plan, today):
                 overdue.append(
                     OverdueItem(
                         rec_no=rec_no,
@@ -162,7 +163,7 @@ def compute(
         by_status[status] += 1
         by_section[section][status] += 1
         owner = display(row.get(OWNER)).strip()
-        target = as_date(row.get(TARGET_DATE))
+        target = target_date_of(row.get(TARGET_DATE), plan)
         shown_status = _shown_status(statuses[rec_no], status)
         if not owner:
             no_owner.append(rec_no)
@@ -178,7 +179,8 @@ def compute(
                     target_date=target or (display(row.get(TARGET_DATE)) or None),
                 )
             )
-        if target is not None and target < today and status != done:
+        # A recommendation with parts is judged by the status its parts add up to.
+        if target is not None and is_overdue(target, statuses[rec_no], plan, today):
             overdue.append(
                 OverdueItem(
                     rec_no=rec_no,
