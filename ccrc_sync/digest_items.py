@@ -18,6 +18,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
+from ccrc_sync import words
 from ccrc_sync.config import PlanConfig
 from ccrc_sync.plan_model import OpenConflict
 from ccrc_sync.schema import (
@@ -105,18 +106,10 @@ def is_address(text: str) -> bool:
     return _ADDRESS.fullmatch(text.strip()) is not None
 
 
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9‘“\"'(])")
-
-
 def first_sentence(text: str, limit: int = SENTENCE_LIMIT) -> str:
-    """The text up to the end of its first sentence, and never longer than `limit`
-    (cut at a word, with an ellipsis), so a digest line stays a line."""
-    flat = " ".join(text.split())
-    head = _SENTENCE_END.split(flat, maxsplit=1)[0]
-    if len(head) <= limit:
-        return head
-    cut = head[: limit - 1].rsplit(" ", 1)[0]
-    return cut.rstrip(",;:") + "…"
+    """A recommendation as a digest line quotes it: its first sentence, never longer than
+    `limit` (cut at a word, with an ellipsis), so a digest line stays a line."""
+    return words.first_sentence(text, limit)
 
 
 def collect(

@@ -25,19 +25,16 @@ from ccrc_sync.digest_items import (
 from ccrc_sync.layout import COLOURS, Tone
 from ccrc_sync.plan_model import OpenConflict
 from ccrc_sync.schema import uk_date
+from ccrc_sync.words import plural
 
 _SIDES = {"workbook": "the workbook", "sheet": "the Google Sheet"}
-
-
-def _plural(n: int, one: str, many: str | None = None) -> str:
-    return f"{n} {one if n == 1 else (many or one + 's')}"
 
 
 def headings(due_within_days: int) -> dict[Reason, str]:
     return {
         Reason.CONFLICT: "Open conflicts: the workbook and the Google Sheet disagree",
         Reason.OVERDUE: "Overdue: the target date has passed",
-        Reason.DUE: f"Due in the next {_plural(due_within_days, 'day')}",
+        Reason.DUE: f"Due in the next {plural(due_within_days, 'day')}",
         Reason.CHANGED: "Changed since your last digest",
     }
 
@@ -47,9 +44,9 @@ def _counts(digest: OwnerItems, due_within_days: int) -> list[str]:
     under its most pressing reason)."""
     by_reason = {r: sum(1 for i in digest.items if i.reason is r) for r in REASON_ORDER}
     words = {
-        Reason.CONFLICT: lambda n: _plural(n, "open conflict"),
+        Reason.CONFLICT: lambda n: plural(n, "open conflict"),
         Reason.OVERDUE: lambda n: f"{n} overdue",
-        Reason.DUE: lambda n: f"{n} due in the next {_plural(due_within_days, 'day')}",
+        Reason.DUE: lambda n: f"{n} due in the next {plural(due_within_days, 'day')}",
         Reason.CHANGED: lambda n: f"{n} changed",
     }
     return [words[r](n) for r, n in by_reason.items() if n]
@@ -69,9 +66,9 @@ def _target(item: Item, today: dt.date) -> str:
     days = (item.target - today).days
     note = ""
     if Reason.OVERDUE in item.reasons:
-        note = f" ({_plural(-days, 'day')} overdue)"
+        note = f" ({plural(-days, 'day')} overdue)"
     elif Reason.DUE in item.reasons:
-        note = " (today)" if days == 0 else f" (in {_plural(days, 'day')})"
+        note = " (today)" if days == 0 else f" (in {plural(days, 'day')})"
     return uk_date(item.target) + note
 
 
@@ -99,7 +96,7 @@ def _details(item: Item, today: dt.date) -> list[str]:
     lines += [_conflict_line(c) for c in item.conflicts]
     lines += [_change_line(c) for c in item.changes]
     if item.more_changes:
-        lines.append(f"… and {_plural(item.more_changes, 'earlier change')}")
+        lines.append(f"… and {plural(item.more_changes, 'earlier change')}")
     return lines
 
 

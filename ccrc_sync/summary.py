@@ -32,6 +32,7 @@ from ccrc_sync.schema import (
     rollup,
     target_date_of,
 )
+from ccrc_sync.words import capital
 
 # The bucket for rows whose status (or section) is blank or not in the vocabulary. It only
 # appears when such a row exists, so a clean plan shows exactly its configured columns.
@@ -311,22 +312,18 @@ def _groups(
     return [(kind, label, count) for (kind, label), count in ranked]
 
 
-def _capital(text: str) -> str:
-    return text[:1].upper() + text[1:]
-
-
 def _whole(group: tuple[str, str, int], total: int) -> str:
     """Every recommendation has the same status."""
     kind, label, _ = group
     everyone = _all(total)
     if kind == _COMPLETE:
-        return f"{_capital(everyone)} {_be(total)} complete."
+        return f"{capital(everyone)} {_be(total)} complete."
     if kind == _UNDERWAY:
         return f"Work is underway on {everyone}."
     if kind == _PLANNED:
         return f"Planned activity is in place to address {everyone}."
     if label:
-        return f'{_capital(everyone)} {_be(total)} marked "{label}".'
+        return f'{capital(everyone)} {_be(total)} marked "{label}".'
     if total == 1:
         return "The one recommendation has no recognised status."
     return f"None of the {total} recommendations has a recognised status."

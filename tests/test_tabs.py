@@ -260,6 +260,14 @@ def test_key_recommendations_show_their_first_sentence_never_cut_mid_word() -> N
     assert len(layout.rows[key + 2 : key + 8]) == 6
 
 
+def test_a_key_recommendation_is_not_cut_at_an_abbreviation() -> None:
+    table = _table()
+    table["1"][RECOMMENDATION] = "The CCRC should publish guidance, e.g. on triage. It should."
+    layout = summary_layout(compute(table, PLAN, TODAY), SUMMER, PLAN)
+    first = layout.rows[_index(layout, "Key Recommendations") + 2]
+    assert first.cells[4].value == "The CCRC should publish guidance, e.g. on triage."
+
+
 def test_the_chart_is_stacked_by_status_per_section_below_the_tables() -> None:
     layout = summary_layout(_figures(complete=3), SUMMER, PLAN)
     chart = layout.chart
