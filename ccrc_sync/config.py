@@ -25,12 +25,13 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
 
 from ccrc_sync.errors import ConfigError
-from ccrc_sync.schema import DEFAULT_SECTIONS, DEFAULT_STATUSES, PLAN_SHEET
+from ccrc_sync.schema import DEFAULT_SECTIONS, DEFAULT_STATUSES, PLAN_SHEET, canonical
 
 DEFAULT_CONFIG = Path("config/ccrc_sync.toml")
 
@@ -89,6 +90,26 @@ class PlanConfig(_Model):
     # A recommendation marked complete without Evidence or Completed On: "off", "warning"
     # or "error" (only where those columns exist).
     closure: Closure = Closure.WARNING
+
+    @field_validator("complete_status", "planned_status", "in_progress_status")
+    @classmethod
+    def _one_of_statuses(cls, value: str, info: ValidationInfo) -> str:
+        """The plan's own spelling of a status setting, so every reader can compare it with
+        a cell's canonical word as it stands (`complete` in a config is `Complete`).
+
+        Only a setting the config states is judged (defaults are not validated): a config
+        that lists its own statuses without naming these three keeps the defaults, as it
+        always has, and a status it never names matches no cell.
+        """
+        statuses = info.data.get("statuses")
+        if statuses is None:  # the list itself was refused; that is the error to tell
+            return value
+        word = canonical(statuses, value)
+        if word is None:
+            raise ValueError(
+                f"{value!r} is not one of plan.statuses ({', '.join(statuses)}); use one of them"
+            )
+        return word
 
     @field_validator("rec_nos")
     @classmethod

@@ -18,6 +18,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
+from ccrc_sync import words
 from ccrc_sync.config import PlanConfig
 from ccrc_sync.plan_model import OpenConflict
 from ccrc_sync.schema import (
@@ -27,10 +28,11 @@ from ccrc_sync.schema import (
     TARGET_DATE,
     RecNo,
     Value,
-    as_date,
     canonical,
     display,
+    is_overdue,
     rec_sort_key,
+    target_date_of,
     uk_date,
 )
 
@@ -104,18 +106,10 @@ def is_address(text: str) -> bool:
     return _ADDRESS.fullmatch(text.strip()) is not None
 
 
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9‘“\"'(])")
-
-
 def first_sentence(text: str, limit: int = SENTENCE_LIMIT) -> str:
-    """The text up to the end of its first sentence, and never longer than `limit`
-    (cut at a word, with an ellipsis), so a digest line stays a line."""
-    flat = " ".join(text.split())
-    head = _SENTENCE_END.split(flat, maxsplit=1)[0]
-    if len(head) <= limit:
-        return head
-    cut = head[: limit - 1].rsplit(" ", 1)[0]
-    return cut.rstrip(",;:") + "…"
+    """A recommendation as a digest line quotes it: its first sentence, never longer than
+    `limit` (cut at a word, with an ellipsis), so a digest line stays a line."""
+    return words.first_sentence(text, limit)
 
 
 def collect(
@@ -135,7 +129,6 @@ def collect(
     `since("")` for rows without an owner); `link(rec_no)` is the address of the row in the Google Sheet. Owners come out in
     the order their names sort; their rows in Rec No. order.
     """
-    complete = canonical(plan.statuses, plan.complete_status) or plan.complete_status
     horizon = today + dt.timedelta(days=due_within_days)
     changes_of: dict[RecNo, list[CellChange]] = {}
     for rec_no, change in changes:
@@ -153,16 +146,15 @@ def collect(
         key = owner_key(owner)
         status_raw = row.get(STATUS)
         status = canonical(plan.statuses, status_raw) or display(status_raw).strip()
-        target = as_date(row.get(TARGET_DATE), order=plan.date_order)
+        target = target_date_of(row.get(TARGET_DATE), plan)
         reasons: list[Reason] = []
         own_conflicts = tuple(conflicts_of.get(rec_no, ()))
         if own_conflicts:
             reasons.append(Reason.CONFLICT)
-        if target is not None and status != complete:
-            if target < today:
-                reasons.append(Reason.OVERDUE)
-            elif target <= horizon:
-                reasons.append(Reason.DUE)
+        if is_overdue(target, status_raw, plan, today):
+            reasons.append(Reason.OVERDUE)
+        elif target is not None and target <= horizon and status != plan.complete_status:
+            reasons.append(Reason.DUE)
         cutoff = since(key)  # for a row without an owner: since("")
         recent = sorted(
             (c for c in changes_of.get(rec_no, ()) if c.when > cutoff),

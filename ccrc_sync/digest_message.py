@@ -6,6 +6,10 @@ The rows come grouped by their most pressing reason, conflicts first, each with 
 No., the recommendation's first sentence, its Status and Target Date, what changed, and a
 link to the row in the Google Sheet. The HTML is one narrow column of blocks with inline
 styles (mail clients drop style sheets) and reads in a 600-pixel-wide window.
+
+Changes are stored in UTC; a digest dates them in the configured time zone (`zone`), as
+the owner lived them: a change at 00:30 on a summer night in London happened that day,
+not the day before.
 """
 
 from __future__ import annotations
@@ -13,7 +17,9 @@ from __future__ import annotations
 import datetime as dt
 import html
 from collections.abc import Sequence
+from zoneinfo import ZoneInfo
 
+from ccrc_sync.config import ScheduleConfig
 from ccrc_sync.digest_items import (
     REASON_ORDER,
     CellChange,
@@ -25,19 +31,18 @@ from ccrc_sync.digest_items import (
 from ccrc_sync.layout import COLOURS, Tone
 from ccrc_sync.plan_model import OpenConflict
 from ccrc_sync.schema import uk_date
+from ccrc_sync.words import plural
 
 _SIDES = {"workbook": "the workbook", "sheet": "the Google Sheet"}
-
-
-def _plural(n: int, one: str, many: str | None = None) -> str:
-    return f"{n} {one if n == 1 else (many or one + 's')}"
+# The zone a caller that names none gets: the configuration's own default.
+DEFAULT_ZONE = ZoneInfo(ScheduleConfig().timezone)
 
 
 def headings(due_within_days: int) -> dict[Reason, str]:
     return {
         Reason.CONFLICT: "Open conflicts: the workbook and the Google Sheet disagree",
         Reason.OVERDUE: "Overdue: the target date has passed",
-        Reason.DUE: f"Due in the next {_plural(due_within_days, 'day')}",
+        Reason.DUE: f"Due in the next {plural(due_within_days, 'day')}",
         Reason.CHANGED: "Changed since your last digest",
     }
 
@@ -47,9 +52,9 @@ def _counts(digest: OwnerItems, due_within_days: int) -> list[str]:
     under its most pressing reason)."""
     by_reason = {r: sum(1 for i in digest.items if i.reason is r) for r in REASON_ORDER}
     words = {
-        Reason.CONFLICT: lambda n: _plural(n, "open conflict"),
+        Reason.CONFLICT: lambda n: plural(n, "open conflict"),
         Reason.OVERDUE: lambda n: f"{n} overdue",
-        Reason.DUE: lambda n: f"{n} due in the next {_plural(due_within_days, 'day')}",
+        Reason.DUE: lambda n: f"{n} due in the next {plural(due_within_days, 'day')}",
         Reason.CHANGED: lambda n: f"{n} changed",
     }
     return [words[r](n) for r, n in by_reason.items() if n]
@@ -69,15 +74,23 @@ def _target(item: Item, today: dt.date) -> str:
     days = (item.target - today).days
     note = ""
     if Reason.OVERDUE in item.reasons:
-        note = f" ({_plural(-days, 'day')} overdue)"
+        note = f" ({plural(-days, 'day')} overdue)"
     elif Reason.DUE in item.reasons:
-        note = " (today)" if days == 0 else f" (in {_plural(days, 'day')})"
+        note = " (today)" if days == 0 else f" (in {plural(days, 'day')})"
     return uk_date(item.target) + note
 
 
-def _change_line(change: CellChange) -> str:
+def _local_day(moment: dt.datetime, zone: dt.tzinfo) -> dt.date:
+    """The day a stored moment (UTC; a naive one is taken as UTC) fell on in `zone`."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return moment.astimezone(zone).date()
+
+
+def _change_line(change: CellChange, zone: dt.tzinfo) -> str:
     side = _SIDES.get(change.source, change.source)
-    when = f"{change.when.day} {change.when:%B %Y}"
+    day = _local_day(change.when, zone)
+    when = f"{day.day} {day:%B %Y}"
     if change.resolved:
         return f"{change.field}: the conflict was settled on {when}; {shown(change.new)} stood"
     return (
@@ -94,12 +107,12 @@ def _conflict_line(conflict: OpenConflict) -> str:
     )
 
 
-def _details(item: Item, today: dt.date) -> list[str]:
+def _details(item: Item, today: dt.date, zone: dt.tzinfo) -> list[str]:
     lines = [f"Status: {item.status or 'empty'} · Target Date: {_target(item, today)}"]
     lines += [_conflict_line(c) for c in item.conflicts]
-    lines += [_change_line(c) for c in item.changes]
+    lines += [_change_line(c, zone) for c in item.changes]
     if item.more_changes:
-        lines.append(f"… and {_plural(item.more_changes, 'earlier change')}")
+        lines.append(f"… and {plural(item.more_changes, 'earlier change')}")
     return lines
 
 
@@ -111,7 +124,11 @@ def _grouped(digest: OwnerItems) -> list[tuple[Reason, Sequence[Item]]]:
     ]
 
 
-def render_text(digest: OwnerItems, today: dt.date, due_within_days: int) -> str:
+def render_text(
+    digest: OwnerItems, today: dt.date, due_within_days: int, *, zone: dt.tzinfo = DEFAULT_ZONE
+) -> str:
+    """The plain-text part. `today` is the caller's, in the configured time zone; each
+    change is dated in `zone`, which should be that same zone (`config.zone(config)`)."""
     titles = headings(due_within_days)
     lines = [
         f"For: {digest.owner}",
@@ -126,7 +143,7 @@ def render_text(digest: OwnerItems, today: dt.date, due_within_days: int) -> str
             if index:
                 lines.append("")
             lines.append(f"Rec {item.rec_no}: {item.text}")
-            lines += [f"    {line}" for line in _details(item, today)]
+            lines += [f"    {line}" for line in _details(item, today, zone)]
             if item.link:
                 lines.append(f"    Open the row: {item.link}")
     lines += [
@@ -138,7 +155,10 @@ def render_text(digest: OwnerItems, today: dt.date, due_within_days: int) -> str
     return "\n".join(line.rstrip() for line in lines).strip() + "\n"
 
 
-def render_html(digest: OwnerItems, today: dt.date, due_within_days: int) -> str:
+def render_html(
+    digest: OwnerItems, today: dt.date, due_within_days: int, *, zone: dt.tzinfo = DEFAULT_ZONE
+) -> str:
+    """The HTML part, telling what `render_text` tells."""
     esc = html.escape
     titles = headings(due_within_days)
     tone = {
@@ -167,7 +187,7 @@ def render_html(digest: OwnerItems, today: dt.date, due_within_days: int) -> str
         for item in items:
             out.append('<div style="margin:0 0 12px;padding:0 8px">')
             out.append(f'<p style="margin:0"><b>Rec {esc(item.rec_no)}</b>: {esc(item.text)}</p>')
-            for line in _details(item, today):
+            for line in _details(item, today, zone):
                 out.append(f'<p style="margin:2px 0 0 12px">{esc(line)}</p>')
             if item.link:
                 out.append(

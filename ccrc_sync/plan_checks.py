@@ -136,7 +136,7 @@ def run_findings(
     back because its cell holds a formula, a column missing on one side."""
     cfg = inputs.config
     out: list[Issue] = []
-    complete = schema.canonical(cfg.plan.statuses, cfg.plan.complete_status)
+    complete = cfg.plan.complete_status
     base = inputs.history.base or {}
     for c in result.changes:
         if c.field != schema.STATUS or c.rec_no not in base:

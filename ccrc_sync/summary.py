@@ -24,13 +24,15 @@ from ccrc_sync.schema import (
     STATUS,
     TARGET_DATE,
     Value,
-    as_date,
     canonical,
     display,
+    is_overdue,
     parent_of,
     rec_sort_key,
     rollup,
+    target_date_of,
 )
+from ccrc_sync.words import capital
 
 # The bucket for rows whose status (or section) is blank or not in the vocabulary. It only
 # appears when such a row exists, so a clean plan shows exactly its configured columns.
@@ -99,10 +101,6 @@ def section_of(value: Value, plan: PlanConfig) -> str:
     return canonical(plan.sections, display(value)) or other_label(plan.sections)
 
 
-def complete_status(plan: PlanConfig) -> str:
-    return canonical(plan.statuses, plan.complete_status) or plan.complete_status
-
-
 def compute(
     table: Mapping[str, Mapping[str, Value]],
     plan: PlanConfig,
@@ -121,7 +119,7 @@ def compute(
     Lettered parts (18a, 18b ...) are counted on a line of their own; a recommendation
     with parts counts under the status its parts add up to (`schema.rollup`).
     """
-    done = complete_status(plan)
+    done = plan.complete_status
     wholes = {k: r for k, r in table.items() if parent_of(k) is None}
     parts_of: dict[str, list[Value]] = {}
     for k, r in table.items():
@@ -149,8 +147,8 @@ def compute(
         if rec_no not in wholes:
             part_status = status_of(row.get(STATUS), plan)
             parts[part_status] = parts.get(part_status, 0) + 1
-            part_target = as_date(row.get(TARGET_DATE))
-            if part_target is not None and part_target < today and part_status != done:
+            part_target = target_date_of(row.get(TARGET_DATE), plan)
+            if part_target is not None and is_overdue(part_target, row.get(STATUS), plan, today):
                 overdue.append(
                     OverdueItem(
                         rec_no=rec_no,
@@ -166,7 +164,7 @@ def compute(
         by_status[status] += 1
         by_section[section][status] += 1
         owner = display(row.get(OWNER)).strip()
-        target = as_date(row.get(TARGET_DATE))
+        target = target_date_of(row.get(TARGET_DATE), plan)
         shown_status = _shown_status(statuses[rec_no], status)
         if not owner:
             no_owner.append(rec_no)
@@ -182,7 +180,8 @@ def compute(
                     target_date=target or (display(row.get(TARGET_DATE)) or None),
                 )
             )
-        if target is not None and target < today and status != done:
+        # A recommendation with parts is judged by the status its parts add up to.
+        if target is not None and is_overdue(target, statuses[rec_no], plan, today):
             overdue.append(
                 OverdueItem(
                     rec_no=rec_no,
@@ -235,7 +234,7 @@ def _kind(status: str, plan: PlanConfig) -> str:
     """What a status means for the sentence: the configured complete, in-progress and
     planned statuses first; any other status by its name."""
     key = " ".join(status.split()).casefold()
-    if key == complete_status(plan).casefold():
+    if key == plan.complete_status.casefold():
         return _COMPLETE
     if key == " ".join(plan.in_progress_status.split()).casefold():
         return _UNDERWAY
@@ -313,22 +312,18 @@ def _groups(
     return [(kind, label, count) for (kind, label), count in ranked]
 
 
-def _capital(text: str) -> str:
-    return text[:1].upper() + text[1:]
-
-
 def _whole(group: tuple[str, str, int], total: int) -> str:
     """Every recommendation has the same status."""
     kind, label, _ = group
     everyone = _all(total)
     if kind == _COMPLETE:
-        return f"{_capital(everyone)} {_be(total)} complete."
+        return f"{capital(everyone)} {_be(total)} complete."
     if kind == _UNDERWAY:
         return f"Work is underway on {everyone}."
     if kind == _PLANNED:
         return f"Planned activity is in place to address {everyone}."
     if label:
-        return f'{_capital(everyone)} {_be(total)} marked "{label}".'
+        return f'{capital(everyone)} {_be(total)} marked "{label}".'
     if total == 1:
         return "The one recommendation has no recognised status."
     return f"None of the {total} recommendations has a recognised status."

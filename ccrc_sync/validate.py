@@ -17,6 +17,7 @@ from ccrc_sync import config as configuration
 from ccrc_sync.config import Config
 from ccrc_sync.errors import WorkbookError
 from ccrc_sync.schema import Issue, Severity, Value, parent_of, parse_ref, validate_plan
+from ccrc_sync.words import plural
 from ccrc_sync.workbook import PlanWorkbook, WorkbookLimits, read_plan
 from ccrc_sync.writes import CellEdit, WorkbookWrites
 
@@ -117,12 +118,6 @@ _WHERE = 18  # the cell column: 'Action Plan!C20' and a little room
 _VALUE_CHARS = 300  # a cell's value is shown up to here (at a word), not whole
 
 
-def _plural(n: int, word: str) -> str:
-    if n == 1:
-        return f"{n} {word}"
-    return f"{n} {word}es" if word.endswith("x") else f"{n} {word}s"
-
-
 def _wrapped(text: str, first: str, indent: str) -> list[str]:
     """`text` wrapped at word boundaries after `first`; a long word is moved to the next
     line whole, never cut (a value in a list of choices stays readable)."""
@@ -147,7 +142,7 @@ def _fix_line(result: ValidationResult) -> str:
     """The last line: how many findings `--fix` would correct (or did)."""
     if result.fixed_path is not None:
         return (
-            f"Wrote {result.fixed_path} with {_plural(result.fixed, 'fix')} applied; "
+            f"Wrote {result.fixed_path} with {plural(result.fixed, 'fix', 'fixes')} applied; "
             f"{result.workbook} itself was not changed."
         )
     total = len(result.issues)
@@ -194,8 +189,8 @@ def render_text(result: ValidationResult, *, verbose: bool = False) -> str:
     lines.append("")
     c = result.counts
     lines.append(
-        f"{_plural(result.recommendations, 'recommendation')}: {_plural(c.error, 'error')}, "
-        f"{_plural(c.warning, 'warning')}, {_plural(c.info, 'note')}."
+        f"{plural(result.recommendations, 'recommendation')}: {plural(c.error, 'error')}, "
+        f"{plural(c.warning, 'warning')}, {plural(c.info, 'note')}."
     )
     lines.append(_fix_line(result))
     return "\n".join(lines)

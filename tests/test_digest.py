@@ -274,6 +274,43 @@ def test_the_next_digest_lists_only_what_changed_since_and_what_is_still_due(
     assert last_digest_run(config) == NOW + dt.timedelta(days=7)
 
 
+def test_a_change_after_midnight_in_summer_is_dated_that_day(
+    tmp_path: Path, smtp: tuple[Controller, Collector]
+) -> None:
+    controller, handler = smtp
+    config = _config(tmp_path, _plan(tmp_path), controller.port)
+    _state(config)
+    with State(config.sync.state_dir) as state:
+        # 00:30 on Sunday 5 July in London; 23:30 on 4 July in UTC, where the log keeps it.
+        at = dt.datetime(2026, 7, 4, 23, 30, tzinfo=dt.UTC)
+        _log(state, at, [("2", "Owner", "sheet", "workbook", "x", "Head of Casework")])
+    run_digest(config, now=NOW, dry_run=False)
+    casework = _text(_by_recipient(handler)["casework@example.org"])
+    assert (
+        "    Owner changed from x to Head of Casework in the Google Sheet on 5 July 2026\n"
+        in casework
+    )
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="digest._send must pass zone=config.zone(config) to render_text/render_html "
+    "(digest.py is not this branch's to edit); remove this mark when it does",
+)
+def test_a_change_is_dated_in_a_configured_zone_other_than_london(
+    tmp_path: Path, smtp: tuple[Controller, Collector]
+) -> None:
+    controller, handler = smtp
+    config = _config(tmp_path, _plan(tmp_path), controller.port)
+    config = config.model_copy(
+        update={"schedule": config.schedule.model_copy(update={"timezone": "America/New_York"})}
+    )
+    _state(config)  # 21b changed at 01:00 UTC on 3 July: 21:00 on 2 July in New York
+    run_digest(config, now=NOW, dry_run=False)
+    qa = _text(_by_recipient(handler)["old-qa@example.org"])
+    assert "Status changed from In Progress to Complete in the Google Sheet on 2 July 2026" in qa
+
+
 def test_a_dry_run_sends_nothing_writes_nothing_and_lists_what_would_go(
     tmp_path: Path, smtp: tuple[Controller, Collector]
 ) -> None:

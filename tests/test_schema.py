@@ -360,6 +360,15 @@ def test_roll_up(parts: list[str | None], expected: str) -> None:
     assert schema.rollup(parts, PlanConfig()) == expected
 
 
+def test_roll_up_by_status_settings_written_in_another_case() -> None:
+    plan = PlanConfig(
+        complete_status="complete", planned_status="planned", in_progress_status="in progress"
+    )
+    assert schema.rollup(["Planned", "Planned"], plan) == "Planned"
+    assert schema.rollup(["Complete", "complete"], plan) == "Complete"
+    assert schema.rollup(["Complete", "Planned"], plan) == "In Progress"
+
+
 # ----------------------------------------------------------------------------- closure
 
 CLOSURE_HEADERS = [*HEADERS, "Evidence", "Completed On"]

@@ -124,6 +124,16 @@ def _index(layout: TabLayout, label: str) -> int:
 # --------------------------------------------------------------------------- Summary
 
 
+def test_summary_counts_complete_by_a_complete_status_written_in_lower_case() -> None:
+    plan = PlanConfig(complete_status="complete", in_progress_status="in progress")
+    fig = compute(_table(complete=3, parts=2), plan, TODAY)
+    layout = summary_layout(fig, SUMMER, plan)
+    progress = _row_after(layout, "Recommendations")
+    numbers = layout.rows[layout.rows.index(progress) + 1]
+    assert [c.value for c in numbers.cells] == [34, 3, 0.088]
+    assert "2 lettered parts: 0 complete, 2 in progress" in _texts(layout)
+
+
 def test_summary_opens_with_a_title_the_sentence_and_when_the_figures_changed() -> None:
     fig = _figures()
     layout = summary_layout(fig, SUMMER, PLAN)
@@ -248,6 +258,14 @@ def test_key_recommendations_show_their_first_sentence_never_cut_mid_word() -> N
         "of active case management, ensuring …"
     )
     assert len(layout.rows[key + 2 : key + 8]) == 6
+
+
+def test_a_key_recommendation_is_not_cut_at_an_abbreviation() -> None:
+    table = _table()
+    table["1"][RECOMMENDATION] = "The CCRC should publish guidance, e.g. on triage. It should."
+    layout = summary_layout(compute(table, PLAN, TODAY), SUMMER, PLAN)
+    first = layout.rows[_index(layout, "Key Recommendations") + 2]
+    assert first.cells[4].value == "The CCRC should publish guidance, e.g. on triage."
 
 
 def test_the_chart_is_stacked_by_status_per_section_below_the_tables() -> None:

@@ -8,6 +8,7 @@ Google Sheet are read into the same `PlanTable`, so one set of rules judges both
 - `table`: `PlanTable`, a sheet read as rows keyed by header;
 - `codes`: `Issue` and the one catalogue of finding codes;
 - `text`: heuristics on text (cut off, run together, recorded twice);
+- `due`: reading a Target Date and the one rule for "overdue";
 - `rules`: `Validator`, the rules themselves.
 """
 
@@ -17,6 +18,7 @@ import datetime as dt
 
 from ccrc_sync.schema.across import rollup
 from ccrc_sync.schema.codes import CATALOGUE, Code, Issue, PlanRules, Severity, make_issue
+from ccrc_sync.schema.due import is_overdue, target_date_of
 from ccrc_sync.schema.fields import (
     ACTION,
     COMPLETED_ON,
@@ -117,6 +119,7 @@ __all__ = [
     "header_key",
     "invalid_cells",
     "is_blank",
+    "is_overdue",
     "looks_truncated",
     "make_issue",
     "match_header",
@@ -130,6 +133,7 @@ __all__ = [
     "rec_sort_key",
     "rollup",
     "table_from_grid",
+    "target_date_of",
     "uk_date",
     "validate_plan",
 ]

@@ -27,9 +27,8 @@ def rollup(statuses: Iterable[Value], plan: PlanRules) -> str:
     """A parent's status from its parts': Complete when every part is, In Progress when
     any part is In Progress or Complete, otherwise Planned."""
     words = [canonical(plan.statuses, s) for s in statuses]
-    complete = canonical(plan.statuses, plan.complete_status) or plan.complete_status
-    if words and all(w == complete for w in words):
-        return complete
+    if words and all(w == plan.complete_status for w in words):
+        return plan.complete_status
     if any(w is not None and w != plan.planned_status for w in words):
         return plan.in_progress_status
     return plan.planned_status

@@ -384,7 +384,11 @@ def make_issue(
 
 
 class PlanRules(Protocol):
-    """What the rules need from `config.PlanConfig` (structural, to avoid an import cycle)."""
+    """What the rules need from `config.PlanConfig` (structural, to avoid an import cycle).
+
+    The complete, in-progress and planned statuses come spelt as in `statuses` (PlanConfig
+    maps them when it is read), so they compare with a cell's `canonical` word as they are.
+    """
 
     @property
     def statuses(self) -> tuple[str, ...]: ...

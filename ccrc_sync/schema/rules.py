@@ -20,6 +20,7 @@ from ccrc_sync.schema.across import (
     check_run_together,
 )
 from ccrc_sync.schema.codes import Findings, Issue, Item, PlanRules, Severity
+from ccrc_sync.schema.due import is_overdue
 from ccrc_sync.schema.fields import (
     ACTION,
     COMPLETED_ON,
@@ -65,7 +66,7 @@ class Validator:
     def __init__(self, plan: PlanRules, today: dt.date) -> None:
         self.plan = plan
         self.today = today
-        self._complete = canonical(plan.statuses, plan.complete_status) or plan.complete_status
+        self._complete = plan.complete_status
         # Judged rows and tables, keyed by identity (the object is kept with its findings,
         # so an id is never mistaken for a later object's).
         self._memo: dict[tuple[object, ...], tuple[PlanRow, list[Item]]] = {}
@@ -362,10 +363,9 @@ class Validator:
             return
         if label == COMPLETED_ON and day > self.today:
             out.add("closure.future", long_date=_long(day), **where)
-        if label != TARGET_DATE or day >= self.today:
-            return
-        status = canonical(self.plan.statuses, plan_row.values.get(STATUS))
-        if status == self._complete:
+        if label != TARGET_DATE or not is_overdue(
+            day, plan_row.values.get(STATUS), self.plan, self.today
+        ):
             return
         out.add(
             "date.overdue",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict
 
-from ccrc_sync.schema.fields import REC_NO, Formula, RecNo, Value, match_header, rec_no_of
+from ccrc_sync.schema.fields import REC_NO, RecNo, Value, match_header, rec_no_of
 from ccrc_sync.schema.values import display, is_blank
 
 
@@ -68,24 +68,6 @@ class PlanTable(BaseModel):
             if key is not None and key not in rows:
                 rows[key] = plan_row.row
         return rows
-
-    def keys_in_doubt(self) -> set[RecNo]:
-        """Rec Nos. that more than one row claims: none of those rows can be trusted to be
-        the recommendation, so none is merged."""
-        seen: set[RecNo] = set()
-        doubt: set[RecNo] = set()
-        for plan_row in self.rows:
-            key = plan_row.key
-            if key is None:
-                continue
-            if key in seen:
-                doubt.add(key)
-            seen.add(key)
-        return doubt
-
-    def broken_keys(self) -> list[PlanRow]:
-        """Rows whose Rec No. is blank, invalid or a formula: a row we cannot place."""
-        return [r for r in self.rows if r.key is None or isinstance(r.values.get(REC_NO), Formula)]
 
 
 # How far down we look for the header row: a title or a blank line above it is common.

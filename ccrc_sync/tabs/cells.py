@@ -100,11 +100,3 @@ def fit_widths(
             wanted = min(maximum, _shown_length(c) + _PADDING)
             widths[index] = max(widths[index], wanted)
     return tuple(round(w, 1) for w in widths)
-
-
-def plural(count: int, one: str, many: str | None = None) -> str:
-    return f"{count} {one}" if count == 1 else f"{count} {many or one + 's'}"
-
-
-def capital(text: str) -> str:
-    return text[:1].upper() + text[1:]

@@ -29,7 +29,6 @@ from ccrc_sync.tabs.cells import (
     ISSUES_TAB,
     MIN_WIDTH,
     Where,
-    capital,
     cell,
     fit_widths,
     header,
@@ -37,6 +36,7 @@ from ccrc_sync.tabs.cells import (
     rec_cell,
     row,
 )
+from ccrc_sync.words import capital
 
 ISSUES_HEADER: tuple[str, ...] = (
     "Rec No.",

@@ -18,14 +18,13 @@ from ccrc_sync.state import LogEntry, LogEvent
 from ccrc_sync.tabs.cells import (
     CHANGE_LOG_TAB,
     MIN_WIDTH,
-    capital,
     fit_widths,
     header,
     line,
-    plural,
     rec_cell,
     row,
 )
+from ccrc_sync.words import capital, plural
 
 LOG_HEADER: tuple[str, ...] = (
     "When",

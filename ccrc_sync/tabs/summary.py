@@ -13,7 +13,9 @@ from collections.abc import Mapping, Sequence
 from ccrc_sync.config import PlanConfig
 from ccrc_sync.layout import ChartSpec, Role, TabCell, TabKind, TabLayout, TabRow
 from ccrc_sync.summary import SUMMARY_TITLE, SummaryFigures
-from ccrc_sync.tabs.cells import SUMMARY_TAB, fit_widths, header, line, plural, rec_cell, row
+from ccrc_sync.tabs.cells import SUMMARY_TAB, fit_widths, header, line, rec_cell, row
+from ccrc_sync.words import first_sentence as cut_to_sentence
+from ccrc_sync.words import plural
 
 CHART_TITLE = "Recommendations by section and status"
 
@@ -42,7 +44,9 @@ def parts_text(parts: Mapping[str, int], plan: PlanConfig) -> str | None:
 
 
 LIST_LIMIT = 8  # Rec Nos. listed before "and N more"
-KEY_TEXT_CHARS = 120  # a key recommendation on the Summary: its first sentence, two lines at most
+# A key recommendation on the Summary: its first sentence, two lines at most (120
+# characters of text and " …" when it is cut).
+KEY_TEXT_CHARS = 122
 
 
 def rec_list(numbers: Sequence[str], total: int) -> str | None:
@@ -57,16 +61,9 @@ def rec_list(numbers: Sequence[str], total: int) -> str | None:
 
 
 def first_sentence(text: str, limit: int = KEY_TEXT_CHARS) -> str:
-    """The text up to its first full stop, cut at a word (never mid-word) past `limit`."""
-    flat = " ".join(text.split())
-    end = next(
-        (i + 1 for i, ch in enumerate(flat) if ch in ".!?" and flat[i + 1 : i + 2] in (" ", "")),
-        len(flat),
-    )
-    sentence = flat[:end]
-    if len(sentence) <= limit:
-        return sentence
-    return sentence[:limit].rsplit(" ", 1)[0].rstrip(",;:") + " …"
+    """A key recommendation as the Summary quotes it: its first sentence, cut at a word
+    with a spaced " …" as the Summary has always shown it (a digest line uses "…")."""
+    return cut_to_sentence(text, limit, ellipsis=" …")
 
 
 def summary_layout(
