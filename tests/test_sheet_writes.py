@@ -552,9 +552,12 @@ def test_a_structural_retry_that_meets_its_own_success(emulator):
     finally:
         second.release()  # (already released, unless the test failed before that)
     assert result.notes == []
-    assert answered() == [200, 400]  # the retry did meet its own success
+    # The retry did meet its own success. (On a loaded machine the client may also give up
+    # on the held retry and send a third: it meets the same success.)
+    first_answer, *retries = answered()
+    assert first_answer == 200 and retries and set(retries) == {400}
     attempts = [r.body for r in emulator.requests if r.path == structural]
-    assert attempts[0] == attempts[1]  # the same request, sent again
+    assert all(a == attempts[0] for a in attempts)  # the same request, sent again
     snap = connect(emulator, sid).read(PLAN)
     assert list(snap.tabs) == [PLAN, "Summary"]
     assert snap.tagged_rows() == {str(n): [n + 1] for n in range(1, 7)}
