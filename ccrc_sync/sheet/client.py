@@ -31,7 +31,8 @@ from gspread.utils import absolute_range_name, rowcol_to_a1
 
 from ccrc_sync.config import PlanConfig, SheetConfig
 from ccrc_sync.errors import SheetError
-from ccrc_sync.sheet.cells import decode_plan_row, rec_key
+from ccrc_sync.schema import rec_no_of
+from ccrc_sync.sheet.cells import decode_plan_row
 from ccrc_sync.sheet.credentials import find_credentials
 from ccrc_sync.sheet.explain import explain, not_accepted, refusal
 from ccrc_sync.sheet.read import FIELDS, SheetSnapshot
@@ -197,7 +198,7 @@ class GoogleSheet:
         for rec, row in planned.retagged.items():
             line = rows[row - 1 - start] if 0 <= row - 1 - start < len(rows) else []
             value = decode_plan_row(line[:1], frozenset())[0] if line else None
-            if rec_key(value) != rec:
+            if rec_no_of(value) != rec:
                 moved.append(rec)
         if moved:
             raise SheetError(

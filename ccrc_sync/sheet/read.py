@@ -26,9 +26,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from ccrc_sync.schema import (
-    REC_NO,
     TEXT_FIELDS,
     PlanTable,
+    RecNo,
     Value,
     column_number,
     display,
@@ -42,7 +42,6 @@ from ccrc_sync.sheet.cells import (
     decode_plan_row,
     decode_tab_row,
     display_row,
-    rec_key,
 )
 from ccrc_sync.sheet.tags import Tag
 
@@ -213,7 +212,7 @@ class SheetSnapshot:
         self._row_tags: dict[int, list[Tag]] | None = None
         self._rec_tags: dict[str, list[tuple[int, Tag]]] | None = None
         self._marks: dict[tuple[str, int], tuple[int, list[int], str]] | None = None
-        self._keys: list[str | None] = []
+        self._keys: dict[int, RecNo | None] = {}
 
     # ------------------------------------------------------------------ spreadsheet
 
@@ -317,19 +316,14 @@ class SheetSnapshot:
         grid: list[list[Value]] = head[: found.header_row]
         grid += [decode_plan_row(row, text_cols) for row in rows[found.header_row :]]
         self._table = table_from_grid(grid, self.plan_title)
-        rec_col = self._table.columns.get(REC_NO)
-        self._keys = [None] * len(grid)
-        if rec_col is not None:
-            for index in range(self._table.header_row, len(grid)):
-                line = grid[index]
-                if rec_col <= len(line) and not is_blank(line[rec_col - 1]):
-                    self._keys[index] = rec_key(line[rec_col - 1])
+        self._keys = {r.row: r.key for r in self._table.rows}
         return self._table
 
-    def row_key(self, row: int) -> str | None:
-        """The Rec No. the plan tab's `row` shows, as a tag spells it."""
+    def row_key(self, row: int) -> RecNo | None:
+        """The Rec No. the plan tab's `row` shows, keyed as the plan keys it (`PlanRow.key`,
+        so `'002` is 2 and `20 A` is 20a): the key a write is addressed to and a tag holds."""
         self.plan_table()
-        return self._keys[row - 1] if 0 < row <= len(self._keys) else None
+        return self._keys.get(row)
 
     @property
     def last_plan_row(self) -> int:

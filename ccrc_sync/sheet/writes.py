@@ -44,10 +44,11 @@ from ccrc_sync.schema import (
     display,
     is_blank,
     match_header,
+    rec_no_of,
 )
 from ccrc_sync.sheet import requests as rq
 from ccrc_sync.sheet import tags
-from ccrc_sync.sheet.cells import encode_cell, encode_tab_cell, rec_key
+from ccrc_sync.sheet.cells import encode_cell, encode_tab_cell
 from ccrc_sync.sheet.formats import has_style_rules, plan_furniture, style_keys, tab_format
 from ccrc_sync.sheet.marks import plan_mark, plan_unmark
 from ccrc_sync.sheet.read import STYLE_TAG, SheetSnapshot, TabInfo
@@ -200,7 +201,7 @@ class Planner:
             self.tag(tags.TAB, tags.PLAN_KIND, rq.sheet_location(self.plan_id))
         seen: set[str] = set()
         for index, (rec_no, _values) in enumerate(rows, start=2):
-            key = rec_key(rec_no)
+            key = rec_no_of(rec_no)
             if key is not None and key not in seen:
                 seen.add(key)
                 self.tag(tags.REC, key, rq.row_location(self.plan_id, index))
@@ -289,7 +290,7 @@ class Planner:
         """Rec No. -> column -> (row read, value); the last write to a cell wins."""
         out: dict[str, dict[int, tuple[int, Value]]] = {}
         for write in writes.cells:
-            key = rec_key(write.rec_no)
+            key = rec_no_of(write.rec_no)
             if key is None:
                 raise SheetError(f"A change for Rec No. {write.rec_no!r} has no usable Rec No.")
             out.setdefault(key, {})[write.col] = (write.row, write.value)
@@ -351,7 +352,7 @@ class Planner:
             self.out.add(rq.insert_rows(sheet_id, last, count))
         size[0] += count
         for offset, append in enumerate(writes.appends, start=1):
-            key = rec_key(append.rec_no)
+            key = rec_no_of(append.rec_no)
             if key is None:
                 raise SheetError(f"A new row has no usable Rec No. ({append.rec_no!r}).")
             self.drop_tags(key)
