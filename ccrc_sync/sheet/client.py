@@ -27,11 +27,11 @@ import gspread
 from google.auth import exceptions as auth_exceptions
 from google.auth.credentials import AnonymousCredentials
 from gspread.exceptions import APIError
-from gspread.utils import absolute_range_name, rowcol_to_a1
+from gspread.utils import absolute_range_name
 
 from ccrc_sync.config import PlanConfig, SheetConfig
 from ccrc_sync.errors import SheetError
-from ccrc_sync.schema import rec_no_of
+from ccrc_sync.schema import column_letter, rec_no_of
 from ccrc_sync.sheet.cells import decode_plan_row
 from ccrc_sync.sheet.credentials import find_credentials
 from ccrc_sync.sheet.explain import explain, not_accepted, refusal
@@ -173,7 +173,7 @@ class GoogleSheet:
         """The Rec No. cells of the rows this batch tags, to check none moved meanwhile."""
         if not planned.retagged or planned.rec_col is None:
             return None
-        letter = rowcol_to_a1(1, planned.rec_col).rstrip("0123456789")
+        letter = column_letter(planned.rec_col)
         last = max(planned.retagged.values())
         return absolute_range_name(planned.plan_title, f"{letter}1:{letter}{last}")
 

@@ -30,7 +30,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from gspread.utils import absolute_range_name, rowcol_to_a1
+from gspread.utils import absolute_range_name
 
 from ccrc_sync.config import PlanConfig
 from ccrc_sync.errors import SheetError
@@ -40,6 +40,7 @@ from ccrc_sync.schema import (
     SECTION,
     STATUS,
     Value,
+    a1,
     column_letter,
     display,
     is_blank,
@@ -208,10 +209,10 @@ class Planner:
         grid = [[encode_cell(v) for v in headers]] + [
             [encode_cell(v) for v in values] for _, values in rows
         ]
-        a1 = f"A1:{rowcol_to_a1(height, width)}"
+        span = f"A1:{a1(height, width)}"
         self.out.data.append(
             {
-                "dataFilter": {"a1Range": absolute_range_name(self.out.plan_title, a1)},
+                "dataFilter": {"a1Range": absolute_range_name(self.out.plan_title, span)},
                 "majorDimension": "ROWS",
                 "values": [row + [""] * (width - len(row)) for row in grid],
             }
@@ -439,10 +440,10 @@ class Planner:
             cells = layout.rows[index].cells if index < len(layout.rows) else ()
             line = [encode_tab_cell(c, day_first=self.day_first, plan_gid=gid) for c in cells]
             grid.append(line + [""] * (width - len(line)))
-        a1 = f"A1:{rowcol_to_a1(height, width)}"
+        span = f"A1:{a1(height, width)}"
         self.out.data.append(
             {
-                "dataFilter": {"a1Range": absolute_range_name(title, a1)},
+                "dataFilter": {"a1Range": absolute_range_name(title, span)},
                 "majorDimension": "ROWS",
                 "values": grid,
             }
