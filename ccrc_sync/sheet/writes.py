@@ -17,6 +17,8 @@ Why it is shaped this way:
 * A generated tab's content and its rows' style keys (the hidden column `formats` styles
   by) go in the same values request; its formats only go in the structural request when
   the tab is made or its shape changes, so new content costs no formatting.
+* Values arrive as the plan means them (`plan_sides` already gives every Rec No. cell and
+  new row its `schema.rec_cell_value`), so they are only encoded here, never re-decided.
 * Structure comes from the snapshot alone, so this module plans without sending; the
   client sends. Requests that only format (`essential=False`) may be dropped if Google
   refuses them, and the data still goes across.
@@ -25,7 +27,6 @@ Why it is shaped this way:
 from __future__ import annotations
 
 import random
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -58,7 +59,6 @@ from ccrc_sync.writes import SheetWrites
 NEW_LOCALE = "en_GB"
 # The fewest rows a generated tab is given (see `roomy`).
 TAB_ROWS = 500
-_WHOLE = re.compile(r"[1-9][0-9]{0,8}")
 
 
 @dataclass
@@ -260,13 +260,6 @@ class Planner:
         self.out.add(*furniture, essential=False)
         self.tag(tags.TAB, tags.PLAN_KIND, rq.sheet_location(tab.sheet_id))
 
-    def encode(self, col: int, value: Value) -> str | int | float | bool:
-        """A plan cell for USER_ENTERED; a whole-number Rec No. goes as the number staff
-        would type (`20`), any other (`20a`, `007`) as text."""
-        if col == self.out.rec_col and isinstance(value, str) and _WHOLE.fullmatch(value):
-            return int(value)
-        return encode_cell(value)
-
     def grow(self, sheet_id: int, need_rows: int, need_cols: int) -> None:
         """Grow an existing tab to hold `need_rows` x `need_cols` (Google refuses a write
         past the grid), once per batch however many writes need it."""
@@ -331,7 +324,7 @@ class Planner:
         self.grow(self.plan_sheet(), 0, width)
         row: list[Any] = [None] * width
         for col, value in values.items():
-            row[col - 1] = self.encode(col, value)
+            row[col - 1] = encode_cell(value)
         self.out.cells.setdefault(rec, {}).update(values)
         self.out.data.append(
             {
@@ -358,11 +351,8 @@ class Planner:
                 raise SheetError(f"A new row has no usable Rec No. ({append.rec_no!r}).")
             self.drop_tags(key)
             self.tag(tags.REC, key, rq.row_location(sheet_id, last + offset))
-            values = dict(append.values)
-            if self.out.rec_col is not None:
-                values.setdefault(self.out.rec_col, append.rec_no)
-            if values:
-                self.fill_row(key, values)
+            if append.values:
+                self.fill_row(key, append.values)
 
     # ------------------------------------------------------------------ generated tabs
 
