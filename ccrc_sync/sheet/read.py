@@ -53,10 +53,10 @@ _CELL = (
 FIELDS = ",".join(
     (
         "spreadsheetId",
-        "properties(title,locale,timeZone)",
+        "properties(title,locale)",
         _META,
-        "sheets(properties(sheetId,title,index,gridProperties(rowCount,columnCount,"
-        "frozenRowCount)),charts/chartId,conditionalFormats/booleanRule/condition,"
+        "sheets(properties(sheetId,title,gridProperties(rowCount,columnCount)),"
+        "charts/chartId,conditionalFormats/booleanRule/condition,"
         f"{_META},data(startRow,rowMetadata/{_META},rowData/values({_CELL})))",
     )
 )
@@ -73,10 +73,8 @@ class TabInfo:
 
     title: str
     sheet_id: int
-    index: int = 0
     row_count: int = 0
     column_count: int = 0
-    frozen_rows: int = 0
     chart_ids: tuple[int, ...] = ()
     # ccrc-sync's tags on the tab: its kind (`plan`, `summary`, ...) and layout digest.
     kind: str | None = None
@@ -147,10 +145,8 @@ def _tab(sheet: Mapping[str, Any]) -> TabInfo:
     return TabInfo(
         title=str(props.get("title", "")),
         sheet_id=int(props.get("sheetId", 0)),
-        index=int(props.get("index", 0)),
         row_count=int(grid.get("rowCount", 0)),
         column_count=int(grid.get("columnCount", 0)),
-        frozen_rows=int(grid.get("frozenRowCount", 0)),
         chart_ids=tuple(int(c["chartId"]) for c in sheet.get("charts", []) if "chartId" in c),
         kind=next((t.value for t in own if t.key == tags.TAB), None),
         layout=next((t.value for t in own if t.key == tags.LAYOUT), None),
@@ -189,7 +185,6 @@ class SheetSnapshot:
         self.spreadsheet_id = str(reply.get("spreadsheetId", ""))
         self.title = str(props.get("title", ""))
         self.locale = str(props.get("locale", ""))
-        self.time_zone = str(props.get("timeZone", ""))
         self.spreadsheet_tags = tuple(tags.tags_of(reply.get("developerMetadata")))
         self.tabs = TabMap()
         self._rows: dict[int, list[Any]] = {}  # sheetId -> rowData
