@@ -532,7 +532,9 @@ def test_a_structural_retry_that_meets_its_own_success(emulator):
     from ccrc_sync.config import RetryConfig
 
     sid = emulator.create_spreadsheet(title="CCRC")
-    retry = RetryConfig(max_seconds=30, initial_delay=0.01, max_delay=0.02, timeout=1.0)
+    # The pause, not the timeout, makes the client give up on the first attempt; the
+    # timeout only has to outlast the retry's own answer on a busy machine.
+    retry = RetryConfig(max_seconds=30, initial_delay=0.01, max_delay=0.02, timeout=3.0)
     sheet = connect(emulator, sid, retry)
     first = emulator.pause_next(method="POST", path_contains=":batchUpdate")
     second = emulator.pause_next(method="POST", path_contains=":batchUpdate")
