@@ -17,7 +17,6 @@ from ccrc_sync.sheet.cells import (
     encode_tab_cell,
     from_serial,
     needs_quote,
-    rec_key,
 )
 
 
@@ -164,23 +163,3 @@ def test_serials():
     assert from_serial(0, "DATE") == dt.date(1899, 12, 30)
     assert from_serial(61, "DATE") == dt.date(1900, 3, 1)
     assert from_serial(46477 + 14 / 24 + 5 / 1440, "DATE_TIME") == dt.datetime(2027, 3, 31, 14, 5)
-
-
-@pytest.mark.parametrize(
-    ("value", "key"),
-    [
-        (20, "20"),
-        (20.0, "20"),
-        ("20", "20"),
-        (" 20A ", "20a"),
-        ("20.0", "20"),
-        (4.1, "4.1"),
-        ("", None),
-        (None, None),
-        (True, None),
-        (schema.Formula("=A1"), None),
-        (dt.date(2027, 1, 1), None),
-    ],
-)
-def test_rec_keys(value, key):
-    assert rec_key(value) == key

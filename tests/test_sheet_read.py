@@ -263,6 +263,22 @@ def test_the_read_carries_what_the_structure_needs(emulator):
     assert cell["effectiveFormat"] == {"numberFormat": {"type": "DATE"}}
 
 
+def test_the_read_asks_for_no_property_that_nothing_reads(emulator):
+    """Every property in the mask is one the snapshot uses: not the time zone, a tab's
+    position or its frozen rows (a published plan tab has a frozen header; Summary is
+    the second tab)."""
+    from sheethelp import apply, summary_layout
+
+    sid = _publish(emulator)
+    apply(connect(emulator, sid), SheetWrites(tabs={"Summary": summary_layout()}))
+    reply = raw_get(emulator, sid, fields=FIELDS, includeGridData="true")
+    assert reply["properties"] == {"title": "CCRC", "locale": "en_GB"}
+    for sheet in reply["sheets"]:
+        assert set(sheet["properties"]) == {"sheetId", "title", "gridProperties"}
+        assert set(sheet["properties"]["gridProperties"]) == {"rowCount", "columnCount"}
+    assert [s["properties"]["title"] for s in reply["sheets"]] == [PLAN, "Summary"]
+
+
 def _publish(emulator) -> str:
     from sheethelp import apply, publish_writes
 

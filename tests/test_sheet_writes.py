@@ -238,13 +238,16 @@ def test_a_duplicated_tag_is_cleared_before_the_write(emulator, published):
 def test_a_new_row_goes_after_the_last(emulator, published):
     sheet = connect(emulator, published)
     emulator.clear_log()
-    append = SheetRowAppend("7", {1: "7", 3: "Recommendation 7", STATUS: "Planned"})
+    append = SheetRowAppend("7", {1: 7, 3: "Recommendation 7", STATUS: "Planned"})
     apply(sheet, SheetWrites(appends=(append,)))
     assert posts(emulator) == [f"{published}:batchUpdate", "values:batchUpdateByDataFilter"]
     grid = values(emulator, published)
     assert grid[7][:5] == ["7", "", "Recommendation 7", "", "Planned"]
     assert len(grid) == 8
     assert tagged(emulator, published)["7"] == [8]
+    table = connect(emulator, published).read(PLAN).plan_table()
+    assert table is not None
+    assert table.rows[-1].values[schema.REC_NO] == 7  # the number the plan sent, not text
 
 
 def test_a_new_row_never_overwrites_what_staff_type_meanwhile(emulator, published):
@@ -252,7 +255,7 @@ def test_a_new_row_never_overwrites_what_staff_type_meanwhile(emulator, publishe
     recommendation gets a fresh row of its own, and their text is kept below it."""
     sheet = connect(emulator, published)
     snap = sheet.read(PLAN)
-    writes = SheetWrites(appends=(SheetRowAppend("7", {3: "Recommendation 7"}),))
+    writes = SheetWrites(appends=(SheetRowAppend("7", {1: 7, 3: "Recommendation 7"}),))
     _held(
         emulator,
         ":batchUpdate",
@@ -269,7 +272,9 @@ def test_a_new_row_replaces_a_stale_tag_with_its_value(emulator, published):
     """Rec 6's row was cleared by hand (its tag stays); when 6 comes back as a new row,
     the stale tag is deleted first, so the write lands once, on the new row."""
     emulator.set_values(published, PLAN, "A7", [[""] * 9])
-    apply(connect(emulator, published), SheetWrites(appends=(SheetRowAppend("6", {3: "Back"}),)))
+    apply(
+        connect(emulator, published), SheetWrites(appends=(SheetRowAppend("6", {1: 6, 3: "Back"}),))
+    )
     assert tagged(emulator, published)["6"] == [7]
     grid = values(emulator, published)
     assert grid[6][:3] == ["6", "", "Back"]
@@ -484,7 +489,7 @@ def test_text_written_to_a_text_column_reads_back_as_typed(emulator, published):
     )
     apply(connect(emulator, published), writes)
     more = SheetWrites(
-        appends=tuple(SheetRowAppend(str(n), {NOTES: t}) for n, t in enumerate(TEXTS[6:], 7))
+        appends=tuple(SheetRowAppend(str(n), {1: n, NOTES: t}) for n, t in enumerate(TEXTS[6:], 7))
     )
     apply(connect(emulator, published), more)
     table = connect(emulator, published).read(PLAN).plan_table()
@@ -527,7 +532,9 @@ def test_a_structural_retry_that_meets_its_own_success(emulator):
     from ccrc_sync.config import RetryConfig
 
     sid = emulator.create_spreadsheet(title="CCRC")
-    retry = RetryConfig(max_seconds=30, initial_delay=0.01, max_delay=0.02, timeout=1.0)
+    # The pause, not the timeout, makes the client give up on the first attempt; the
+    # timeout only has to outlast the retry's own answer on a busy machine.
+    retry = RetryConfig(max_seconds=30, initial_delay=0.01, max_delay=0.02, timeout=3.0)
     sheet = connect(emulator, sid, retry)
     first = emulator.pause_next(method="POST", path_contains=":batchUpdate")
     second = emulator.pause_next(method="POST", path_contains=":batchUpdate")

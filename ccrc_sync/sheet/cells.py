@@ -276,20 +276,3 @@ def _other(entered: Mapping[str, Any], cell: Cell, *, formula: bool) -> Value:
     if "errorValue" in entered:
         return cell.get("formattedValue") or "#ERROR!"
     return cell.get("formattedValue")
-
-
-def rec_key(value: Value) -> str | None:
-    """A Rec No. as the text a row tag carries: `20`, `20a`; None when it is no key at all
-    (blank, a formula, a boolean, a date). Case and surrounding spaces do not matter."""
-    if value is None or isinstance(value, Formula | bool | dt.date):
-        return None
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            return None
-        return str(int(value)) if value.is_integer() else repr(value)
-    text = str(value).strip().casefold()
-    if re.fullmatch(r"\d+\.0+", text):
-        text = text.split(".", 1)[0]
-    return text or None

@@ -27,11 +27,12 @@ import gspread
 from google.auth import exceptions as auth_exceptions
 from google.auth.credentials import AnonymousCredentials
 from gspread.exceptions import APIError
-from gspread.utils import absolute_range_name, rowcol_to_a1
+from gspread.utils import absolute_range_name
 
 from ccrc_sync.config import PlanConfig, SheetConfig
 from ccrc_sync.errors import SheetError
-from ccrc_sync.sheet.cells import decode_plan_row, rec_key
+from ccrc_sync.schema import column_letter, rec_no_of
+from ccrc_sync.sheet.cells import decode_plan_row
 from ccrc_sync.sheet.credentials import find_credentials
 from ccrc_sync.sheet.explain import explain, not_accepted, refusal
 from ccrc_sync.sheet.read import FIELDS, SheetSnapshot
@@ -172,7 +173,7 @@ class GoogleSheet:
         """The Rec No. cells of the rows this batch tags, to check none moved meanwhile."""
         if not planned.retagged or planned.rec_col is None:
             return None
-        letter = rowcol_to_a1(1, planned.rec_col).rstrip("0123456789")
+        letter = column_letter(planned.rec_col)
         last = max(planned.retagged.values())
         return absolute_range_name(planned.plan_title, f"{letter}1:{letter}{last}")
 
@@ -197,7 +198,7 @@ class GoogleSheet:
         for rec, row in planned.retagged.items():
             line = rows[row - 1 - start] if 0 <= row - 1 - start < len(rows) else []
             value = decode_plan_row(line[:1], frozenset())[0] if line else None
-            if rec_key(value) != rec:
+            if rec_no_of(value) != rec:
                 moved.append(rec)
         if moved:
             raise SheetError(

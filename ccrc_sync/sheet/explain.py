@@ -12,11 +12,10 @@ import re
 from typing import Any
 
 from gspread.exceptions import APIError
-from gspread.utils import a1_to_rowcol
 
 from ccrc_sync.config import PlanConfig
 from ccrc_sync.errors import SheetError
-from ccrc_sync.schema import SECTION, STATUS, a1, display
+from ccrc_sync.schema import SECTION, STATUS, a1, display, parse_ref
 from ccrc_sync.sheet.read import SheetSnapshot
 from ccrc_sync.sheet.transport import EMULATOR_VAR
 from ccrc_sync.sheet.writes import Planned
@@ -41,7 +40,7 @@ def refusal(
     found: tuple[str, int, Any] | None = None
     for text in texts:
         for match in _CELL_REF.finditer(text):
-            row, col = a1_to_rowcol(match.group(1) + match.group(2))
+            row, col = parse_ref(match.group(1) + match.group(2))
             rec = next((k for k, r in rows.items() if r == row and k in planned.cells), None)
             if rec is not None and col in planned.cells[rec]:
                 found = (rec, col, planned.cells[rec][col])

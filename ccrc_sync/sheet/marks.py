@@ -15,9 +15,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ccrc_sync.layout import COLOURS
+from ccrc_sync.schema import rec_no_of
 from ccrc_sync.sheet import requests as rq
 from ccrc_sync.sheet import tags
-from ccrc_sync.sheet.cells import rec_key
 from ccrc_sync.writes import SheetMark, SheetUnmark
 
 if TYPE_CHECKING:
@@ -31,7 +31,7 @@ def plan_mark(planner: Planner, mark: SheetMark) -> None:
     """Fill and note the cell; keep what it had in a tag on its row (and as the token)."""
     snap, out = planner.snap, planner.out
     sheet_id = planner.plan_sheet()
-    rec = rec_key(mark.rec_no) or ""
+    rec = rec_no_of(mark.rec_no) or ""
     if snap.row_key(mark.row) != rec:
         out.notes.append(
             f"The conflict in Rec No. {mark.rec_no} was not marked on the Google Sheet: its "
@@ -65,7 +65,7 @@ def plan_unmark(planner: Planner, unmark: SheetUnmark) -> None:
     this Rec No."""
     snap, out = planner.snap, planner.out
     sheet_id = planner.plan_sheet()
-    rec = rec_key(unmark.rec_no) or ""
+    rec = rec_no_of(unmark.rec_no) or ""
     place = snap.mark_places().get((rec, unmark.col))
     row, ids = (place[0], place[1]) if place else (unmark.row, [])
     if place is None and snap.row_key(row) != rec:

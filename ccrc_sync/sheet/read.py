@@ -26,9 +26,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from ccrc_sync.schema import (
-    REC_NO,
     TEXT_FIELDS,
     PlanTable,
+    RecNo,
     Value,
     column_number,
     display,
@@ -42,7 +42,6 @@ from ccrc_sync.sheet.cells import (
     decode_plan_row,
     decode_tab_row,
     display_row,
-    rec_key,
 )
 from ccrc_sync.sheet.tags import Tag
 
@@ -54,10 +53,10 @@ _CELL = (
 FIELDS = ",".join(
     (
         "spreadsheetId",
-        "properties(title,locale,timeZone)",
+        "properties(title,locale)",
         _META,
-        "sheets(properties(sheetId,title,index,gridProperties(rowCount,columnCount,"
-        "frozenRowCount)),charts/chartId,conditionalFormats/booleanRule/condition,"
+        "sheets(properties(sheetId,title,gridProperties(rowCount,columnCount)),"
+        "charts/chartId,conditionalFormats/booleanRule/condition,"
         f"{_META},data(startRow,rowMetadata/{_META},rowData/values({_CELL})))",
     )
 )
@@ -74,10 +73,8 @@ class TabInfo:
 
     title: str
     sheet_id: int
-    index: int = 0
     row_count: int = 0
     column_count: int = 0
-    frozen_rows: int = 0
     chart_ids: tuple[int, ...] = ()
     # ccrc-sync's tags on the tab: its kind (`plan`, `summary`, ...) and layout digest.
     kind: str | None = None
@@ -148,10 +145,8 @@ def _tab(sheet: Mapping[str, Any]) -> TabInfo:
     return TabInfo(
         title=str(props.get("title", "")),
         sheet_id=int(props.get("sheetId", 0)),
-        index=int(props.get("index", 0)),
         row_count=int(grid.get("rowCount", 0)),
         column_count=int(grid.get("columnCount", 0)),
-        frozen_rows=int(grid.get("frozenRowCount", 0)),
         chart_ids=tuple(int(c["chartId"]) for c in sheet.get("charts", []) if "chartId" in c),
         kind=next((t.value for t in own if t.key == tags.TAB), None),
         layout=next((t.value for t in own if t.key == tags.LAYOUT), None),
@@ -190,7 +185,6 @@ class SheetSnapshot:
         self.spreadsheet_id = str(reply.get("spreadsheetId", ""))
         self.title = str(props.get("title", ""))
         self.locale = str(props.get("locale", ""))
-        self.time_zone = str(props.get("timeZone", ""))
         self.spreadsheet_tags = tuple(tags.tags_of(reply.get("developerMetadata")))
         self.tabs = TabMap()
         self._rows: dict[int, list[Any]] = {}  # sheetId -> rowData
@@ -213,7 +207,7 @@ class SheetSnapshot:
         self._row_tags: dict[int, list[Tag]] | None = None
         self._rec_tags: dict[str, list[tuple[int, Tag]]] | None = None
         self._marks: dict[tuple[str, int], tuple[int, list[int], str]] | None = None
-        self._keys: list[str | None] = []
+        self._keys: dict[int, RecNo | None] = {}
 
     # ------------------------------------------------------------------ spreadsheet
 
@@ -317,19 +311,14 @@ class SheetSnapshot:
         grid: list[list[Value]] = head[: found.header_row]
         grid += [decode_plan_row(row, text_cols) for row in rows[found.header_row :]]
         self._table = table_from_grid(grid, self.plan_title)
-        rec_col = self._table.columns.get(REC_NO)
-        self._keys = [None] * len(grid)
-        if rec_col is not None:
-            for index in range(self._table.header_row, len(grid)):
-                line = grid[index]
-                if rec_col <= len(line) and not is_blank(line[rec_col - 1]):
-                    self._keys[index] = rec_key(line[rec_col - 1])
+        self._keys = {r.row: r.key for r in self._table.rows}
         return self._table
 
-    def row_key(self, row: int) -> str | None:
-        """The Rec No. the plan tab's `row` shows, as a tag spells it."""
+    def row_key(self, row: int) -> RecNo | None:
+        """The Rec No. the plan tab's `row` shows, keyed as the plan keys it (`PlanRow.key`,
+        so `'002` is 2 and `20 A` is 20a): the key a write is addressed to and a tag holds."""
         self.plan_table()
-        return self._keys[row - 1] if 0 < row <= len(self._keys) else None
+        return self._keys.get(row)
 
     @property
     def last_plan_row(self) -> int:

@@ -257,15 +257,6 @@ def delete_metadata(metadata_id: int) -> Request:
     }
 
 
-def delete_metadata_valued(key: str, value: str) -> Request:
-    """Delete every entry with this key and value, wherever it is (a stale row tag)."""
-    return {
-        "deleteDeveloperMetadata": {
-            "dataFilter": {"developerMetadataLookup": {"metadataKey": key, "metadataValue": value}}
-        }
-    }
-
-
 def metadata_lookup(key: str, value: str) -> dict[str, Any]:
     """The DataFilter of a values write addressed to a tagged row."""
     return {

@@ -4,8 +4,9 @@ Developer metadata is Google's documented way to label parts of a spreadsheet fo
 program: it is invisible to staff, and it stays with its row, tab or spreadsheet as they
 move, so it survives sorts, inserted rows and renamed tabs. ccrc-sync keeps:
 
-* `ccrc-sync.rec` on each plan row (value: the Rec No., as `rec_key` spells it): a cell
-  write is addressed to this tag, not to a row number read a second earlier;
+* `ccrc-sync.rec` on each plan row (value: the Rec No. as the plan keys it,
+  `schema.rec_no_of`: `20`, `20a`): a cell write is addressed to this tag, not to a row
+  number read a second earlier;
 * `ccrc-sync.mark` on a plan row with a conflict mark (value: `<column>|<token>`), so the
   mark can be removed and the cell's own fill and note restored even if the state is lost;
 * `ccrc-sync.tab` on each tab it made (value: `plan`, or the generated tab's kind), and

@@ -17,6 +17,8 @@ Why it is shaped this way:
 * A generated tab's content and its rows' style keys (the hidden column `formats` styles
   by) go in the same values request; its formats only go in the structural request when
   the tab is made or its shape changes, so new content costs no formatting.
+* Values arrive as the plan means them (`plan_sides` already gives every Rec No. cell and
+  new row its `schema.rec_cell_value`), so they are only encoded here, never re-decided.
 * Structure comes from the snapshot alone, so this module plans without sending; the
   client sends. Requests that only format (`essential=False`) may be dropped if Google
   refuses them, and the data still goes across.
@@ -25,12 +27,11 @@ Why it is shaped this way:
 from __future__ import annotations
 
 import random
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from gspread.utils import absolute_range_name, rowcol_to_a1
+from gspread.utils import absolute_range_name
 
 from ccrc_sync.config import PlanConfig
 from ccrc_sync.errors import SheetError
@@ -40,14 +41,16 @@ from ccrc_sync.schema import (
     SECTION,
     STATUS,
     Value,
+    a1,
     column_letter,
     display,
     is_blank,
     match_header,
+    rec_no_of,
 )
 from ccrc_sync.sheet import requests as rq
 from ccrc_sync.sheet import tags
-from ccrc_sync.sheet.cells import encode_cell, encode_tab_cell, rec_key
+from ccrc_sync.sheet.cells import encode_cell, encode_tab_cell
 from ccrc_sync.sheet.formats import has_style_rules, plan_furniture, style_keys, tab_format
 from ccrc_sync.sheet.marks import plan_mark, plan_unmark
 from ccrc_sync.sheet.read import STYLE_TAG, SheetSnapshot, TabInfo
@@ -56,7 +59,6 @@ from ccrc_sync.writes import SheetWrites
 NEW_LOCALE = "en_GB"
 # The fewest rows a generated tab is given (see `roomy`).
 TAB_ROWS = 500
-_WHOLE = re.compile(r"[1-9][0-9]{0,8}")
 
 
 @dataclass
@@ -200,17 +202,17 @@ class Planner:
             self.tag(tags.TAB, tags.PLAN_KIND, rq.sheet_location(self.plan_id))
         seen: set[str] = set()
         for index, (rec_no, _values) in enumerate(rows, start=2):
-            key = rec_key(rec_no)
+            key = rec_no_of(rec_no)
             if key is not None and key not in seen:
                 seen.add(key)
                 self.tag(tags.REC, key, rq.row_location(self.plan_id, index))
         grid = [[encode_cell(v) for v in headers]] + [
             [encode_cell(v) for v in values] for _, values in rows
         ]
-        a1 = f"A1:{rowcol_to_a1(height, width)}"
+        span = f"A1:{a1(height, width)}"
         self.out.data.append(
             {
-                "dataFilter": {"a1Range": absolute_range_name(self.out.plan_title, a1)},
+                "dataFilter": {"a1Range": absolute_range_name(self.out.plan_title, span)},
                 "majorDimension": "ROWS",
                 "values": [row + [""] * (width - len(row)) for row in grid],
             }
@@ -258,13 +260,6 @@ class Planner:
         self.out.add(*furniture, essential=False)
         self.tag(tags.TAB, tags.PLAN_KIND, rq.sheet_location(tab.sheet_id))
 
-    def encode(self, col: int, value: Value) -> str | int | float | bool:
-        """A plan cell for USER_ENTERED; a whole-number Rec No. goes as the number staff
-        would type (`20`), any other (`20a`, `007`) as text."""
-        if col == self.out.rec_col and isinstance(value, str) and _WHOLE.fullmatch(value):
-            return int(value)
-        return encode_cell(value)
-
     def grow(self, sheet_id: int, need_rows: int, need_cols: int) -> None:
         """Grow an existing tab to hold `need_rows` x `need_cols` (Google refuses a write
         past the grid), once per batch however many writes need it."""
@@ -289,7 +284,7 @@ class Planner:
         """Rec No. -> column -> (row read, value); the last write to a cell wins."""
         out: dict[str, dict[int, tuple[int, Value]]] = {}
         for write in writes.cells:
-            key = rec_key(write.rec_no)
+            key = rec_no_of(write.rec_no)
             if key is None:
                 raise SheetError(f"A change for Rec No. {write.rec_no!r} has no usable Rec No.")
             out.setdefault(key, {})[write.col] = (write.row, write.value)
@@ -329,7 +324,7 @@ class Planner:
         self.grow(self.plan_sheet(), 0, width)
         row: list[Any] = [None] * width
         for col, value in values.items():
-            row[col - 1] = self.encode(col, value)
+            row[col - 1] = encode_cell(value)
         self.out.cells.setdefault(rec, {}).update(values)
         self.out.data.append(
             {
@@ -351,16 +346,13 @@ class Planner:
             self.out.add(rq.insert_rows(sheet_id, last, count))
         size[0] += count
         for offset, append in enumerate(writes.appends, start=1):
-            key = rec_key(append.rec_no)
+            key = rec_no_of(append.rec_no)
             if key is None:
                 raise SheetError(f"A new row has no usable Rec No. ({append.rec_no!r}).")
             self.drop_tags(key)
             self.tag(tags.REC, key, rq.row_location(sheet_id, last + offset))
-            values = dict(append.values)
-            if self.out.rec_col is not None:
-                values.setdefault(self.out.rec_col, append.rec_no)
-            if values:
-                self.fill_row(key, values)
+            if append.values:
+                self.fill_row(key, append.values)
 
     # ------------------------------------------------------------------ generated tabs
 
@@ -438,10 +430,10 @@ class Planner:
             cells = layout.rows[index].cells if index < len(layout.rows) else ()
             line = [encode_tab_cell(c, day_first=self.day_first, plan_gid=gid) for c in cells]
             grid.append(line + [""] * (width - len(line)))
-        a1 = f"A1:{rowcol_to_a1(height, width)}"
+        span = f"A1:{a1(height, width)}"
         self.out.data.append(
             {
-                "dataFilter": {"a1Range": absolute_range_name(title, a1)},
+                "dataFilter": {"a1Range": absolute_range_name(title, span)},
                 "majorDimension": "ROWS",
                 "values": grid,
             }
