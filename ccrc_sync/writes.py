@@ -94,7 +94,8 @@ class SheetCellWrite:
 
 @dataclass(frozen=True)
 class SheetRowAppend:
-    """A new recommendation's row at the end of the plan tab (column -> value)."""
+    """A new recommendation's row at the end of the plan tab (column -> value), its Rec No.
+    cell included, in the form `schema.rec_cell_value` gives (the writer adds nothing)."""
 
     rec_no: str
     values: Mapping[int, Value]
