@@ -13,7 +13,7 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 from ccrc_sync.config import Config
-from ccrc_sync.state import STATE_FILE, State
+from ccrc_sync.state import State
 
 META_LAST_RUN = "digest:last_run"
 
@@ -68,9 +68,10 @@ def digest_due(now: dt.datetime, last_sent: dt.datetime | None, cfg: Config) -> 
 
 def last_digest_run(config: Config) -> dt.datetime | None:
     """When the last digest run (not a dry run) finished, from the state; for `serve`."""
-    if not (config.sync.state_dir / STATE_FILE).is_file():
+    state = State.open_existing(config.sync.state_dir)
+    if state is None:
         return None
-    with State(config.sync.state_dir) as state:
+    with state:
         saved = state.get_meta(META_LAST_RUN)
     try:
         return _aware(dt.datetime.fromisoformat(saved)) if saved else None

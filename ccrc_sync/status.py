@@ -110,12 +110,10 @@ def status(
 
 
 def _open_state(config: Config) -> Any | None:
-    """The State, or None when no run has ever created its directory (status writes nothing)."""
-    if not config.sync.state_dir.is_dir():
-        return None
+    """The State, or None before any run has made one (status writes nothing)."""
     from ccrc_sync.state import State
 
-    return State(config.sync.state_dir)
+    return State.open_existing(config.sync.state_dir)
 
 
 def _last_run_model(record: Any | None, zone: ZoneInfo) -> LastRun | None:

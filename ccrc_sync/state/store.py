@@ -102,6 +102,18 @@ class State:
             self.close()
             raise
 
+    @classmethod
+    def open_existing(cls, state_dir: Path) -> State | None:
+        """The state a run has made under `state_dir`, or None when there is none yet.
+
+        Creates nothing (no folder, no file): for the readers that only look (`status`, a
+        dry-run digest, `serve` asking when the digests last went), so looking never leaves
+        an empty state behind. The one test of "is there a state" lives here.
+        """
+        if not (Path(state_dir) / STATE_FILE).is_file():
+            return None
+        return cls(state_dir)
+
     # -- lifecycle
 
     def _prepare(self) -> None:
