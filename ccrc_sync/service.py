@@ -13,7 +13,7 @@ import logging
 import signal
 import socket
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from types import FrameType
@@ -25,6 +25,7 @@ from ccrc_sync.config import Config
 from ccrc_sync.errors import CcrcSyncError, LockError, MailError
 from ccrc_sync.logs import setup_logging
 from ccrc_sync.outcome import SyncOutcome
+from ccrc_sync.report.status_text import counts_in_words
 from ccrc_sync.state import RunRecord
 from ccrc_sync.timing import (
     describe_schedule,
@@ -172,7 +173,7 @@ class Service:
         if status == "failed":
             message = outcome.error or "the run failed"
         else:
-            message = describe_counts(_counts_of(outcome)) or "done"
+            message = counts_in_words(outcome.headline_counts()) or "done"
         problem = outcome.email_problem if outcome.emailed is False else None
         return RunResult(status, reason, started, self.clock(), outcome.run_id, message, problem)
 
@@ -457,28 +458,6 @@ def _run_sync(config: Config) -> SyncOutcome:
     from ccrc_sync.sync import run_sync
 
     return run_sync(config)
-
-
-def describe_counts(counts: Mapping[str, int]) -> str:
-    """'0 changes, 2 conflicts, 1 error, 3 warnings': a run's counts in words."""
-    order = [("changes", "change"), ("conflicts", "conflict"), ("error", "error")]
-    order += [("warning", "warning"), ("info", "info")]
-    parts = []
-    for key, noun in order:
-        if key in counts:
-            n = counts[key]
-            plural = "s" if n != 1 and noun != "info" else ""
-            parts.append(f"{n} {noun}{plural}")
-    return ", ".join(parts)
-
-
-def _counts_of(outcome: SyncOutcome) -> dict[str, int]:
-    """A run's headline counts: changes, conflicts and findings by severity."""
-    return {
-        "changes": len(outcome.changes),
-        "conflicts": len(outcome.conflicts),
-        **outcome.counts(),
-    }
 
 
 def serve(config: Config, *, verbose: bool = False) -> int:

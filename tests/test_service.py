@@ -459,6 +459,35 @@ def test_failures_are_logged_and_the_service_carries_on(caplog: pytest.LogCaptur
     assert bug.levelname == "ERROR" and bug.exc_info and bug.exc_info[0] is RuntimeError
 
 
+def test_a_first_publish_is_counted_the_same_in_the_log_as_in_the_report(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A first publish copies every cell (six here) of two recommendations: the log line
+    says what the report and the Change Log say, two."""
+    from ccrc_sync.config import SyncConfig
+    from ccrc_sync.merge import Change, Side
+    from ccrc_sync.report import report_of
+    from ccrc_sync.report.status_text import counts_in_words
+
+    cells = [
+        Change(rec, name, Side.WORKBOOK, Side.SHEET, None, "x", new_row=True)
+        for rec in ("1", "2")
+        for name in ("Status", "Owner", "Notes")
+    ]
+    outcome = SyncOutcome(RunStatus.OK, "7", changes=cells, published=2)
+    clock = FakeClock(utc(2026, 5, 6, 1))
+    config = Config(sync=SyncConfig(state_dir=tmp_path / "state"))
+    service = Service(config, runner=lambda config: outcome, clock=clock)
+    caplog.set_level(logging.INFO, logger="ccrc_sync.service")
+    service.run_once()
+    said = "2 changes, 0 conflicts, 0 errors, 0 warnings, 0 info"
+    assert [r.getMessage() for r in caplog.records] == [f"run 7 (scheduled) ok in 0.0s: {said}"]
+    report = report_of(
+        outcome, started=clock.now, finished=clock.now, workbook="plan.xlsx", spreadsheet_id="s"
+    )
+    assert counts_in_words(report.counts) == said
+
+
 def test_the_alert_goes_out_once_per_run_of_failures() -> None:
     clock = FakeClock(utc(2026, 5, 6, 1))
     alerts: list[tuple[str, str]] = []

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-if TYPE_CHECKING:  # service imports this module to re-export it
+if TYPE_CHECKING:  # status imports this module to render itself
     from ccrc_sync.status import StatusReport
 
 _LABEL = 19  # "Failures in a row: " lines the values up
@@ -42,7 +42,8 @@ def local_time(moment: dt.datetime | None, zone: ZoneInfo) -> str:
 
 
 def counts_in_words(counts: Mapping[str, int]) -> str:
-    """'3 changes, 2 conflicts, 1 error': a run's counts in words."""
+    """'3 changes, 2 conflicts, 1 error': a run's counts (`SyncOutcome.headline_counts`, or
+    as the state kept them) in words, the same in `status` and the service log."""
     parts = []
     for key, noun in _COUNTS:
         if key in counts:
