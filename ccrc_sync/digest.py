@@ -21,9 +21,9 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from ccrc_sync.config import Config
+from ccrc_sync.config import today as config_today
 from ccrc_sync.digest_items import (
     FIRST_DIGEST_LOOKBACK,
     CellChange,
@@ -147,8 +147,7 @@ def run_digest(
     """
     if now.tzinfo is None:
         raise DigestError("The digest needs the time with its time zone.")
-    zone = ZoneInfo(config.schedule.timezone)
-    today = now.astimezone(zone).date()
+    today = config_today(config, now)
     result = DigestResult(dry_run=dry_run)
     table = _read_plan(config).by_rec_no()
     tab_addresses = _owners_tab(config, result)

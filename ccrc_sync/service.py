@@ -34,6 +34,7 @@ from ccrc_sync.timing import (
     next_run,
     previous_run,
     utc,
+    zone_of,
 )
 
 log = logging.getLogger(__name__)
@@ -250,7 +251,7 @@ class Service:
             [
                 f"ccrc-sync on {socket.gethostname()} has failed {self.failures} runs in a row.",
                 "",
-                f"Last attempt: {format_local(result.started, cfg)}",
+                f"Last attempt: {format_local(result.started, zone_of(cfg))}",
                 f"Error: {error}",
                 f"Schedule: {describe_schedule(cfg)}",
                 f"State directory: {self.config.sync.state_dir}",
@@ -333,7 +334,8 @@ class Service:
             # A complete, successful run (a manual one) already happened after this slot's
             # time: the night's sync is done.
             log.info(
-                "a run after %s already succeeded; nothing to do", format_local(slot, self.schedule)
+                "a run after %s already succeeded; nothing to do",
+                format_local(slot, zone_of(self.schedule)),
             )
             self.slot, self.slot_reason = None, "scheduled"
             self._plan_next(now)
@@ -351,7 +353,7 @@ class Service:
     def _retry_later(self, slot: datetime, reason: str) -> None:
         self.slot, self.slot_reason = slot, reason
         self.due = self.clock() + RETRY_AFTER_SKIP
-        log.info("will try again at %s", format_local(self.due, self.schedule))
+        log.info("will try again at %s", format_local(self.due, zone_of(self.schedule)))
 
     def _done_since(self, slot: datetime) -> bool:
         """Whether a run that started after `slot` finished successfully (ok or flagged)."""
@@ -368,7 +370,7 @@ class Service:
         # overlapped rather than running again straight away.
         after = max(utc(now), utc(self.clock()))
         self.due = next_run(after, self.schedule)
-        log.info("next run %s", format_local(self.due, self.schedule))
+        log.info("next run %s", format_local(self.due, zone_of(self.schedule)))
 
     def _safe_tick(self) -> None:
         try:

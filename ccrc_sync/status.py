@@ -151,11 +151,14 @@ def _judge(
     if last.status == "failed":
         times = f" ({failures} failed runs in a row)" if failures > 1 else ""
         why = f": {last.error}" if last.error else ""
-        return False, f"The last run, {format_local(last.started, cfg)}, failed{times}{why}"
+        return (
+            False,
+            f"The last run, {format_local(last.started, zone_of(cfg))}, failed{times}{why}",
+        )
     due = previous_run(now - timedelta(minutes=cfg.status_grace_minutes), cfg)
     if utc(last.started) < utc(due):
         return False, (
-            f"No run since {format_local(last.started, cfg)}, though one was due "
-            f"{format_local(due, cfg)}. Is `ccrc-sync serve` (or its system service) running?"
+            f"No run since {format_local(last.started, zone_of(cfg))}, though one was due "
+            f"{format_local(due, zone_of(cfg))}. Is `ccrc-sync serve` (or its system service) running?"
         )
     return True, None

@@ -23,9 +23,8 @@ import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
-from ccrc_sync.config import Config
+from ccrc_sync.config import Config, today
 from ccrc_sync.publish.formats import to_html, to_markdown
 from ccrc_sync.publish.model import (
     COLUMNS,
@@ -82,8 +81,8 @@ def publish(
 ) -> Path:
     """Write the public summary (md | html | docx) and return where it went.
 
-    `now` is the publish moment (default: the current time); its date in the configured
-    time zone is the document's date. `out` defaults to a dated file in the reports
+    `now` is the publish moment (default: the current time; without a zone, UTC); its
+    date in the configured time zone is the document's date. `out` defaults to a dated file in the reports
     folder. Raises `PublishError` (or the workbook's `WorkbookError`) with one sentence.
     """
     return publish_document(config, out=out, fmt=fmt, now=now, narrative=narrative).path
@@ -99,7 +98,7 @@ def publish_document(
 ) -> Publication:
     """`publish`, also returning the document and the plan's findings (for the CLI)."""
     fmt = _check_format(fmt, out)
-    day = _publish_day(config, now)
+    day = today(config, now)
     template_path = _narrative_path(narrative)
     text = _read_text(template_path)
     plan_table = _read_plan(config)
@@ -150,14 +149,6 @@ def _check_format(fmt: str, out: Path | None) -> str:
                 f"use --format {asked} or a file name ending in {FORMATS[key][0]}."
             )
     return key
-
-
-def _publish_day(config: Config, now: dt.datetime | None) -> dt.date:
-    zone = ZoneInfo(config.schedule.timezone)
-    moment = now or dt.datetime.now(dt.UTC)
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=zone)
-    return moment.astimezone(zone).date()
 
 
 def _narrative_path(explicit: Path | None) -> Path:
