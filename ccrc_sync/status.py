@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, ConfigDict
 
 from ccrc_sync.config import Config, ScheduleConfig
+from ccrc_sync.state import RunRecord, State
 from ccrc_sync.timing import describe_schedule, format_local, next_run, previous_run, utc, zone_of
 
 # --------------------------------------------------------------------------- status
@@ -109,34 +110,23 @@ def status(
     )
 
 
-def _open_state(config: Config) -> Any | None:
+def _open_state(config: Config) -> State | None:
     """The State, or None before any run has made one (status writes nothing)."""
-    from ccrc_sync.state import State
-
     return State.open_existing(config.sync.state_dir)
 
 
-def _last_run_model(record: Any | None, zone: ZoneInfo) -> LastRun | None:
+def _last_run_model(record: RunRecord | None, zone: ZoneInfo) -> LastRun | None:
     if record is None:
         return None
-    counts = {str(k): int(v) for k, v in dict(record.counts or {}).items() if v is not None}
     finished = record.finished
     return LastRun(
-        run_id=str(record.run_id),
+        run_id=record.run_id,
         started=record.started.astimezone(zone),
         finished=None if finished is None else finished.astimezone(zone),
-        status=str(record.status),
-        counts=counts,
-        error=_error_text(record),
+        status=record.status,
+        counts={str(k): int(v) for k, v in record.counts.items() if v is not None},
+        error=record.error or None,
     )
-
-
-def _error_text(record: Any) -> str | None:
-    for name in ("error", "error_message", "message"):
-        value = getattr(record, name, None)
-        if isinstance(value, str) and value:
-            return value
-    return None
 
 
 def _judge(

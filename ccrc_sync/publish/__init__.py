@@ -17,10 +17,7 @@ document: they are returned as findings (`Publication.findings`) for the caller 
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,6 +36,7 @@ from ccrc_sync.publish.model import (
     long_date,
     parse_narrative,
 )
+from ccrc_sync.report.store import write_atomic
 from ccrc_sync.schema import Issue, PlanTable, validate_plan
 
 FORMATS: dict[str, tuple[str, ...]] = {
@@ -111,7 +109,7 @@ def publish_document(
     )
     findings = validate_plan(plan_table, config.plan, day)
     target = out if out is not None else _default_out(config, day, fmt)
-    _write_atomic(target, render(document, fmt), explicit=out is not None)
+    _write_document(target, render(document, fmt), explicit=out is not None)
     return Publication(target, fmt, document, findings)
 
 
@@ -187,15 +185,9 @@ def _default_out(config: Config, day: dt.date, fmt: str) -> Path:
     return config.sync.reports() / f"ccrc-summary-{day:%Y-%m-%d}{FORMATS[fmt][0]}"
 
 
-def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
-def _write_atomic(target: Path, data: bytes, *, explicit: bool) -> None:
-    """Write `data` to `target` whole or not at all: a temporary file beside it, then
-    `os.replace`. A missing folder for an explicit --out is the user's mistake, said in
+def _write_document(target: Path, data: bytes, *, explicit: bool) -> None:
+    """Write `data` to `target` whole or not at all (`report.store.write_atomic`). A
+    missing folder for an explicit --out is the user's mistake, said in
     one sentence; the default reports folder is created."""
     folder = target.parent
     if target.is_dir():
@@ -211,23 +203,10 @@ def _write_atomic(target: Path, data: bytes, *, explicit: bool) -> None:
             raise PublishError(
                 f"The folder {folder} could not be created: {exc.strerror or exc}."
             ) from None
-    tmp: str | None = None
     try:
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{target.name}.", suffix=".tmp")
-        # mkstemp makes the file private; a published document gets the usual permissions.
-        os.chmod(tmp, 0o666 & ~_umask())
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, target)
-        tmp = None
+        write_atomic(target, data)
     except OSError as exc:
         raise PublishError(f"{target} could not be written: {exc.strerror or exc}.") from None
-    finally:
-        if tmp is not None:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
 
 
 __all__ = [

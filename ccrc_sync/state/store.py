@@ -34,7 +34,6 @@ from ccrc_sync.state.tables import (
     STATE_FILE,
 )
 
-RUN_STATUSES = ("running", "ok", "flagged", "failed", "interrupted")
 FINISHED_STATUSES = ("ok", "flagged", "failed")
 
 
@@ -48,7 +47,7 @@ class RunRecord:
     run_id: str
     started: dt.datetime
     finished: dt.datetime | None
-    status: str  # "running" | "ok" | "flagged" | "failed"
+    status: str  # "running" | "ok" | "flagged" | "failed" | "interrupted" (killed mid-run)
     counts: dict[str, int]
     summary: dict[str, Any] | None
     error: str | None
