@@ -7,12 +7,12 @@ Read only: it opens the run history, judges it against the schedule, and writes 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict
 
 from ccrc_sync.config import Config, ScheduleConfig
+from ccrc_sync.delivery import EMAIL_PROBLEM
 from ccrc_sync.state import RunRecord, State
 from ccrc_sync.timing import describe_schedule, format_local, next_run, previous_run, utc, zone_of
 
@@ -61,26 +61,20 @@ class StatusReport(BaseModel):
         return render_status(self)
 
 
-def status(
-    config: Config, now: datetime | None = None, *, history: Any | None = None
-) -> StatusReport:
+def status(config: Config, now: datetime | None = None) -> StatusReport:
     """Read the run history and judge it against the schedule. Never writes anything."""
     cfg = config.schedule
     now = now or datetime.now(UTC)
     last = success = None
     failures = 0
     email_problem = None
-    source = history if history is not None else _open_state(config)
-    if source is not None:
-        try:
-            last = source.last_run()
-            success = source.last_success()
-            failures = int(source.consecutive_failures())
-            get_meta = getattr(source, "get_meta", None)
-            email_problem = (get_meta("email_problem") or None) if get_meta else None
-        finally:
-            if history is None and hasattr(source, "close"):
-                source.close()
+    state = State.open_existing(config.sync.state_dir)
+    if state is not None:
+        with state:
+            last = state.last_run()
+            success = state.last_success()
+            failures = state.consecutive_failures()
+            email_problem = state.get_meta(EMAIL_PROBLEM) or None
     last_run = _last_run_model(last, zone_of(cfg))
     healthy, problem = _judge(last_run, failures, now, cfg)
     if healthy and email_problem:
@@ -94,7 +88,7 @@ def status(
     conflicts_from = last if last is not None and last.status != "failed" else success
     open_conflicts = None
     if conflicts_from is not None:
-        open_conflicts = int(dict(conflicts_from.counts or {}).get("conflicts", 0))
+        open_conflicts = int(conflicts_from.counts.get("conflicts", 0))
     return StatusReport(
         healthy=healthy,
         problem=problem,
@@ -108,11 +102,6 @@ def status(
         consecutive_failures=failures,
         email_problem=email_problem,
     )
-
-
-def _open_state(config: Config) -> State | None:
-    """The State, or None before any run has made one (status writes nothing)."""
-    return State.open_existing(config.sync.state_dir)
 
 
 def _last_run_model(record: RunRecord | None, zone: ZoneInfo) -> LastRun | None:
