@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from ccrc_sync.report.text import zone_of
+from ccrc_sync.report.text import zone_named
 from ccrc_sync.timing import format_local
 
 if TYPE_CHECKING:  # status imports this module to render itself
@@ -54,7 +54,7 @@ def _line(label: str, value: str) -> str:
 
 def render_status(report: StatusReport) -> str:
     """The status as a governance officer or an IT person reads it."""
-    zone = zone_of(report.timezone)
+    zone = zone_named(report.timezone)
     lines = [f"ccrc-sync: {'healthy' if report.healthy else 'PROBLEM'}"]
     if report.problem:
         lines.append(f"  {report.problem}")
