@@ -21,9 +21,9 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from ccrc_sync.config import Config
+from ccrc_sync.config import today as config_today
 from ccrc_sync.digest_items import (
     FIRST_DIGEST_LOOKBACK,
     CellChange,
@@ -44,7 +44,7 @@ from ccrc_sync.digest_schedule import (
 from ccrc_sync.errors import CcrcSyncError, MailError, WorkbookError
 from ccrc_sync.plan_model import OPEN_CONFLICTS_META, decode_open_conflicts
 from ccrc_sync.schema import OWNER, PlanRow, PlanTable, RecNo, Value, header_key
-from ccrc_sync.state import STATE_FILE, LogEvent, State
+from ccrc_sync.state import LogEvent, State
 
 log = logging.getLogger(__name__)
 
@@ -147,8 +147,7 @@ def run_digest(
     """
     if now.tzinfo is None:
         raise DigestError("The digest needs the time with its time zone.")
-    zone = ZoneInfo(config.schedule.timezone)
-    today = now.astimezone(zone).date()
+    today = config_today(config, now)
     result = DigestResult(dry_run=dry_run)
     table = _read_plan(config).by_rec_no()
     tab_addresses = _owners_tab(config, result)
@@ -290,9 +289,9 @@ def _address_of(owner: str, configured: str | None) -> tuple[str | None, str]:
 
 def _open_state(config: Config, *, create: bool) -> State | None:
     """The state, or None in a dry run before any sync (nothing is created by looking)."""
-    if not create and not (config.sync.state_dir / STATE_FILE).is_file():
-        return None
-    return State(config.sync.state_dir)
+    if create:
+        return State(config.sync.state_dir)
+    return State.open_existing(config.sync.state_dir)
 
 
 def _changes(state: State | None) -> list[tuple[RecNo, CellChange]]:

@@ -57,6 +57,16 @@ class SyncOutcome:
             counts[issue.severity.value] += 1
         return counts
 
+    def headline_counts(self) -> dict[str, int]:
+        """The counts a run is summed up by everywhere: the state's run history (and so
+        `status`), the service log and the report. A first publish counts the
+        recommendations published, as its one Change Log line does, not the cells copied."""
+        return {
+            "changes": self.published if self.published is not None else len(self.changes),
+            "conflicts": len(self.conflicts),
+            **self.counts(),
+        }
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "status": self.status.value,

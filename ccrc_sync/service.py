@@ -13,19 +13,20 @@ import logging
 import signal
 import socket
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from types import FrameType
-from typing import Protocol
 
 import schedule
 
 from ccrc_sync.config import Config
 from ccrc_sync.errors import CcrcSyncError, LockError, MailError
 from ccrc_sync.logs import setup_logging
+from ccrc_sync.mail import send_alert
 from ccrc_sync.outcome import SyncOutcome
-from ccrc_sync.state import RunRecord
+from ccrc_sync.report.status_text import counts_in_words
+from ccrc_sync.state import RunRecord, State
 from ccrc_sync.timing import (
     describe_schedule,
     format_local,
@@ -33,6 +34,7 @@ from ccrc_sync.timing import (
     next_run,
     previous_run,
     utc,
+    zone_of,
 )
 
 log = logging.getLogger(__name__)
@@ -43,19 +45,8 @@ RETRY_AFTER_SKIP = timedelta(minutes=2)
 
 Clock = Callable[[], datetime]
 Runner = Callable[[Config], "SyncOutcome"]
-AlertSender = Callable[[str, str], None]  # (subject, text)
 
 # --------------------------------------------------------------------------- the service
-
-
-class RunHistory(Protocol):
-    """The part of `state.State` the service reads (injectable for tests)."""
-
-    def last_run(self) -> RunRecord | None: ...
-
-    def last_success(self) -> RunRecord | None: ...
-
-    def consecutive_failures(self) -> int: ...
 
 
 @dataclass(frozen=True)
@@ -74,9 +65,9 @@ class RunResult:
 class Service:
     """The long-running scheduler behind `ccrc-sync serve`.
 
-    Everything it depends on is injectable: the runner (`sync.run_sync`), the clock, the run
-    history (`state.State`), the alert sender (`mail.send_alert`) and the stop event, so the
-    loop can be tested with a fake clock and no real waiting.
+    The runner (`sync.run_sync`), the clock and the stop event are injectable, so the loop
+    can be tested with a fake clock and no real waiting; the run history is always the
+    state's (`StateHistory`) and alerts always go by `mail.send_alert`.
     """
 
     def __init__(
@@ -85,8 +76,6 @@ class Service:
         *,
         runner: Runner | None = None,
         clock: Clock | None = None,
-        history: RunHistory | None = None,
-        alert: AlertSender | None = None,
         stop_event: threading.Event | None = None,
         tick_seconds: float = 1.0,
         digests: bool = False,
@@ -95,8 +84,7 @@ class Service:
         self.schedule = config.schedule
         self.runner = runner or _run_sync
         self.clock = clock or (lambda: datetime.now(UTC))
-        self._history = history
-        self.alert = alert or self._send_alert
+        self.history = StateHistory(config)
         self.stop_event = stop_event or threading.Event()
         self.tick_seconds = tick_seconds
         self.due: datetime | None = None  # the next run; None until the first tick
@@ -111,12 +99,6 @@ class Service:
         self._signal_name: str | None = None
 
     # -- history
-
-    @property
-    def history(self) -> RunHistory:
-        if self._history is None:
-            self._history = StateHistory(self.config)
-        return self._history
 
     def _last_success(self) -> datetime | None:
         """When the last complete, successful run started (a failed or killed run does not
@@ -172,7 +154,7 @@ class Service:
         if status == "failed":
             message = outcome.error or "the run failed"
         else:
-            message = describe_counts(_counts_of(outcome)) or "done"
+            message = counts_in_words(outcome.headline_counts()) or "done"
         problem = outcome.email_problem if outcome.emailed is False else None
         return RunResult(status, reason, started, self.clock(), outcome.run_id, message, problem)
 
@@ -229,7 +211,7 @@ class Service:
             f"{self.failures} times in a row"
         )
         try:
-            self.alert(subject, self._alert_text(result))
+            send_alert(subject, self._alert_text(result), self.config.email)
         except MailError as exc:
             log.error("the failure alert could not be emailed: %s", exc)
             return False
@@ -249,7 +231,7 @@ class Service:
             [
                 f"ccrc-sync on {socket.gethostname()} has failed {self.failures} runs in a row.",
                 "",
-                f"Last attempt: {format_local(result.started, cfg)}",
+                f"Last attempt: {format_local(result.started, zone_of(cfg))}",
                 f"Error: {error}",
                 f"Schedule: {describe_schedule(cfg)}",
                 f"State directory: {self.config.sync.state_dir}",
@@ -261,11 +243,6 @@ class Service:
                 "run succeeds and then fails again.",
             ]
         )
-
-    def _send_alert(self, subject: str, text: str) -> None:
-        from ccrc_sync.mail import send_alert
-
-        send_alert(subject, text, self.config.email)
 
     # -- the loop
 
@@ -286,7 +263,12 @@ class Service:
         cfg = self.config
         if not self.digests or not cfg.digest.enabled or self.stop_event.is_set():
             return
-        from ccrc_sync.digest_schedule import digest_due, last_digest_run, last_digest_slot
+        from ccrc_sync.digest_schedule import (
+            digest_due,
+            last_digest_run,
+            last_digest_slot,
+            next_digest,
+        )
 
         now = self.clock()
         slot = last_digest_slot(now, cfg)
@@ -310,7 +292,12 @@ class Service:
         except Exception:
             log.exception("the owner digests stopped on an unexpected error")
             return
-        log.info("owner digests: %d sent, %d skipped", len(result.sent), len(result.skipped))
+        log.info(
+            "owner digests: %d sent, %d skipped; the next go %s",
+            len(result.sent),
+            len(result.skipped),
+            format_local(next_digest(now, cfg), zone_of(self.schedule)),
+        )
         for skipped in result.skipped:
             log.warning("no digest for %s: %s", skipped.owner, skipped.reason)
 
@@ -332,7 +319,8 @@ class Service:
             # A complete, successful run (a manual one) already happened after this slot's
             # time: the night's sync is done.
             log.info(
-                "a run after %s already succeeded; nothing to do", format_local(slot, self.schedule)
+                "a run after %s already succeeded; nothing to do",
+                format_local(slot, zone_of(self.schedule)),
             )
             self.slot, self.slot_reason = None, "scheduled"
             self._plan_next(now)
@@ -350,7 +338,7 @@ class Service:
     def _retry_later(self, slot: datetime, reason: str) -> None:
         self.slot, self.slot_reason = slot, reason
         self.due = self.clock() + RETRY_AFTER_SKIP
-        log.info("will try again at %s", format_local(self.due, self.schedule))
+        log.info("will try again at %s", format_local(self.due, zone_of(self.schedule)))
 
     def _done_since(self, slot: datetime) -> bool:
         """Whether a run that started after `slot` finished successfully (ok or flagged)."""
@@ -367,7 +355,7 @@ class Service:
         # overlapped rather than running again straight away.
         after = max(utc(now), utc(self.clock()))
         self.due = next_run(after, self.schedule)
-        log.info("next run %s", format_local(self.due, self.schedule))
+        log.info("next run %s", format_local(self.due, zone_of(self.schedule)))
 
     def _safe_tick(self) -> None:
         try:
@@ -429,27 +417,31 @@ class Service:
 
 class StateHistory:
     """The run history in `state.State`, opened for each read and closed straight after,
-    so a long-running service never holds the database between runs."""
+    so a long-running service never holds the database between runs. Before any run has
+    made a state there is no history, and looking creates none."""
 
     def __init__(self, config: Config) -> None:
         self.state_dir = config.sync.state_dir
 
     def last_run(self) -> RunRecord | None:
-        from ccrc_sync.state import State
-
-        with State(self.state_dir) as state:
+        state = State.open_existing(self.state_dir)
+        if state is None:
+            return None
+        with state:
             return state.last_run()
 
     def last_success(self) -> RunRecord | None:
-        from ccrc_sync.state import State
-
-        with State(self.state_dir) as state:
+        state = State.open_existing(self.state_dir)
+        if state is None:
+            return None
+        with state:
             return state.last_success()
 
     def consecutive_failures(self) -> int:
-        from ccrc_sync.state import State
-
-        with State(self.state_dir) as state:
+        state = State.open_existing(self.state_dir)
+        if state is None:
+            return 0
+        with state:
             return state.consecutive_failures()
 
 
@@ -457,28 +449,6 @@ def _run_sync(config: Config) -> SyncOutcome:
     from ccrc_sync.sync import run_sync
 
     return run_sync(config)
-
-
-def describe_counts(counts: Mapping[str, int]) -> str:
-    """'0 changes, 2 conflicts, 1 error, 3 warnings': a run's counts in words."""
-    order = [("changes", "change"), ("conflicts", "conflict"), ("error", "error")]
-    order += [("warning", "warning"), ("info", "info")]
-    parts = []
-    for key, noun in order:
-        if key in counts:
-            n = counts[key]
-            plural = "s" if n != 1 and noun != "info" else ""
-            parts.append(f"{n} {noun}{plural}")
-    return ", ".join(parts)
-
-
-def _counts_of(outcome: SyncOutcome) -> dict[str, int]:
-    """A run's headline counts: changes, conflicts and findings by severity."""
-    return {
-        "changes": len(outcome.changes),
-        "conflicts": len(outcome.conflicts),
-        **outcome.counts(),
-    }
 
 
 def serve(config: Config, *, verbose: bool = False) -> int:

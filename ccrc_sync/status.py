@@ -7,12 +7,13 @@ Read only: it opens the run history, judges it against the schedule, and writes 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict
 
 from ccrc_sync.config import Config, ScheduleConfig
+from ccrc_sync.delivery import EMAIL_PROBLEM
+from ccrc_sync.state import RunRecord, State
 from ccrc_sync.timing import describe_schedule, format_local, next_run, previous_run, utc, zone_of
 
 # --------------------------------------------------------------------------- status
@@ -60,26 +61,20 @@ class StatusReport(BaseModel):
         return render_status(self)
 
 
-def status(
-    config: Config, now: datetime | None = None, *, history: Any | None = None
-) -> StatusReport:
+def status(config: Config, now: datetime | None = None) -> StatusReport:
     """Read the run history and judge it against the schedule. Never writes anything."""
     cfg = config.schedule
     now = now or datetime.now(UTC)
     last = success = None
     failures = 0
     email_problem = None
-    source = history if history is not None else _open_state(config)
-    if source is not None:
-        try:
-            last = source.last_run()
-            success = source.last_success()
-            failures = int(source.consecutive_failures())
-            get_meta = getattr(source, "get_meta", None)
-            email_problem = (get_meta("email_problem") or None) if get_meta else None
-        finally:
-            if history is None and hasattr(source, "close"):
-                source.close()
+    state = State.open_existing(config.sync.state_dir)
+    if state is not None:
+        with state:
+            last = state.last_run()
+            success = state.last_success()
+            failures = state.consecutive_failures()
+            email_problem = state.get_meta(EMAIL_PROBLEM) or None
     last_run = _last_run_model(last, zone_of(cfg))
     healthy, problem = _judge(last_run, failures, now, cfg)
     if healthy and email_problem:
@@ -93,7 +88,7 @@ def status(
     conflicts_from = last if last is not None and last.status != "failed" else success
     open_conflicts = None
     if conflicts_from is not None:
-        open_conflicts = int(dict(conflicts_from.counts or {}).get("conflicts", 0))
+        open_conflicts = int(conflicts_from.counts.get("conflicts", 0))
     return StatusReport(
         healthy=healthy,
         problem=problem,
@@ -109,36 +104,18 @@ def status(
     )
 
 
-def _open_state(config: Config) -> Any | None:
-    """The State, or None when no run has ever created its directory (status writes nothing)."""
-    if not config.sync.state_dir.is_dir():
-        return None
-    from ccrc_sync.state import State
-
-    return State(config.sync.state_dir)
-
-
-def _last_run_model(record: Any | None, zone: ZoneInfo) -> LastRun | None:
+def _last_run_model(record: RunRecord | None, zone: ZoneInfo) -> LastRun | None:
     if record is None:
         return None
-    counts = {str(k): int(v) for k, v in dict(record.counts or {}).items() if v is not None}
     finished = record.finished
     return LastRun(
-        run_id=str(record.run_id),
+        run_id=record.run_id,
         started=record.started.astimezone(zone),
         finished=None if finished is None else finished.astimezone(zone),
-        status=str(record.status),
-        counts=counts,
-        error=_error_text(record),
+        status=record.status,
+        counts={str(k): int(v) for k, v in record.counts.items() if v is not None},
+        error=record.error or None,
     )
-
-
-def _error_text(record: Any) -> str | None:
-    for name in ("error", "error_message", "message"):
-        value = getattr(record, name, None)
-        if isinstance(value, str) and value:
-            return value
-    return None
 
 
 def _judge(
@@ -153,11 +130,14 @@ def _judge(
     if last.status == "failed":
         times = f" ({failures} failed runs in a row)" if failures > 1 else ""
         why = f": {last.error}" if last.error else ""
-        return False, f"The last run, {format_local(last.started, cfg)}, failed{times}{why}"
+        return (
+            False,
+            f"The last run, {format_local(last.started, zone_of(cfg))}, failed{times}{why}",
+        )
     due = previous_run(now - timedelta(minutes=cfg.status_grace_minutes), cfg)
     if utc(last.started) < utc(due):
         return False, (
-            f"No run since {format_local(last.started, cfg)}, though one was due "
-            f"{format_local(due, cfg)}. Is `ccrc-sync serve` (or its system service) running?"
+            f"No run since {format_local(last.started, zone_of(cfg))}, though one was due "
+            f"{format_local(due, zone_of(cfg))}. Is `ccrc-sync serve` (or its system service) running?"
         )
     return True, None

@@ -72,60 +72,76 @@ def office_window(cfg: ScheduleConfig) -> tuple[time, time, timedelta] | None:
     return start, end, timedelta(minutes=cfg.office_interval_minutes)
 
 
-def _daily_instants(day: date, cfg: ScheduleConfig) -> list[datetime]:
-    return [local_instant(day, parse_clock_time(cfg.time), zone_of(cfg))]
+# The scheduled instants (UTC) of one local day, for one kind of run. The nightly run, the
+# office-hours runs and the weekly digests are each one of these, so they share one search.
+InstantsOfDay = Callable[[date], list[datetime]]
 
 
-def _office_instants(day: date, cfg: ScheduleConfig) -> list[datetime]:
+def _daily_instants(cfg: ScheduleConfig) -> InstantsOfDay:
+    at, zone = parse_clock_time(cfg.time), zone_of(cfg)
+    return lambda day: [local_instant(day, at, zone)]
+
+
+def _office_instants(cfg: ScheduleConfig) -> InstantsOfDay:
     window = office_window(cfg)
-    if window is None or day.weekday() not in cfg.office_days:
-        return []
-    start, end, step = window
     zone = zone_of(cfg)
-    slot, stop = datetime.combine(day, start), datetime.combine(day, end)
-    instants: set[datetime] = set()
-    while slot <= stop:  # both ends included: "08:00-18:00" every hour runs at 18:00 too
-        instants.add(local_instant(day, slot.time(), zone))
-        slot += step
-    return sorted(instants)
+
+    def instants(day: date) -> list[datetime]:
+        if window is None or day.weekday() not in cfg.office_days:
+            return []
+        start, end, step = window
+        slot, stop = datetime.combine(day, start), datetime.combine(day, end)
+        found: set[datetime] = set()
+        while slot <= stop:  # both ends included: "08:00-18:00" every hour runs at 18:00 too
+            found.add(local_instant(day, slot.time(), zone))
+            slot += step
+        return sorted(found)
+
+    return instants
 
 
-def _all_instants(day: date, cfg: ScheduleConfig) -> list[datetime]:
-    return sorted({*_daily_instants(day, cfg), *_office_instants(day, cfg)})
+def _all_instants(cfg: ScheduleConfig) -> InstantsOfDay:
+    daily, office = _daily_instants(cfg), _office_instants(cfg)
+    return lambda day: sorted({*daily(day), *office(day)})
 
 
-InstantsOfDay = Callable[[date, ScheduleConfig], list[datetime]]
-
-
-def _first_after(
-    after: datetime, cfg: ScheduleConfig, instants: InstantsOfDay, days: int
+def first_after(
+    after: datetime, zone: ZoneInfo, instants: InstantsOfDay, days: int
 ) -> datetime | None:
+    """The first instant strictly after `after`, looking `days` local days ahead (plus a
+    day either side, for the zone's offset); in `zone`."""
     moment = utc(after)
-    zone = zone_of(cfg)
     first_day = moment.astimezone(zone).date() - timedelta(days=1)
     for offset in range(days + 2):
-        for instant in instants(first_day + timedelta(days=offset), cfg):
+        for instant in instants(first_day + timedelta(days=offset)):
             if instant > moment:
                 return instant.astimezone(zone)
     return None
 
 
-def _last_at_or_before(
-    before: datetime, cfg: ScheduleConfig, instants: InstantsOfDay, days: int
+def last_at_or_before(
+    before: datetime, zone: ZoneInfo, instants: InstantsOfDay, days: int
 ) -> datetime | None:
+    """The latest instant at or before `before`, looking `days` local days back; in `zone`."""
     moment = utc(before)
-    zone = zone_of(cfg)
     last_day = moment.astimezone(zone).date() + timedelta(days=1)
     for offset in range(days + 2):
-        earlier = [i for i in instants(last_day - timedelta(days=offset), cfg) if i <= moment]
+        earlier = [i for i in instants(last_day - timedelta(days=offset)) if i <= moment]
         if earlier:
             return max(earlier).astimezone(zone)
     return None
 
 
+def is_owed(last: datetime | None, latest_slot: datetime) -> bool:
+    """The catch-up rule: a run is owed when its latest scheduled time has passed with no
+    run since (or none ever ran). Judged from the latest time only, so a week's outage owes
+    one run, not seven."""
+    return last is None or utc(latest_slot) > utc(last)
+
+
 def next_daily_run(after: datetime, cfg: ScheduleConfig) -> datetime:
     """The first nightly run strictly after `after`, in the schedule's time zone."""
-    found = _first_after(after, cfg, _daily_instants, days=2)
+    found = first_after(after, zone_of(cfg), _daily_instants(cfg), days=2)
     assert found is not None  # every local day has one
     return found
 
@@ -134,7 +150,7 @@ def next_office_run(after: datetime, cfg: ScheduleConfig) -> datetime | None:
     """The first office-hours run strictly after `after`, or None when there are none."""
     if office_window(cfg) is None or not cfg.office_days:
         return None
-    return _first_after(after, cfg, _office_instants, days=8)
+    return first_after(after, zone_of(cfg), _office_instants(cfg), days=8)
 
 
 def next_run(after: datetime, cfg: ScheduleConfig) -> datetime:
@@ -146,7 +162,7 @@ def next_run(after: datetime, cfg: ScheduleConfig) -> datetime:
 
 def previous_run(before: datetime, cfg: ScheduleConfig) -> datetime:
     """The latest scheduled run (nightly or office hours) at or before `before`."""
-    found = _last_at_or_before(before, cfg, _all_instants, days=2)
+    found = last_at_or_before(before, zone_of(cfg), _all_instants(cfg), days=2)
     assert found is not None  # the nightly run is at most a day and a bit back
     return found
 
@@ -157,9 +173,7 @@ def missed_run(last_run_started: datetime | None, now: datetime, cfg: ScheduleCo
     Judged only from the latest scheduled time, so a week's outage owes one run, not seven.
     A first start with no history owes one too: nobody has seen the two sides agree yet.
     """
-    if last_run_started is None:
-        return True
-    return utc(previous_run(now, cfg)) > utc(last_run_started)
+    return is_owed(last_run_started, previous_run(now, cfg))
 
 
 def describe_schedule(cfg: ScheduleConfig) -> str:
@@ -173,10 +187,11 @@ def describe_schedule(cfg: ScheduleConfig) -> str:
     return text
 
 
-def format_local(moment: datetime | None, cfg: ScheduleConfig) -> str:
-    """'Sun 29 Mar 2026 02:00 BST': the way the governance team reads a time."""
+def format_local(moment: datetime | None, zone: ZoneInfo) -> str:
+    """'Sun 29 Mar 2026 02:00 BST' (with seconds when there are any): the way the
+    governance team reads a time, in `status`, the service log and its alerts."""
     if moment is None:
         return "never"
-    local = moment.astimezone(zone_of(cfg))
+    local = moment.astimezone(zone)
     fmt = "%a %d %b %Y %H:%M:%S %Z" if local.second else "%a %d %b %Y %H:%M %Z"
     return local.strftime(fmt)

@@ -223,6 +223,8 @@ def test_an_unknown_status_or_section_is_shown_as_typed_never_dropped(tmp_path: 
     [
         # 23:30 UTC on 1 July is 00:30 on 2 July in London (summer time).
         (dt.datetime(2026, 7, 1, 23, 30, tzinfo=dt.UTC), "2nd July 2026"),
+        # A time without a zone is UTC, as everywhere else (config.today), not local time.
+        (dt.datetime(2026, 7, 1, 23, 30), "2nd July 2026"),
         (dt.datetime(2026, 12, 31, 23, 30, tzinfo=dt.UTC), "31st December 2026"),
         (dt.datetime(2027, 3, 3, 12, 0, tzinfo=dt.UTC), "3rd March 2027"),
     ],

@@ -366,6 +366,20 @@ def test_findings_xlsx_is_formatted_like_the_tab() -> None:
     assert wb["Changes"]["C2"].value == "Changed in the Google Sheet; copied to the workbook"
 
 
+def test_findings_xlsx_says_what_happened_in_the_change_logs_words() -> None:
+    changes = [
+        ReportChange.of(Change("4", "Owner", Side.WORKBOOK, Side.SHEET, None, "Head of QA")),
+        ReportChange.of(Change("5", "Notes", Side.SHEET, Side.WORKBOOK, "Chased", None)),
+        ReportChange.of(Change("6", "Status", Side.SHEET, Side.WORKBOOK, "Planned", "Complete")),
+    ]
+    wb = load_workbook(io.BytesIO(findings_xlsx(sample_report(changes=changes))))
+    assert [row[2] for row in wb["Changes"].iter_rows(min_row=2, values_only=True)] == [
+        "Entered in the workbook; copied to the Google Sheet",
+        "Cleared in the Google Sheet; cleared in the workbook too",
+        "Changed in the Google Sheet; copied to the workbook",
+    ]
+
+
 def test_findings_xlsx_keeps_hostile_text_as_text() -> None:
     data = findings_xlsx(sample_report(issues=[_issue(Severity.ERROR, "5", DDE + "\x07")]))
     wb = load_workbook(io.BytesIO(data))
@@ -394,6 +408,18 @@ def test_write_and_load_report_round_trip(tmp_path: Path) -> None:
     assert load_report(tmp_path / "reports").run_id == "later"
     assert load_report(tmp_path / "reports", r.run_id).status is RunStatus.FLAGGED
     assert not [p for p in (tmp_path / "reports").iterdir() if p.suffix == ".tmp"]
+
+
+def test_report_files_get_the_usual_permissions_not_private_ones(tmp_path: Path) -> None:
+    """Reports hold what staff see in the plan anyway; whoever may read the reports folder
+    may read them (the umask decides), as with a published summary."""
+    previous = os.umask(0o022)
+    try:
+        html_path, json_path = write_report(sample_report(), tmp_path / "reports")
+    finally:
+        os.umask(previous)
+    for path in (html_path, json_path, tmp_path / "reports" / "latest.json"):
+        assert path.stat().st_mode & 0o777 == 0o644, path.name
 
 
 def test_a_report_of_the_previous_version_still_loads(tmp_path: Path) -> None:

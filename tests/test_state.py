@@ -81,6 +81,21 @@ def test_a_fresh_state_is_empty_and_lives_in_the_state_folder(tmp_path: Path) ->
     db.close()
 
 
+def test_open_existing_finds_a_state_a_run_made_and_creates_none(tmp_path: Path) -> None:
+    missing = tmp_path / "var" / "state"
+    assert State.open_existing(missing) is None
+    assert not (tmp_path / "var").exists()
+    missing.mkdir(parents=True)
+    assert State.open_existing(missing) is None
+    assert list(missing.iterdir()) == []
+    with State(missing) as state:
+        run = state.start_run(dt.datetime(2026, 5, 6, 1, tzinfo=dt.UTC))
+    found = State.open_existing(missing)
+    assert found is not None
+    with found:
+        assert [r.run_id for r in found.runs()] == [run]
+
+
 def test_the_base_round_trips_exactly_and_survives_reopening(tmp_path: Path) -> None:
     with State(tmp_path) as state:
         run(state, 0, "ok", base=BASE)

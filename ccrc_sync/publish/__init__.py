@@ -17,15 +17,11 @@ document: they are returned as findings (`Publication.findings`) for the caller 
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
-from ccrc_sync.config import Config
+from ccrc_sync.config import Config, today
 from ccrc_sync.publish.formats import to_html, to_markdown
 from ccrc_sync.publish.model import (
     COLUMNS,
@@ -40,6 +36,7 @@ from ccrc_sync.publish.model import (
     long_date,
     parse_narrative,
 )
+from ccrc_sync.report.store import write_atomic
 from ccrc_sync.schema import Issue, PlanTable, validate_plan
 
 FORMATS: dict[str, tuple[str, ...]] = {
@@ -82,8 +79,8 @@ def publish(
 ) -> Path:
     """Write the public summary (md | html | docx) and return where it went.
 
-    `now` is the publish moment (default: the current time); its date in the configured
-    time zone is the document's date. `out` defaults to a dated file in the reports
+    `now` is the publish moment (default: the current time; without a zone, UTC); its
+    date in the configured time zone is the document's date. `out` defaults to a dated file in the reports
     folder. Raises `PublishError` (or the workbook's `WorkbookError`) with one sentence.
     """
     return publish_document(config, out=out, fmt=fmt, now=now, narrative=narrative).path
@@ -99,7 +96,7 @@ def publish_document(
 ) -> Publication:
     """`publish`, also returning the document and the plan's findings (for the CLI)."""
     fmt = _check_format(fmt, out)
-    day = _publish_day(config, now)
+    day = today(config, now)
     template_path = _narrative_path(narrative)
     text = _read_text(template_path)
     plan_table = _read_plan(config)
@@ -112,7 +109,7 @@ def publish_document(
     )
     findings = validate_plan(plan_table, config.plan, day)
     target = out if out is not None else _default_out(config, day, fmt)
-    _write_atomic(target, render(document, fmt), explicit=out is not None)
+    _write_document(target, render(document, fmt), explicit=out is not None)
     return Publication(target, fmt, document, findings)
 
 
@@ -152,14 +149,6 @@ def _check_format(fmt: str, out: Path | None) -> str:
     return key
 
 
-def _publish_day(config: Config, now: dt.datetime | None) -> dt.date:
-    zone = ZoneInfo(config.schedule.timezone)
-    moment = now or dt.datetime.now(dt.UTC)
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=zone)
-    return moment.astimezone(zone).date()
-
-
 def _narrative_path(explicit: Path | None) -> Path:
     """The narrative template: the one named, else `templates/summary.md` in the working
     folder (a deployment's own edited copy), else the one shipped with ccrc-sync."""
@@ -196,15 +185,9 @@ def _default_out(config: Config, day: dt.date, fmt: str) -> Path:
     return config.sync.reports() / f"ccrc-summary-{day:%Y-%m-%d}{FORMATS[fmt][0]}"
 
 
-def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
-def _write_atomic(target: Path, data: bytes, *, explicit: bool) -> None:
-    """Write `data` to `target` whole or not at all: a temporary file beside it, then
-    `os.replace`. A missing folder for an explicit --out is the user's mistake, said in
+def _write_document(target: Path, data: bytes, *, explicit: bool) -> None:
+    """Write `data` to `target` whole or not at all (`report.store.write_atomic`). A
+    missing folder for an explicit --out is the user's mistake, said in
     one sentence; the default reports folder is created."""
     folder = target.parent
     if target.is_dir():
@@ -220,23 +203,10 @@ def _write_atomic(target: Path, data: bytes, *, explicit: bool) -> None:
             raise PublishError(
                 f"The folder {folder} could not be created: {exc.strerror or exc}."
             ) from None
-    tmp: str | None = None
     try:
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{target.name}.", suffix=".tmp")
-        # mkstemp makes the file private; a published document gets the usual permissions.
-        os.chmod(tmp, 0o666 & ~_umask())
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, target)
-        tmp = None
+        write_atomic(target, data)
     except OSError as exc:
         raise PublishError(f"{target} could not be written: {exc.strerror or exc}.") from None
-    finally:
-        if tmp is not None:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
 
 
 __all__ = [

@@ -26,7 +26,7 @@ from ccrc_sync.report.text import (
     sorted_conflicts,
     sorted_issues,
     subject,
-    zone_of,
+    zone_named,
 )
 from ccrc_sync.report.trend import daily, trend_svg
 from ccrc_sync.schema import Issue, Severity, Value, display
@@ -188,7 +188,7 @@ def _summary_html(fig: SummaryFigures) -> str:
 
 
 def _trend_html(r: RunReport) -> str:
-    points = daily(r.trend, zone_of(r))
+    points = daily(r.trend, zone_named(r.timezone))
     if not points:
         return ""
     return (
@@ -220,7 +220,7 @@ def _changes_html(r: RunReport) -> str:
 
 def _header_html(r: RunReport) -> str:
     colour, word, line = _BADGES.get(r.status, ("#555", r.status.value.upper(), ""))
-    zone = zone_of(r)
+    zone = zone_named(r.timezone)
     link = r.link()
     sheet = (
         f'<br>Google Sheet: <a href="{_e(link)}" style="color:#1565c0">{_e(link)}</a>'

@@ -310,11 +310,6 @@ def report_of(
     def where(side: Side, c: Conflict) -> CellLink | None:
         return cells(side, c.rec_no, c.field) if cells is not None else None
 
-    counts: dict[str, int] = {
-        **outcome.counts(),
-        "conflicts": len(outcome.conflicts),
-        "changes": outcome.published if outcome.published is not None else len(outcome.changes),
-    }
     return RunReport(
         run_id=outcome.run_id,
         status=outcome.status,
@@ -332,7 +327,7 @@ def report_of(
             for c in outcome.conflicts
         ],
         issues=list(outcome.issues),
-        counts=counts,
+        counts=outcome.headline_counts(),
         summary=summary,
         trend=list(trend),
         trend_statuses=trend_statuses,

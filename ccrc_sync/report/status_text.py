@@ -7,12 +7,13 @@ Times are in the configured zone, labelled BST or GMT as they were at the time.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-if TYPE_CHECKING:  # service imports this module to re-export it
+from ccrc_sync.report.text import zone_named
+from ccrc_sync.timing import format_local
+
+if TYPE_CHECKING:  # status imports this module to render itself
     from ccrc_sync.status import StatusReport
 
 _LABEL = 19  # "Failures in a row: " lines the values up
@@ -25,24 +26,9 @@ _COUNTS = (
 )
 
 
-def _zone(name: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
-
-
-def local_time(moment: dt.datetime | None, zone: ZoneInfo) -> str:
-    """'Sun 29 Mar 2026 02:00 BST' (with seconds when there are any)."""
-    if moment is None:
-        return "never"
-    local = moment.astimezone(zone)
-    fmt = "%a %d %b %Y %H:%M:%S %Z" if local.second else "%a %d %b %Y %H:%M %Z"
-    return local.strftime(fmt)
-
-
 def counts_in_words(counts: Mapping[str, int]) -> str:
-    """'3 changes, 2 conflicts, 1 error': a run's counts in words."""
+    """'3 changes, 2 conflicts, 1 error': a run's counts (`SyncOutcome.headline_counts`, or
+    as the state kept them) in words, the same in `status` and the service log."""
     parts = []
     for key, noun in _COUNTS:
         if key in counts:
@@ -68,7 +54,7 @@ def _line(label: str, value: str) -> str:
 
 def render_status(report: StatusReport) -> str:
     """The status as a governance officer or an IT person reads it."""
-    zone = _zone(report.timezone)
+    zone = zone_named(report.timezone)
     lines = [f"ccrc-sync: {'healthy' if report.healthy else 'PROBLEM'}"]
     if report.problem:
         lines.append(f"  {report.problem}")
@@ -82,12 +68,12 @@ def render_status(report: StatusReport) -> str:
         lines.append(
             _line(
                 "Last run",
-                f"{local_time(last.started, zone)}, {last.status} (run {last.run_id}){said}",
+                f"{format_local(last.started, zone)}, {last.status} (run {last.run_id}){said}",
             )
         )
     if last is None or last.status == "failed":
-        lines.append(_line("Last success", local_time(report.last_success, zone)))
-    lines.append(_line("Next run", local_time(report.next_run, zone)))
+        lines.append(_line("Last success", format_local(report.last_success, zone)))
+    lines.append(_line("Next run", format_local(report.next_run, zone)))
     lines.append(_line("Schedule", report.schedule))
     lines.append(_line("Failures in a row", str(report.consecutive_failures)))
     return "\n".join(lines)

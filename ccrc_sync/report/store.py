@@ -2,7 +2,7 @@
 
 A reader (a person, `ccrc-sync report`, the next email) or a crash must never see half a
 report, so every file is written to a temporary file in the same folder and renamed over
-the old one. Run ids become file names only after anything that could climb out of the
+the old one (`write_atomic`, which `publish` uses too). Run ids become file names only after anything that could climb out of the
 folder is replaced.
 """
 
@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import os
 import re
-import tempfile
+import secrets
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -29,16 +29,25 @@ def _safe_name(run_id: str) -> str:
     return name or "run"
 
 
-def _atomic_write(path: Path, data: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+def write_atomic(path: Path, data: bytes) -> None:
+    """Put `data` at `path` whole or not at all: a temporary file beside it, flushed to
+    disk, then renamed over it. The one atomic writer for reports and published documents.
+
+    The file gets the usual permissions (0666 less the umask), not mkstemp's private 0600:
+    reports and documents hold what staff see in the plan anyway, and whoever may read the
+    folder should read them. (The state's last-error.txt is private on purpose: a
+    traceback may show paths and settings.) Raises `OSError`; the caller says what failed.
+    """
+    tmp = path.parent / f".{path.name}.{secrets.token_hex(8)}.tmp"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # the umask applies
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+        with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
 
 
@@ -51,10 +60,13 @@ def write_report(r: RunReport, reports_dir: Path) -> tuple[Path, Path]:
     data = r.model_dump_json(indent=2)
     try:
         reports_dir.mkdir(parents=True, exist_ok=True)
-        _atomic_write(html_path, page)
-        _atomic_write(json_path, data)
-        _atomic_write(reports_dir / f"{LATEST}.html", page)
-        _atomic_write(reports_dir / f"{LATEST}.json", data)
+        for path, text in (
+            (html_path, page),
+            (json_path, data),
+            (reports_dir / f"{LATEST}.html", page),
+            (reports_dir / f"{LATEST}.json", data),
+        ):
+            write_atomic(path, text.encode("utf-8"))
     except OSError as exc:
         raise ReportError(
             f"The run report could not be written to {reports_dir}: {exc.strerror or exc}."

@@ -41,9 +41,11 @@ def plural(count: int, word: str, many: str | None = None) -> str:
     return f"{count} {word}" if count == 1 else f"{count} {many or word + 's'}"
 
 
-def zone_of(r: RunReport) -> ZoneInfo:
+def zone_named(name: str) -> ZoneInfo:
+    """The zone a report or status names; UTC for a name this machine does not know (a
+    report kept from another machine), rather than failing to show it."""
     try:
-        return ZoneInfo(r.timezone)
+        return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
         return ZoneInfo("UTC")
 
@@ -237,7 +239,7 @@ def run_times(r: RunReport, zone: ZoneInfo) -> str:
 
 
 def header_lines(r: RunReport) -> list[str]:
-    zone = zone_of(r)
+    zone = zone_named(r.timezone)
     lines = [STATUS_LINES.get(r.status, r.status.value)]
     lines += _wrap(run_times(r, zone), indent="  ", first="")
     if r.workbook:
@@ -283,7 +285,7 @@ def render_text(r: RunReport) -> str:
 
     if r.summary:
         out += ["", "SUMMARY", *summary_lines(r.summary)]
-    days = daily(r.trend, zone_of(r))[-TREND_DAYS:]
+    days = daily(r.trend, zone_named(r.timezone))[-TREND_DAYS:]
     if days:
         out += ["", "TREND (the last run of each day)"]
         for point in days:

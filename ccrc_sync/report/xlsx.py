@@ -14,18 +14,21 @@ import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from ccrc_sync.layout import COLOURS, POINTS_PER_LINE, Role, TabRow, Tone, estimate_lines
+from ccrc_sync.layout import COLOURS, Role, TabRow, Tone, row_height
 from ccrc_sync.merge import Side
-from ccrc_sync.report.model import RunReport, Shown, shown
-from ccrc_sync.report.text import conflict_value, side_name, sorted_conflicts, sorted_issues
-from ccrc_sync.schema import rec_cell_value, rec_no_of
+from ccrc_sync.report.model import ReportChange, RunReport, Shown, shown
+from ccrc_sync.report.text import conflict_value, sorted_conflicts, sorted_issues
+from ccrc_sync.schema import MAX_CELL_CHARS, rec_cell_value, rec_no_of
+from ccrc_sync.state import LogEntry
 from ccrc_sync.tabs import (
+    ISSUES_TAB,
     SEVERITY_TONES,
     SHEET_FINDING_PREFIX,
     advice,
     fit_widths,
     found_on,
     happened,
+    log_happened,
     published_text,
 )
 from ccrc_sync.tabs import cell as tab_cell
@@ -46,7 +49,6 @@ ISSUES_COLUMNS: tuple[str, ...] = (
 )
 CHANGES_COLUMNS: tuple[str, ...] = ("Rec No.", "Field", "What happened", "Old value", "New value")
 _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
-_MAX_CELL = 32767
 _PROSE = 45.0  # the width of a column of sentences
 
 
@@ -101,14 +103,22 @@ def _change_rows(r: RunReport) -> list[TabRow]:
         rows.append(_row([None, None, published_text(r.published), None, None]))
         return rows
     for c in r.changes:
-        words = f"Changed in the {side_name(c.source)}; copied to the {side_name(c.target)}"
-        rows.append(_row([rec_cell_value(c.rec_no), c.field, words, c.old, c.new]))
+        rows.append(_row([rec_cell_value(c.rec_no), c.field, _happened(r, c), c.old, c.new]))
     return rows
+
+
+def _happened(r: RunReport, c: ReportChange) -> str:
+    """The Change Log tab's words for a change ("Entered in the workbook; copied to ..."),
+    so the attachment reads like the tab it mirrors."""
+    entry = LogEntry(
+        r.started, r.run_id, c.rec_no, c.field, c.source.value, c.target.value, c.old, c.new
+    )
+    return log_happened(entry)
 
 
 def _text(value: Shown) -> Shown:
     if isinstance(value, str):
-        return _ILLEGAL.sub("\ufffd", value)[:_MAX_CELL]
+        return _ILLEGAL.sub("\ufffd", value)[:MAX_CELL_CHARS]
     return value
 
 
@@ -145,9 +155,9 @@ def _draw(ws: Worksheet, rows: Sequence[TabRow], prose: Sequence[int]) -> None:
                 target.fill = header_fill
             elif row.tone in fills:
                 target.fill = fills[row.tone]
-        lines = max([1, *(estimate_lines(t, w) for t, w in texts)])
-        if lines > 1:
-            ws.row_dimensions[row_no].height = round(lines * POINTS_PER_LINE, 2)
+        height = row_height(texts)
+        if height is not None:
+            ws.row_dimensions[row_no].height = height
     for index, width in enumerate(widths, start=1):
         ws.column_dimensions[get_column_letter(index)].width = width
     ws.freeze_panes = "A2"
@@ -168,7 +178,7 @@ def findings_xlsx(r: RunReport) -> bytes:
     wb = Workbook()
     issues = wb.active
     assert issues is not None
-    issues.title = "Sync Issues"
+    issues.title = ISSUES_TAB
     _draw(issues, _issue_rows(r), prose=(2, 5))
     changes = wb.create_sheet("Changes")
     _draw(changes, _change_rows(r), prose=(2,))

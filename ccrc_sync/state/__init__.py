@@ -3,7 +3,6 @@ file's layout and its migrations), `codec` (values that keep their type)."""
 
 from ccrc_sync.state.store import (
     FINISHED_STATUSES,
-    RUN_STATUSES,
     LogEntry,
     LogEvent,
     RunRecord,
@@ -13,7 +12,6 @@ from ccrc_sync.state.tables import SCHEMA_VERSION, STATE_FILE
 
 __all__ = [
     "FINISHED_STATUSES",
-    "RUN_STATUSES",
     "SCHEMA_VERSION",
     "STATE_FILE",
     "LogEntry",

@@ -34,7 +34,6 @@ from ccrc_sync.state.tables import (
     STATE_FILE,
 )
 
-RUN_STATUSES = ("running", "ok", "flagged", "failed", "interrupted")
 FINISHED_STATUSES = ("ok", "flagged", "failed")
 
 
@@ -48,7 +47,7 @@ class RunRecord:
     run_id: str
     started: dt.datetime
     finished: dt.datetime | None
-    status: str  # "running" | "ok" | "flagged" | "failed"
+    status: str  # "running" | "ok" | "flagged" | "failed" | "interrupted" (killed mid-run)
     counts: dict[str, int]
     summary: dict[str, Any] | None
     error: str | None
@@ -101,6 +100,18 @@ class State:
         except StateError:
             self.close()
             raise
+
+    @classmethod
+    def open_existing(cls, state_dir: Path) -> State | None:
+        """The state a run has made under `state_dir`, or None when there is none yet.
+
+        Creates nothing (no folder, no file): for the readers that only look (`status`, a
+        dry-run digest, `serve` asking when the digests last went), so looking never leaves
+        an empty state behind. The one test of "is there a state" lives here.
+        """
+        if not (Path(state_dir) / STATE_FILE).is_file():
+            return None
+        return cls(state_dir)
 
     # -- lifecycle
 
