@@ -24,6 +24,7 @@ from typing import Any
 
 from ccrc_sync.config import Config
 from ccrc_sync.config import today as config_today
+from ccrc_sync.config import zone as config_zone
 from ccrc_sync.digest_items import (
     FIRST_DIGEST_LOOKBACK,
     CellChange,
@@ -43,6 +44,7 @@ from ccrc_sync.digest_schedule import (
 )
 from ccrc_sync.errors import CcrcSyncError, MailError, WorkbookError
 from ccrc_sync.plan_model import OPEN_CONFLICTS_META, decode_open_conflicts
+from ccrc_sync.report.model import GOOGLE_SHEET_URL
 from ccrc_sync.schema import OWNER, PlanRow, PlanTable, RecNo, Value, header_key
 from ccrc_sync.state import LogEvent, State
 
@@ -205,8 +207,8 @@ def _send(
     send_message_to(
         [a.strip() for a in to.split(",")],
         subject(digest, config.email.subject_prefix, days),
-        render_text(digest, today, days),
-        render_html(digest, today, days),
+        render_text(digest, today, days, zone=config_zone(config)),
+        render_html(digest, today, days, zone=config_zone(config)),
         config.email,
         env,
     )
@@ -351,9 +353,7 @@ def _linker(state: State | None, config: Config) -> Callable[[RecNo], str]:
     data = _meta_json(state, META_SHEET)
     sheet = data if isinstance(data, dict) else {}
     spreadsheet = str(sheet.get("spreadsheet_id") or config.sheet.spreadsheet_id or "")
-    url = str(sheet.get("url") or "").split("#", 1)[0]
-    if not url and spreadsheet:
-        url = f"https://docs.google.com/spreadsheets/d/{spreadsheet}/edit"
+    url = GOOGLE_SHEET_URL.format(id=spreadsheet) if spreadsheet else ""
     gid = sheet.get("gid")
     found = sheet.get("rows")
     rows: dict[str, Any] = found if isinstance(found, dict) else {}

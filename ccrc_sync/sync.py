@@ -283,7 +283,7 @@ class _Run:
         assert self.state is not None
         _checkpoint("before-base-commit")
         finished = self.clock()
-        counts = {**outcome.counts(), "conflicts": len(plan.conflicts), "changes": len(landed)}
+        counts = outcome.headline_counts()
         self.state.finish_run(
             self.run_id,
             status=outcome.status.value,

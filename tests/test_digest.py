@@ -292,11 +292,6 @@ def test_a_change_after_midnight_in_summer_is_dated_that_day(
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="digest._send must pass zone=config.zone(config) to render_text/render_html "
-    "(digest.py is not this branch's to edit); remove this mark when it does",
-)
 def test_a_change_is_dated_in_a_configured_zone_other_than_london(
     tmp_path: Path, smtp: tuple[Controller, Collector]
 ) -> None:

@@ -12,13 +12,10 @@ from ccrc_sync.outcome import RunStatus, SyncOutcome
 from ccrc_sync.report.model import shown
 from ccrc_sync.schema import Severity, Value, rec_sort_key
 from ccrc_sync.tabs import advice, published_text
+from ccrc_sync.words import plural
 
 DETAIL_LINES = 20
 _VALUE_CHARS = 60
-
-
-def _plural(count: int, word: str, many: str | None = None) -> str:
-    return f"{count} {word}" if count == 1 else f"{count} {many or word + 's'}"
 
 
 def _short(value: Value) -> str:
@@ -53,7 +50,7 @@ def _moves(outcome: SyncOutcome) -> list[str]:
             continue
         recs = len({c.rec_no for c in moved})
         lines.append(
-            f"{verb} {_plural(len(moved), 'cell')} in {_plural(recs, 'recommendation')} from "
+            f"{verb} {plural(len(moved), 'cell')} in {plural(recs, 'recommendation')} from "
             f"the {_side(source)} to the {_side(source.other)}:"
         )
         for c in moved[:DETAIL_LINES]:
@@ -68,7 +65,7 @@ def _conflicts(conflicts: list[Conflict]) -> list[str]:
         return []
     need = "needs" if len(conflicts) == 1 else "need"
     lines = [
-        f"{_plural(len(conflicts), 'conflict')} {need} a person (neither side was overwritten):"
+        f"{plural(len(conflicts), 'conflict')} {need} a person (neither side was overwritten):"
     ]
     for c in sorted(conflicts, key=lambda c: (rec_sort_key(c.rec_no), c.field or "")):
         what = c.field or "whole row"
@@ -100,7 +97,7 @@ def render_outcome(outcome: SyncOutcome) -> str:
     errors = [i for i in outcome.issues if i.severity is Severity.ERROR]
     if errors:
         lines.append(
-            f"{_plural(len(errors), 'error')} (these values are not synced until corrected):"
+            f"{plural(len(errors), 'error')} (these values are not synced until corrected):"
         )
         for i in errors:
             where = f"{i.sheet}!{i.cell}: " if i.sheet and i.cell else ""
@@ -114,13 +111,13 @@ def render_outcome(outcome: SyncOutcome) -> str:
     counts = outcome.counts()
     verdict = "In sync." if outcome.status is RunStatus.OK else "Ran; something needs a person."
     if outcome.published is not None:
-        changed = f"{_plural(outcome.published, 'recommendation')} published"
+        changed = f"{plural(outcome.published, 'recommendation')} published"
     else:
-        changed = _plural(len(outcome.changes), "change")
+        changed = plural(len(outcome.changes), "change")
     dry = " (dry run: nothing written)" if outcome.dry_run else ""
     lines.append(
-        f"{verdict} {changed}, {_plural(len(outcome.conflicts), 'conflict')}, "
-        f"{_plural(counts['error'], 'error')}, {_plural(counts['warning'], 'warning')}. "
+        f"{verdict} {changed}, {plural(len(outcome.conflicts), 'conflict')}, "
+        f"{plural(counts['error'], 'error')}, {plural(counts['warning'], 'warning')}. "
         f"Run {outcome.run_id}{dry}."
     )
     return "\n".join(lines)

@@ -23,6 +23,7 @@ from ccrc_sync.report.trend import daily
 from ccrc_sync.schema import Issue, Severity, display, rec_sort_key
 from ccrc_sync.summary import SummaryFigures
 from ccrc_sync.tabs import advice, happened, published_text
+from ccrc_sync.words import plural
 
 WRAP = 76
 TREND_DAYS = 14  # days told in the text part (the HTML chart shows more)
@@ -35,10 +36,6 @@ STATUS_LINES = {
 
 
 # --------------------------------------------------------------------------- shared words
-
-
-def plural(count: int, word: str, many: str | None = None) -> str:
-    return f"{count} {word}" if count == 1 else f"{count} {many or word + 's'}"
 
 
 def zone_named(name: str) -> ZoneInfo:
