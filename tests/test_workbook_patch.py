@@ -231,3 +231,28 @@ def test_rows_appended_to_a_header_only_plan_are_not_styled_as_headers(tmp_path:
     assert ws["A1"].font.b and not ws["A2"].font.b
     assert ws["B2"].fill.fill_type is None
     assert read_plan(path).by_rec_no()["1"]["Section"] == "Timeliness"
+
+
+def test_a_number_written_into_a_date_cell_shows_as_a_number(tmp_path: Path) -> None:
+    """G2 has the template's date format: a number there (a Google cell holding 45000 or
+    0.5) is written as the number, in a General clone of G2's look, not read back as a
+    date (which once rolled the whole save back), and the other edits land with it."""
+    path = template_copy(tmp_path)
+    before = load_workbook(path)["Action Plan"]["G2"]
+    assert before.is_date
+    result = PlanWorkbook.open(path).save(
+        WorkbookWrites(
+            cells=(CellEdit(2, 7, 45000), CellEdit(3, 7, 0.5), CellEdit(2, 5, "Complete"))
+        ),
+        backups=0,
+    )
+    assert result.skipped == []
+    rows = read_plan(path).by_rec_no()
+    assert rows["1"]["Target Date"] == 45000 and rows["2"]["Target Date"] == 0.5
+    assert rows["1"]["Status"] == "Complete"
+    ws = load_workbook(path)["Action Plan"]
+    for ref, value in (("G2", 45000), ("G3", 0.5)):
+        cell = ws[ref]
+        assert (cell.value, cell.number_format, cell.is_date) == (value, "General", False)
+    looks = lambda cell: [repr(x) for x in (cell.font, cell.fill, cell.border, cell.alignment)]  # noqa: E731
+    assert looks(ws["G2"]) == looks(before)

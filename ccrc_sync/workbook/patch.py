@@ -21,7 +21,7 @@ from ccrc_sync.schema import Value, column_letter, parse_range, parse_ref
 from ccrc_sync.workbook.cells import cell_xml, needs_quote_prefix, refusal
 from ccrc_sync.workbook.fast import cells_of_row
 from ccrc_sync.workbook.read import SheetScan
-from ccrc_sync.workbook.styles import DATE_FORMAT, DATETIME_FORMAT, Styles
+from ccrc_sync.workbook.styles import DATE_FORMAT, DATETIME_FORMAT, GENERAL, Styles
 from ccrc_sync.workbook.xmlscan import Node, parse_tree, set_attr, tag_end
 
 DEFAULT_WIDTH = 8.43
@@ -260,6 +260,10 @@ class SheetPatch:
             return self.styles.clone(current, number_format=DATE_FORMAT)
         if isinstance(value, str) and needs_quote_prefix(value):
             return self.styles.clone(current, quote_prefix=True)
+        numeric = isinstance(value, int | float) and not isinstance(value, bool)
+        if numeric and self.styles.kind(current) is not None:
+            # A date or time format would show (and read back) the number as a moment.
+            return self.styles.clone(current, number_format=GENERAL)
         return current
 
     def _cell(self, row: int, col: int, write: _Write, old: _Cell | None) -> bytes:

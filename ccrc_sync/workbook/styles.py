@@ -28,6 +28,7 @@ _BUILTIN_CODES = {14: "mm-dd-yy", 22: "m/d/yy h:mm", 49: "@", 10: "0.00%", 9: "0
 _STRIP = re.compile(r'"[^"]*"|\\.|_.|\*.|\[(?![hms]+\])[^\]]*\]', re.IGNORECASE)
 _FIRST_CUSTOM_FORMAT = 164
 
+GENERAL = "General"  # built-in format 0: a number shown as it is
 DATE_FORMAT = "dd/mm/yyyy"
 DATETIME_FORMAT = "dd/mm/yyyy hh:mm"
 PERCENT_FORMAT = "0.0%"
@@ -177,6 +178,8 @@ class Styles:
     # ---- appending -----------------------------------------------------------------
 
     def number_format(self, code: str) -> int:
+        if code == GENERAL:
+            return 0
         for fmt_id, existing in self.formats.items():
             if existing == code:
                 return fmt_id
