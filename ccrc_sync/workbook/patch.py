@@ -197,15 +197,22 @@ class SheetPatch:
 
     # ---- collecting edits ---------------------------------------------------------
 
+    def in_merge(self, row: int, col: int) -> bool:
+        """Whether the cell is hidden under merged cells (any of a merge's but its top-left):
+        Excel shows neither its value nor its format."""
+        return any(
+            r1 <= row <= r2 and c1 <= col <= c2 and (row, col) != (r1, c1)
+            for r1, c1, r2, c2 in self._merged
+        )
+
     def refusal(self, row: int, col: int, value: Value | _Keep) -> str | None:
         """Why this cell cannot be written (a sentence fragment), or None."""
         if not isinstance(value, _Keep):
             why = refusal(value)
             if why:
                 return why
-        for r1, c1, r2, c2 in self._merged:
-            if r1 <= row <= r2 and c1 <= col <= c2 and (row, col) != (r1, c1):
-                return "it is inside merged cells"
+        if self.in_merge(row, col):
+            return "it is inside merged cells"
         found = self._row(row)
         if found is not None and any(c.col == col and c.formula for c in found[1]):
             return "it holds a formula, which the sync never overwrites"
