@@ -4,6 +4,7 @@ and refusing to write a file someone else has open or has changed since it was r
 from __future__ import annotations
 
 import os
+import re
 import stat
 from pathlib import Path
 
@@ -159,3 +160,32 @@ def test_a_new_copy_takes_the_input_workbooks_mode(tmp_path: Path) -> None:
     out = tmp_path / "fixed.xlsx"
     PlanWorkbook.open(path).save_copy(out, EDIT)
     assert stat.S_IMODE(out.stat().st_mode) == 0o644
+
+
+def test_a_part_that_would_not_be_well_formed_stops_the_save_before_anything_is_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The safety net for a fault of ours: a generated tab rendered as broken XML is caught
+    while staging, so there is no backup, no temporary file and no swap (the workbook is
+    the very file it was, not a restored copy of it)."""
+    path = template_copy(tmp_path)
+    before, status = path.read_bytes(), os.stat(path)
+    import ccrc_sync.workbook.bookkeeping as bookkeeping
+
+    real = bookkeeping.sheet_xml
+    monkeypatch.setattr(bookkeeping, "sheet_xml", lambda *a, **k: real(*a, **k) + b"<broken")
+    writes = WorkbookWrites(
+        cells=(CellEdit(2, 5, "Complete"),), tabs={"Summary": excel.summary_layout()}
+    )
+    with pytest.raises(WorkbookError) as caught:
+        PlanWorkbook.open(path).save(writes, backups=1)
+    assert re.fullmatch(
+        rf"The part xl/worksheets/sheet\d+\.xml ccrc-sync built for {re.escape(str(path))} is "
+        r"not well-formed XML \(.+\); the workbook was not written\.",
+        str(caught.value),
+    )
+    assert path.read_bytes() == before
+    now = os.stat(path)
+    assert (now.st_ino, now.st_mtime_ns) == (status.st_ino, status.st_mtime_ns)
+    assert not (tmp_path / "backups").exists()
+    assert stale_temp_files(path) == []

@@ -4,8 +4,8 @@
 check and for copying untouched parts), and the plan sheet in one streaming pass that
 also records where each row sits. `save` stages every change on a fresh `Package`,
 writes it beside the workbook, swaps it in and checks it: untouched parts identical,
-every part we wrote well-formed, every cell we wrote reading back as written. Anything
-else puts the original back.
+every part we wrote as staged (each XML part was checked well-formed before writing),
+every cell we wrote reading back as written. Anything else puts the original back.
 """
 
 from __future__ import annotations
@@ -274,7 +274,23 @@ class PlanWorkbook:
             _extend_tables(pkg, opened.part, last, appended)
         if new_sheet != opened.data or writes.tabs:
             full_calc_on_load(pkg, opened.book.part)
+        self._check_staged(pkg)
         return pkg, result, _Check(self, pkg, patch)
+
+    def _check_staged(self, pkg: Package) -> None:
+        """Every XML part we changed is well-formed, checked before a byte is written (a
+        fault of ours must not cost a backup, a swap and a restore). VML is left out: Excel
+        itself writes it as loose HTML-like text."""
+        for name, data in pkg.changed.items():
+            if not name.endswith((".xml", ".rels")):
+                continue
+            try:
+                check_well_formed(data)
+            except XmlRefused as exc:
+                raise WorkbookError(
+                    f"The part {name} ccrc-sync built for {self.path} is not well-formed XML "
+                    f"({exc}); the workbook was not written."
+                ) from None
 
     def _put_styles(self, pkg: Package, styles: Styles) -> None:
         part = self._opened.book.styles_part
@@ -286,7 +302,7 @@ class PlanWorkbook:
 
 
 class _Check:
-    """The check after writing: what must be identical, well-formed and read back."""
+    """The check after writing: what must be identical, written as staged and read back."""
 
     def __init__(self, book: PlanWorkbook, pkg: Package, patch: SheetPatch) -> None:
         self.book = book
@@ -312,8 +328,6 @@ class _Check:
                 intended = self.pkg.changed[name]
                 if (info.CRC, info.file_size) != (zlib.crc32(intended), len(intended)):
                     raise WorkbookError(f"The part {name} was not written as intended.")
-                if name.endswith((".xml", ".rels")):
-                    check_well_formed(intended)
             else:
                 before = self.pkg.infos[name]
                 if (info.CRC, info.file_size) != (before.CRC, before.file_size):
