@@ -13,7 +13,14 @@ from fixtures import excel
 from fixtures.plans import template_copy
 
 from ccrc_sync.errors import WorkbookBusy, WorkbookError
-from ccrc_sync.workbook import PlanWorkbook, busy_reason, read_plan, stale_temp_files
+from ccrc_sync.workbook import (
+    PlanWorkbook,
+    WorkbookLimits,
+    busy_reason,
+    check_container,
+    read_plan,
+    stale_temp_files,
+)
 from ccrc_sync.writes import CellEdit, WorkbookWrites
 
 EDIT = WorkbookWrites(cells=(CellEdit(2, 5, "Complete"),))
@@ -78,6 +85,25 @@ def test_a_workbook_changed_since_it_was_read_is_not_overwritten(tmp_path: Path)
         "will include the new edits."
     )
     assert path.read_bytes() == changed
+
+
+def test_the_container_check_and_the_read_share_one_read_of_the_file(tmp_path: Path) -> None:
+    """A run checks the file, asks the Google Sheet, then reads the plan: from the bytes it
+    checked, so a save staff make in between is neither half-read nor overwritten."""
+    path = template_copy(tmp_path)
+    checked = check_container(path, WorkbookLimits())
+    assert _status(path) == "In Progress"
+    PlanWorkbook.open(path).save(EDIT, backups=0)  # staff save E2 = Complete meanwhile
+    saved = path.read_bytes()
+    book = PlanWorkbook.from_package(checked)
+    assert book.table.by_rec_no()["1"]["Status"] == "In Progress"
+    with pytest.raises(WorkbookBusy, match=r"^The workbook plan\.xlsx changed after it was read"):
+        book.save(WorkbookWrites(cells=(CellEdit(2, 6, "Jo"),)), backups=0)
+    assert path.read_bytes() == saved
+    path.write_bytes(b"not a zip")
+    with pytest.raises(WorkbookError) as caught:
+        check_container(path, WorkbookLimits())
+    assert str(caught.value) == f"{path} is not an Excel .xlsx workbook."
 
 
 def test_a_symlinked_workbook_is_written_where_it_points_and_stays_a_link(tmp_path: Path) -> None:

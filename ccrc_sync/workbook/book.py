@@ -31,7 +31,7 @@ from ccrc_sync.schema import (
 from ccrc_sync.workbook import files, marks
 from ccrc_sync.workbook.bookkeeping import full_calc_on_load, put_tab
 from ccrc_sync.workbook.limits import DEFAULT_LIMITS, WorkbookLimits
-from ccrc_sync.workbook.package import Package, read_file
+from ccrc_sync.workbook.package import Package, open_package, read_file
 from ccrc_sync.workbook.patch import SheetPatch
 from ccrc_sync.workbook.read import BookInfo, SheetScan, book_info, read_strings, scan_sheet
 from ccrc_sync.workbook.styles import Styles
@@ -71,8 +71,8 @@ class _Opened:
     scan: SheetScan
 
 
-def _open(path: Path, data: bytes, sheet: str, limits: WorkbookLimits, *, track: bool) -> _Opened:
-    pkg = Package(path, data, limits)
+def _open(pkg: Package, sheet: str, *, track: bool) -> _Opened:
+    path, limits = pkg.path, pkg.limits
     book = book_info(pkg)
     if not book.sheets:
         raise WorkbookError(f"The workbook {path} has no sheets.")
@@ -121,28 +121,28 @@ def read_plan(
 ) -> PlanTable:
     """The plan sheet as a `PlanTable`, in one streaming pass; the file is never changed."""
     path = Path(path)
-    return _table(path, _open(path, read_file(path, limits), sheet, limits, track=False))
+    return _table(path, _open(open_package(path, limits), sheet, track=False))
 
 
 class PlanWorkbook:
     """The workbook as read for a run; `save` applies a run's `WorkbookWrites` to it."""
 
-    def __init__(self, path: Path, sheet: str, limits: WorkbookLimits, data: bytes) -> None:
+    def __init__(self, pkg: Package, sheet: str) -> None:
         self._fresh: _Opened | None = None
-        self.path = path
+        self.path = pkg.path
         self._sheet = sheet
-        self._limits = limits
-        self._load(data)
+        self._limits = pkg.limits
+        self._load(pkg)
 
-    def _load(self, data: bytes) -> None:
-        self._data = data
-        self._fresh = _open(self.path, data, self._sheet, self._limits, track=True)
+    def _load(self, pkg: Package) -> None:
+        self._data = pkg.data
+        self._fresh = _open(pkg, self._sheet, track=True)
         self._table = _table(self.path, self._fresh)
 
     @property
     def _opened(self) -> _Opened:
         if self._fresh is None:  # saved since: read what is now on disk, once, when asked
-            self._load(self._data)
+            self._load(Package(self.path, self._data, self._limits))
         assert self._fresh is not None
         return self._fresh
 
@@ -150,15 +150,20 @@ class PlanWorkbook:
     def table(self) -> PlanTable:
         """The plan sheet as `read_plan` gives it (after a save: as saved)."""
         if self._fresh is None:
-            self._load(self._data)
+            self._load(Package(self.path, self._data, self._limits))
         return self._table
 
     @classmethod
     def open(
         cls, path: Path, sheet: str = PLAN_SHEET, *, limits: WorkbookLimits = DEFAULT_LIMITS
     ) -> PlanWorkbook:
-        path = Path(path)
-        return cls(path, sheet, limits, read_file(files.real_target(path), limits))
+        return cls.from_package(open_package(Path(path), limits), sheet)
+
+    @classmethod
+    def from_package(cls, pkg: Package, sheet: str = PLAN_SHEET) -> PlanWorkbook:
+        """The workbook from the package `check_container` already read and checked, so a
+        run reads the file once; a save still refuses when the file changed since."""
+        return cls(pkg, sheet)
 
     def tab_grid(self, title: str) -> list[list[Value]] | None:
         """A generated tab's values (None when there is no such tab)."""

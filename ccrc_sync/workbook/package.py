@@ -454,4 +454,5 @@ def _open_zip(path: Path, data: bytes) -> zipfile.ZipFile:
 
 
 def open_package(path: Path, limits: WorkbookLimits) -> Package:
+    """The file read once and its zip directory checked; no part is inflated yet."""
     return Package(path, read_file(path, limits), limits)
