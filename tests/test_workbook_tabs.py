@@ -285,3 +285,24 @@ def test_text_pasted_with_control_characters_reaches_a_chart_and_a_link(tmp_path
     ]
     shown = sorted(d for s in sheets for d in re.findall(rb'display="([^"]*)"', s))
     assert shown == [b"7", b"E_x0001_2"]  # the Summary's link to rec 7, and ours
+
+
+def test_each_part_counts_once_against_the_inflation_limit(tmp_path: Path) -> None:
+    """A workbook.xml holding thousands of defined names (0.4 MB) under a 1 MB limit: the
+    whole workbook inflates to half the limit, so reading it and adding the three tabs
+    must not be refused as though its directory lied about its sizes."""
+    path = template_copy(tmp_path)
+    names = "".join(
+        f"<definedName name=\"rate{i}\">'Action Plan'!$G${i % 46 + 2}</definedName>"
+        for i in range(8_000)
+    ).encode()
+    excel.edit_zip(
+        path,
+        {"xl/workbook.xml": lambda x: x.replace(b"</definedNames>", names + b"</definedNames>")},
+    )
+    size = len(excel.read_part(path, "xl/workbook.xml"))
+    assert 400_000 < size < 500_000
+    book = PlanWorkbook.open(path, limits=WorkbookLimits(max_uncompressed_mb=1))
+    assert book.save(WorkbookWrites(tabs=TABS), backups=0).skipped == []
+    assert load_workbook(path).sheetnames == ["Action Plan", "Summary", "Sync Issues", "Change Log"]
+    assert names in excel.read_part(path, "xl/workbook.xml")

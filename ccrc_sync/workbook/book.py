@@ -15,7 +15,7 @@ import gc
 import os
 import re
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ccrc_sync.errors import WorkbookBusy, WorkbookError
@@ -243,7 +243,7 @@ class PlanWorkbook:
         for title in writes.tabs:
             if " ".join(title.split()).casefold() == plan_key:
                 raise WorkbookError(f"The '{title}' tab holds the plan and is never regenerated.")
-        pkg = Package(target, self._data, self._limits)
+        pkg = opened.pkg.fork(target)
         styles = Styles(opened.styles.data if not opened.styles.created else None)
         last = max((r.row for r in self.table.rows), default=self.table.header_row)
         patch = SheetPatch(
@@ -263,8 +263,9 @@ class PlanWorkbook:
                 result.skipped.append(f"Cell {a1(appended, col)} was not written: {why}.")
         marks.apply(writes, pkg, opened.part, patch, styles, result.tokens, result.skipped)
         tab_styles = TabStyles(styles)
+        book = replace(opened.book, sheets=list(opened.book.sheets))
         for layout in writes.tabs.values():
-            put_tab(pkg, layout, tab_styles, date1904=opened.book.date1904)
+            put_tab(pkg, book, layout, tab_styles, date1904=opened.book.date1904)
         new_sheet = patch.render()
         if new_sheet != opened.data:
             pkg.put(opened.part, new_sheet)
@@ -392,8 +393,7 @@ def _extend_tables(pkg: Package, sheet_part: str, old_last: int, new_last: int) 
     for rel in pkg.rels(sheet_part):
         if rel.type != "table" or rel.external or not pkg.has(rel.target):
             continue
-        data = pkg.read(rel.target)
-        root = pkg.tree(rel.target)
+        data, root = pkg.parsed(rel.target)
         if (root.get("totalsRowCount") or "0") != "0":
             continue
         try:

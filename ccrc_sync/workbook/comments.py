@@ -131,7 +131,7 @@ class Notes:
         assert self.comments is not None and self.vml is not None
         pkg = self.pkg
         try:
-            root = pkg.tree(self.comments)
+            data, root = pkg.parsed(self.comments)
         except WorkbookError:
             return False
         authors, listing = root.find("authors"), root.find("commentList")
@@ -140,7 +140,6 @@ class Notes:
         cell = a1(row, col)
         if any(c.get("ref") == cell for c in listing.children):
             return False
-        data = pkg.read(self.comments)
         names = [a.text for a in authors.children]
         edits: list[tuple[int, int, bytes]] = []
         q = f"{root.prefix}:" if root.prefix else ""
@@ -168,7 +167,7 @@ class Notes:
             return
         pkg = self.pkg
         try:
-            root = pkg.tree(self.comments)
+            data, root = pkg.parsed(self.comments)
         except WorkbookError:
             return
         authors, listing = root.find("authors"), root.find("commentList")
@@ -182,7 +181,6 @@ class Notes:
         found = [c for c in listing.children if c.get("ref") == cell and c.get("authorId") == ours]
         if not found:
             return
-        data = pkg.read(self.comments)
         pkg.put(self.comments, splice(data, [(n.start, n.end, b"") for n in found]))
         vml = pkg.read(self.vml)
         where = f"<x:Row>{row - 1}</x:Row><x:Column>{col - 1}</x:Column>".encode()

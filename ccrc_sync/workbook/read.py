@@ -28,7 +28,6 @@ from ccrc_sync.workbook.styles import Styles
 from ccrc_sync.workbook.xmlscan import (
     MAIN_NAMESPACES,
     NS_STRICT,
-    Node,
     XmlRefused,
     check_well_formed,
     make_parser,
@@ -43,8 +42,6 @@ class SheetRef:
     name: str
     kind: str  # worksheet, chartsheet, dialogsheet, ...
     part: str
-    rid: str
-    node: Node
 
 
 @dataclass
@@ -52,7 +49,6 @@ class BookInfo:
     """What workbook.xml and its relationships say."""
 
     part: str
-    root: Node
     sheets: list[SheetRef]
     date1904: bool
     strict: bool
@@ -87,13 +83,12 @@ def book_info(pkg: Package) -> BookInfo:
         rel = rels.get(rid)
         if rel is None or rel.external:
             continue
-        sheets.append(SheetRef(node.get("name", "") or "", rel.type, rel.target, rid, node))
+        sheets.append(SheetRef(node.get("name", "") or "", rel.type, rel.target))
     pr = root.find("workbookPr")
     date1904 = pr is not None and (pr.get("date1904") or "").lower() in ("1", "true")
     by_type = {r.type: r.target for r in rels.values() if not r.external}
     return BookInfo(
         part=part,
-        root=root,
         sheets=sheets,
         date1904=date1904,
         strict=root.ns == NS_STRICT,
