@@ -10,8 +10,6 @@ fullCalcOnLoad` asks Excel to recalculate staff formulas that read the plan.
 
 from __future__ import annotations
 
-import re
-
 from ccrc_sync.errors import WorkbookError
 from ccrc_sync.layout import TabLayout
 from ccrc_sync.workbook.chart import (
@@ -194,8 +192,3 @@ def _app_add_title(pkg: Package, title: str) -> None:
         pkg.put(part, splice(data, edits))
     except ValueError:
         return
-
-
-def is_ours(name: str, titles: list[str]) -> bool:
-    key = re.sub(r"\s+", " ", name).strip().casefold()
-    return any(re.sub(r"\s+", " ", t).strip().casefold() == key for t in titles)

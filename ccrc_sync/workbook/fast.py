@@ -87,11 +87,10 @@ def read_cells(
     strings: list[str],
     *,
     date1904: bool,
-) -> tuple[list[list[Value]], set[tuple[int, int]], int, int] | None:
-    """The grid, formula cells, and the rows and cells read; None when the regex did not
-    account for every tag (the caller then reads the part with expat)."""
+) -> tuple[list[list[Value]], int, int] | None:
+    """The grid, and the rows and cells read; None when the regex did not account for
+    every tag (the caller then reads the part with expat)."""
     grid: list[list[Value]] = []
-    formulas: set[tuple[int, int]] = set()
     columns: dict[bytes, int] = {}
     shared: dict[str, tuple[str, int, int]] = {}
     kinds: dict[bytes, str | None] = {}
@@ -115,7 +114,6 @@ def read_cells(
             col = columns[letters] = column_number(letters.decode())
         value: Value
         if b"<f" in inner and _FORMULA.search(inner):
-            formulas.add((row_no, col))
             value = _formula(inner, shared, row_no, col)
         elif t == b"s":
             match = _VALUE.search(inner)
@@ -168,7 +166,7 @@ def read_cells(
             row.append(value)
         else:
             row[col - 1] = value
-    return grid, formulas, rows_read, cells_read
+    return grid, rows_read, cells_read
 
 
 def _tokens(data: bytes, start: int, end: int) -> Iterator[tuple[bytes, ...]]:

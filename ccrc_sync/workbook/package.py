@@ -375,16 +375,11 @@ class Package:
 
     # ---- writing -------------------------------------------------------------------
 
-    def untouched(self) -> list[str]:
-        return [n for n in self.infos if n not in self.changed and n not in self.removed]
-
     def write_to(self, out: BinaryIO) -> None:
         """Write the package with the staged changes; untouched parts copied as stored."""
         central: list[bytes] = []
         offset = 0
-        order = [n for n in self.infos if n not in self.removed]
-        order += [n for n in self.changed if n not in self.infos]
-        for name in order:
+        for name in self.names():
             info = self.infos.get(name)
             if name in self.changed or info is None:
                 payload = self.changed[name]

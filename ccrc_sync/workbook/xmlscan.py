@@ -14,14 +14,11 @@ from __future__ import annotations
 
 import re
 import xml.parsers.expat as expat
-from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 NS_STRICT = "http://purl.oclc.org/ooxml/spreadsheetml/main"
 NS_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
-NS_PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
-NS_CT = "http://schemas.openxmlformats.org/package/2006/content-types"
 MAIN_NAMESPACES = frozenset({NS_MAIN, NS_STRICT})
 
 # The end of a start tag, quotes respected (an attribute value may hold '>').
@@ -105,12 +102,6 @@ class Node:
 
     def findall(self, name: str) -> list[Node]:
         return [c for c in self.children if c.name == name]
-
-    def iter(self, name: str) -> Iterator[Node]:
-        if self.name == name:
-            yield self
-        for child in self.children:
-            yield from child.iter(name)
 
     @property
     def qname(self) -> str:
@@ -230,10 +221,3 @@ def attr_escape(text: str) -> str:
 
 def text_escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def qualify(prefix: str) -> Callable[[str], str]:
-    """A function naming elements with the part's own prefix for the main namespace."""
-    if not prefix:
-        return lambda local: local
-    return lambda local: f"{prefix}:{local}"
