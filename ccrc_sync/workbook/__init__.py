@@ -19,7 +19,7 @@ and `PlanWorkbook.from_package` reads the plan from those same bytes.
 
 from pathlib import Path
 
-from ccrc_sync.workbook.book import PlanWorkbook, SaveResult, read_plan
+from ccrc_sync.workbook.book import OverwritesInput, PlanWorkbook, SaveResult, read_plan
 from ccrc_sync.workbook.files import busy_reason, stale_temp_files
 from ccrc_sync.workbook.limits import WorkbookLimits
 from ccrc_sync.workbook.package import Package, open_package
@@ -34,6 +34,7 @@ def check_container(path: Path, limits: WorkbookLimits) -> Package:
 
 
 __all__ = [
+    "OverwritesInput",
     "Package",
     "PlanWorkbook",
     "SaveResult",

@@ -50,6 +50,10 @@ REL_STYLES = "http://schemas.openxmlformats.org/officeDocument/2006/relationship
 _NOT_UTF8 = re.compile(rb"^\s*<\?xml[^>]*encoding=[\"'](?!utf-8)", re.IGNORECASE)
 
 
+class OverwritesInput(WorkbookError):
+    """A copy was asked to be written over the workbook it was read from."""
+
+
 @dataclass
 class SaveResult:
     backup: Path | None = None
@@ -211,12 +215,12 @@ class PlanWorkbook:
         return result
 
     def save_copy(self, out: Path, writes: WorkbookWrites) -> SaveResult:
-        """Write the workbook with `writes` applied to `out` (never the input) and check it."""
+        """Write the workbook with `writes` applied to `out` (never the input) and check it.
+
+        Raises OverwritesInput when `out` is the input under any name (a link, `./`)."""
         out = Path(out)
-        if out.exists() and (
-            out.resolve() == files.real_target(self.path) or _same(out, self.path)
-        ):
-            raise WorkbookError(
+        if _same(out, self.path):
+            raise OverwritesInput(
                 f"Refusing to write over the input workbook {self.path}; choose another file."
             )
         if not out.parent.is_dir():
@@ -382,6 +386,7 @@ def _same_value(want: Value, got: Value) -> bool:
 
 
 def _same(a: Path, b: Path) -> bool:
+    """Whether both name one existing file (links followed, hard links included)."""
     try:
         return a.samefile(b)
     except OSError:
