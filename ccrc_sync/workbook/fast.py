@@ -23,11 +23,10 @@ from ccrc_sync.schema import Formula, Value, a1, column_number
 from ccrc_sync.workbook.cells import cast_number, from_serial, ooxml_unescape
 from ccrc_sync.workbook.styles import Styles
 
-_TOKENS = re.compile(
-    rb'<(?:row r="(\d+)"[^>]*>|c r="([A-Z]{1,3})\d+"(?: s="(\d+)")?(?: t="(\w+)")?\s*'
-    rb"(?:/>|>(.*?)</c>))",
-    re.S,
-)
+# A cell as Excel and openpyxl spell it: (column letters, s, t, inner XML).
+_CELL = rb'c r="([A-Z]{1,3})\d+"(?: s="(\d+)")?(?: t="(\w+)")?\s*(?:/>|>(.*?)</c>)'
+_CELLS = re.compile(b"<" + _CELL, re.S)
+_TOKENS = re.compile(rb'<(?:row r="(\d+)"[^>]*>|' + _CELL + b")", re.S)
 _SHEET_DATA = re.compile(rb"<sheetData\b[^>]*?(/?)>")
 _FORMULA = re.compile(rb"<f\b([^>]*?)(?:/>|>(.*?)</f>)", re.S)
 _ATTR = re.compile(rb"""(\w+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
@@ -208,10 +207,8 @@ def cells_of_row(piece: bytes) -> list[tuple[int, int, int, int, bool]] | None:
     """(column, start, end, s, has formula) of each `<c>` in a canonical `<row>`; None when
     the row is not in the canonical spelling."""
     out: list[tuple[int, int, int, int, bool]] = []
-    for match in re.finditer(
-        rb'<c r="([A-Z]{1,3})\d+"(?: s="(\d+)")?(?: t="\w+")?\s*(?:/>|>(.*?)</c>)', piece, re.S
-    ):
-        inner = match[3] or b""
+    for match in _CELLS.finditer(piece):
+        inner = match[4] or b""
         out.append(
             (
                 column_number(match[1].decode()),
