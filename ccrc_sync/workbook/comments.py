@@ -20,7 +20,7 @@ from ccrc_sync.schema import a1
 from ccrc_sync.workbook.cells import ooxml_escape
 from ccrc_sync.workbook.package import Package
 from ccrc_sync.workbook.patch import SheetPatch
-from ccrc_sync.workbook.xmlscan import Node, splice, text_escape
+from ccrc_sync.workbook.xmlscan import append_child, splice, text_escape
 
 AUTHOR = "ccrc-sync"
 COMMENTS_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.comments+xml"
@@ -147,8 +147,8 @@ class Notes:
             author_id = names.index(AUTHOR)
         else:
             author_id = len(names)
-            edits.append(_insert(data, authors, f"<{q}author>{AUTHOR}</{q}author>".encode()))
-        edits.append(_insert(data, listing, _comment(cell, author_id, note, q)))
+            edits += append_child(data, authors, f"<{q}author>{AUTHOR}</{q}author>".encode())
+        edits += append_child(data, listing, _comment(cell, author_id, note, q))
         vml = pkg.read(self.vml)
         close = vml.rfind(b"</xml>")
         if close < 0:
@@ -188,10 +188,3 @@ class Notes:
             if where in match.group(0) and b'ObjectType="Note"' in match.group(0):
                 pkg.put(self.vml, vml[: match.start()] + vml[match.end() :])
                 break
-
-
-def _insert(data: bytes, node: Node, new: bytes) -> tuple[int, int, bytes]:
-    if node.end == node.inner_start:  # <commentList/>
-        head = data[node.start : node.end - 2].rstrip() + b">"
-        return (node.start, node.end, head + new + f"</{node.qname}>".encode())
-    return (node.inner_end, node.inner_end, new)

@@ -32,7 +32,14 @@ from typing import BinaryIO
 
 from ccrc_sync.errors import WorkbookError
 from ccrc_sync.workbook.limits import RATIO_FLOOR_BYTES, WorkbookLimits, over_limit
-from ccrc_sync.workbook.xmlscan import Node, XmlRefused, attr_escape, parse_tree, splice
+from ccrc_sync.workbook.xmlscan import (
+    Node,
+    XmlRefused,
+    append_child,
+    attr_escape,
+    parse_tree,
+    splice,
+)
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _CHUNK = 1 << 16
@@ -299,12 +306,7 @@ class Package:
                 type=attr_escape(rel_type_uri),
                 target=attr_escape(relative(part, target_part)),
             )
-            if root.end == root.inner_end:  # <Relationships/>
-                open_tag = data[root.start : root.inner_start - 2] + b">"
-                close = f"</{root.qname}>".encode()
-                new = splice(data, [(root.start, root.end, open_tag + text.encode() + close)])
-            else:
-                new = splice(data, [(root.inner_end, root.inner_end, text.encode())])
+            new = splice(data, append_child(data, root, text.encode()))
         else:
             rid = "rId1"
             new = (

@@ -17,7 +17,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from ccrc_sync.workbook.xmlscan import Node, attr_escape, parse_tree, set_attr, splice
+from ccrc_sync.workbook.xmlscan import (
+    Node,
+    append_child,
+    attr_escape,
+    parse_tree,
+    set_attr,
+    splice,
+)
 
 # (name, sorted attributes, children): an element's content, whatever its spelling.
 Canon = tuple[str, tuple[tuple[str, str], ...], tuple["Canon", ...]]
@@ -327,14 +334,10 @@ class Styles:
 
 
 def _append(data: bytes, node: Node, added: list[str], count: int) -> list[tuple[int, int, bytes]]:
-    block = "".join(added).encode()
     tag = data[node.start : node.inner_start]
     if "count" in node.attrs:
         tag = set_attr(tag, "count", str(count))
-    if node.end == node.inner_start:  # <fonts count="0"/>
-        open_tag = tag[:-2].rstrip() + b">"
-        return [(node.start, node.end, open_tag + block + f"</{node.qname}>".encode())]
-    return [(node.start, node.inner_start, tag), (node.inner_end, node.inner_end, block)]
+    return append_child(data, node, "".join(added).encode(), start_tag=tag)
 
 
 def _solid(rgb: str) -> Canon:

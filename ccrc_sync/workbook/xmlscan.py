@@ -193,6 +193,21 @@ def splice(data: bytes, edits: list[tuple[int, int, bytes]]) -> bytes:
     return b"".join(out)
 
 
+def append_child(
+    data: bytes, node: Node, new: bytes, *, start_tag: bytes | None = None
+) -> list[tuple[int, int, bytes]]:
+    """The splices that add `new` as `node`'s last child (and, given `start_tag`, replace
+    its start tag); an empty `<x/>` is opened up into `<x>new</x>` first."""
+    tag = data[node.start : node.inner_start] if start_tag is None else start_tag
+    if node.end == node.inner_start:  # <x .../>
+        head = tag[:-2].rstrip() + b">"
+        return [(node.start, node.end, head + new + f"</{node.qname}>".encode())]
+    edits = [(node.inner_end, node.inner_end, new)]
+    if start_tag is not None:
+        edits.insert(0, (node.start, node.inner_start, start_tag))
+    return edits
+
+
 def set_attr(tag: bytes, name: str, value: str | None) -> bytes:
     """A start tag (`<x:row r="3" ...>`) with one attribute set, replaced or removed."""
     pattern = re.compile(
