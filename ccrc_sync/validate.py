@@ -2,7 +2,9 @@
 
 The shell around the pure rules in `schema`: it reads with `workbook.read_plan` (read-only,
 so the input's bytes never change), runs `schema.validate_plan`, and returns a
-`ValidationResult` that serialises to exactly the JSON documented in the README.
+`ValidationResult` that serialises to exactly the JSON documented in the README. With
+`--fix` it reads once with `PlanWorkbook.open` instead, validates that read's table and
+writes the copy from it; `save_copy` alone decides that the copy would be the input.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from ccrc_sync.config import Config
 from ccrc_sync.errors import WorkbookError
 from ccrc_sync.schema import Issue, Severity, Value, parent_of, parse_ref, validate_plan
 from ccrc_sync.words import plural
-from ccrc_sync.workbook import PlanWorkbook, WorkbookLimits, read_plan
+from ccrc_sync.workbook import OverwritesInput, PlanWorkbook, WorkbookLimits, read_plan
 from ccrc_sync.writes import CellEdit, WorkbookWrites
 
 
@@ -54,12 +56,11 @@ def run_validate(
     Raises WorkbookError (exit 2) when the workbook cannot be read or `fix` is the input.
     """
     workbook = Path(workbook)
-    if fix is not None and _same_path(Path(fix), workbook):
-        raise WorkbookError(
-            f"--fix must name a new file; it will not overwrite the input {workbook}."
-        )
     limits = WorkbookLimits.from_config(config.workbook)
-    table = read_plan(workbook, config.plan.sheet, limits=limits)
+    # Fixing: one read serves the findings and the copy, so the fixes land on the cells
+    # they were found in. Only validating: the lighter read that records no positions.
+    book = None if fix is None else PlanWorkbook.open(workbook, config.plan.sheet, limits=limits)
+    table = read_plan(workbook, config.plan.sheet, limits=limits) if book is None else book.table
     issues = validate_plan(table, config.plan, today or configuration.today(config))
     counts = Counts()
     for issue in issues:
@@ -71,19 +72,10 @@ def run_validate(
         counts=counts,
         issues=issues,
     )
-    if fix is not None:
-        result.fixed = write_fixed_copy(workbook, config, issues, Path(fix))
+    if book is not None and fix is not None:
+        result.fixed = write_fixed_copy(book, issues, Path(fix))
         result.fixed_path = str(fix)
     return result
-
-
-def _same_path(a: Path, b: Path) -> bool:
-    try:
-        if a.exists() and b.exists():
-            return a.samefile(b)
-    except OSError:
-        pass
-    return a.resolve() == b.resolve()
 
 
 def safe_fixes(issues: list[Issue]) -> dict[str, Value]:
@@ -91,15 +83,17 @@ def safe_fixes(issues: list[Issue]) -> dict[str, Value]:
     return {i.cell: i.fix_value for i in issues if i.fixable and i.cell is not None}
 
 
-def write_fixed_copy(workbook: Path, config: Config, issues: list[Issue], out: Path) -> int:
-    """Write `out`: the workbook with the safe fixes patched in and every other part kept
-    byte for byte (the same path the sync writes by)."""
+def write_fixed_copy(book: PlanWorkbook, issues: list[Issue], out: Path) -> int:
+    """Write `out`: the workbook as `book` read it with the safe fixes patched in and every
+    other part kept byte for byte (the same path the sync writes by)."""
     fixes = safe_fixes(issues)
-    book = PlanWorkbook.open(
-        workbook, config.plan.sheet, limits=WorkbookLimits.from_config(config.workbook)
-    )
     cells = [CellEdit(*parse_ref(ref), value) for ref, value in fixes.items()]
-    book.save_copy(out, WorkbookWrites(cells=tuple(cells)))
+    try:
+        book.save_copy(out, WorkbookWrites(cells=tuple(cells)))
+    except OverwritesInput:
+        raise WorkbookError(
+            f"--fix must name a new file; it will not overwrite the input {book.path}."
+        ) from None
     return len(fixes)
 
 

@@ -17,7 +17,7 @@ from fixtures.plans import template_copy
 from openpyxl import load_workbook
 
 from ccrc_sync.layout import TabKind
-from ccrc_sync.workbook import PlanWorkbook, read_plan
+from ccrc_sync.workbook import PlanWorkbook, read_plan, stale_temp_files
 from ccrc_sync.writes import CellEdit, RowAppend, WorkbookWrites
 
 # Parts a run may change (issue 10 item 1); everything else must be identical.
@@ -111,7 +111,9 @@ def test_a_macro_workbook_keeps_its_macros_extension_and_content_type(tmp_path: 
     path = excel.make_xlsm(template_copy(tmp_path), tmp_path / "plan.xlsm")
     before = excel.parts(path)
     PlanWorkbook.open(path).save(WRITES, backups=0)
-    assert path.exists() and not (tmp_path / "plan.xlsx.tmp").exists()
+    # Written through a temporary `.plan.<random>.tmp.xlsm` that is gone once swapped in.
+    assert stale_temp_files(path) == []
+    assert sorted(p.name for p in tmp_path.iterdir() if p.is_file()) == ["plan.xlsm", "plan.xlsx"]
     after = excel.parts(path)
     assert after["xl/vbaProject.bin"] == before["xl/vbaProject.bin"]
     assert b"application/vnd.ms-excel.sheet.macroEnabled.main+xml" in after["[Content_Types].xml"]

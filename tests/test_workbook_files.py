@@ -4,6 +4,7 @@ and refusing to write a file someone else has open or has changed since it was r
 from __future__ import annotations
 
 import os
+import re
 import stat
 from pathlib import Path
 
@@ -12,7 +13,14 @@ from fixtures import excel
 from fixtures.plans import template_copy
 
 from ccrc_sync.errors import WorkbookBusy, WorkbookError
-from ccrc_sync.workbook import PlanWorkbook, busy_reason, read_plan, stale_temp_files
+from ccrc_sync.workbook import (
+    PlanWorkbook,
+    WorkbookLimits,
+    busy_reason,
+    check_container,
+    read_plan,
+    stale_temp_files,
+)
 from ccrc_sync.writes import CellEdit, WorkbookWrites
 
 EDIT = WorkbookWrites(cells=(CellEdit(2, 5, "Complete"),))
@@ -77,6 +85,25 @@ def test_a_workbook_changed_since_it_was_read_is_not_overwritten(tmp_path: Path)
         "will include the new edits."
     )
     assert path.read_bytes() == changed
+
+
+def test_the_container_check_and_the_read_share_one_read_of_the_file(tmp_path: Path) -> None:
+    """A run checks the file, asks the Google Sheet, then reads the plan: from the bytes it
+    checked, so a save staff make in between is neither half-read nor overwritten."""
+    path = template_copy(tmp_path)
+    checked = check_container(path, WorkbookLimits())
+    assert _status(path) == "In Progress"
+    PlanWorkbook.open(path).save(EDIT, backups=0)  # staff save E2 = Complete meanwhile
+    saved = path.read_bytes()
+    book = PlanWorkbook.from_package(checked)
+    assert book.table.by_rec_no()["1"]["Status"] == "In Progress"
+    with pytest.raises(WorkbookBusy, match=r"^The workbook plan\.xlsx changed after it was read"):
+        book.save(WorkbookWrites(cells=(CellEdit(2, 6, "Jo"),)), backups=0)
+    assert path.read_bytes() == saved
+    path.write_bytes(b"not a zip")
+    with pytest.raises(WorkbookError) as caught:
+        check_container(path, WorkbookLimits())
+    assert str(caught.value) == f"{path} is not an Excel .xlsx workbook."
 
 
 def test_a_symlinked_workbook_is_written_where_it_points_and_stays_a_link(tmp_path: Path) -> None:
@@ -159,3 +186,32 @@ def test_a_new_copy_takes_the_input_workbooks_mode(tmp_path: Path) -> None:
     out = tmp_path / "fixed.xlsx"
     PlanWorkbook.open(path).save_copy(out, EDIT)
     assert stat.S_IMODE(out.stat().st_mode) == 0o644
+
+
+def test_a_part_that_would_not_be_well_formed_stops_the_save_before_anything_is_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The safety net for a fault of ours: a generated tab rendered as broken XML is caught
+    while staging, so there is no backup, no temporary file and no swap (the workbook is
+    the very file it was, not a restored copy of it)."""
+    path = template_copy(tmp_path)
+    before, status = path.read_bytes(), os.stat(path)
+    import ccrc_sync.workbook.bookkeeping as bookkeeping
+
+    real = bookkeeping.sheet_xml
+    monkeypatch.setattr(bookkeeping, "sheet_xml", lambda *a, **k: real(*a, **k) + b"<broken")
+    writes = WorkbookWrites(
+        cells=(CellEdit(2, 5, "Complete"),), tabs={"Summary": excel.summary_layout()}
+    )
+    with pytest.raises(WorkbookError) as caught:
+        PlanWorkbook.open(path).save(writes, backups=1)
+    assert re.fullmatch(
+        rf"The part xl/worksheets/sheet\d+\.xml ccrc-sync built for {re.escape(str(path))} is "
+        r"not well-formed XML \(.+\); the workbook was not written\.",
+        str(caught.value),
+    )
+    assert path.read_bytes() == before
+    now = os.stat(path)
+    assert (now.st_ino, now.st_mtime_ns) == (status.st_ino, status.st_mtime_ns)
+    assert not (tmp_path / "backups").exists()
+    assert stale_temp_files(path) == []

@@ -137,3 +137,21 @@ def test_notes_join_a_sheet_with_threaded_comments_and_leave_them_alone(tmp_path
         b"</authors>", b"<author>ccrc-sync</author></authors>"
     )
     assert final["xl/drawings/vmlDrawing1.vml"] == before["xl/drawings/vmlDrawing1.vml"]
+
+
+def test_a_cell_inside_merged_cells_is_not_marked_but_a_formula_cell_is(tmp_path: Path) -> None:
+    """D5 is hidden under C5:D5, so a fill there would never show; C5 (the merge's top-left)
+    and I4 (a formula, never written but still in conflict) are marked."""
+    path = template_copy(tmp_path)
+    wb = load_workbook(path)
+    wb["Action Plan"].merge_cells("C5:D5")
+    wb["Action Plan"]["I4"] = "=LEN(C4)"
+    wb.save(path)
+    result = PlanWorkbook.open(path).save(
+        WorkbookWrites(marks=(CellMark(5, 4, NOTE), CellMark(5, 3, NOTE), CellMark(4, 9, NOTE))),
+        backups=0,
+    )
+    assert result.skipped == ["Cell D5 was not marked: it is inside merged cells."]
+    assert sorted(result.tokens) == [(4, 9), (5, 3)]
+    assert _look(path, "C5")[5] == _look(path, "I4")[5] == "FF" + COLOURS.conflict_mark
+    assert _look(path, "D5")[5] != "FF" + COLOURS.conflict_mark

@@ -19,7 +19,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from ccrc_sync.layout import estimate_lines
 from ccrc_sync.schema import Formula
 from ccrc_sync.workbook import PlanWorkbook, read_plan
-from ccrc_sync.writes import CellEdit, RowAppend, WorkbookWrites
+from ccrc_sync.writes import CellEdit, CellMark, RowAppend, WorkbookWrites
 
 SHEET = "xl/worksheets/sheet1.xml"
 
@@ -231,3 +231,64 @@ def test_rows_appended_to_a_header_only_plan_are_not_styled_as_headers(tmp_path:
     assert ws["A1"].font.b and not ws["A2"].font.b
     assert ws["B2"].fill.fill_type is None
     assert read_plan(path).by_rec_no()["1"]["Section"] == "Timeliness"
+
+
+def test_a_number_written_into_a_date_cell_shows_as_a_number(tmp_path: Path) -> None:
+    """G2 has the template's date format: a number there (a Google cell holding 45000 or
+    0.5) is written as the number, in a General clone of G2's look, not read back as a
+    date (which once rolled the whole save back), and the other edits land with it."""
+    path = template_copy(tmp_path)
+    before = load_workbook(path)["Action Plan"]["G2"]
+    assert before.is_date
+    result = PlanWorkbook.open(path).save(
+        WorkbookWrites(
+            cells=(CellEdit(2, 7, 45000), CellEdit(3, 7, 0.5), CellEdit(2, 5, "Complete"))
+        ),
+        backups=0,
+    )
+    assert result.skipped == []
+    rows = read_plan(path).by_rec_no()
+    assert rows["1"]["Target Date"] == 45000 and rows["2"]["Target Date"] == 0.5
+    assert rows["1"]["Status"] == "Complete"
+    ws = load_workbook(path)["Action Plan"]
+    for ref, value in (("G2", 45000), ("G3", 0.5)):
+        cell = ws[ref]
+        assert (cell.value, cell.number_format, cell.is_date) == (value, "General", False)
+    looks = lambda cell: [repr(x) for x in (cell.font, cell.fill, cell.border, cell.alignment)]  # noqa: E731
+    assert looks(ws["G2"]) == looks(before)
+
+
+def test_empty_lists_are_opened_up_to_take_what_a_save_adds(tmp_path: Path) -> None:
+    """Tools write an empty list as `<x/>`: the number formats as `<numFmts count="0"/>`,
+    the plan sheet's relationships as an empty `<Relationships/>` part. A date-time and a
+    conflict note go into them all the same."""
+    path = template_copy(tmp_path)
+    rels = "xl/worksheets/_rels/sheet1.xml.rels"
+    excel.edit_zip(
+        path,
+        {
+            "xl/styles.xml": lambda x: re.sub(
+                rb"<numFmts .*?</numFmts>", b'<numFmts count="0"/>', x
+            ).replace(b'numFmtId="164"', b'numFmtId="14"'),
+            rels: b'<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/'
+            b'relationships"/>',
+        },
+    )
+    writes = WorkbookWrites(
+        cells=(CellEdit(6, 8, dt.datetime(2026, 11, 29, 2, 30)),),
+        marks=(CellMark(6, 5, "In the workbook: Complete. In the Google Sheet: Planned."),),
+    )
+    assert PlanWorkbook.open(path).save(writes, backups=0).skipped == []
+    styles = excel.read_part(path, "xl/styles.xml")
+    assert (
+        b'<numFmts count="1"><numFmt numFmtId="164" formatCode="dd/mm/yyyy hh:mm"/></numFmts>'
+        in styles
+    )
+    assert re.findall(rb'Target="([^"]+)"', excel.read_part(path, rels)) == [
+        b"../comments1.xml",
+        b"../drawings/vmlDrawing1.vml",
+    ]
+    ws = load_workbook(path)["Action Plan"]
+    assert ws["H6"].value == dt.datetime(2026, 11, 29, 2, 30)
+    assert ws["H6"].number_format == "dd/mm/yyyy hh:mm"
+    assert ws["E6"].comment is not None and ws["E6"].comment.author == "ccrc-sync"

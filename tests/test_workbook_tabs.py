@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,7 @@ from fixtures.plans import template_copy
 from openpyxl import load_workbook
 
 from ccrc_sync.errors import WorkbookError
-from ccrc_sync.layout import COLOURS, TabKind, estimate_lines
+from ccrc_sync.layout import COLOURS, Role, TabCell, TabKind, estimate_lines
 from ccrc_sync.workbook import PlanWorkbook
 from ccrc_sync.workbook.limits import WorkbookLimits
 from ccrc_sync.workbook.package import Package, rels_name
@@ -250,3 +251,58 @@ def _keep_only(path: Path, title: str) -> None:
         return re.sub(rb'activeTab="\d+"', f'activeTab="{index}"'.encode(), xml)
 
     excel.edit_zip(path, {"xl/workbook.xml": hide})
+
+
+def test_text_pasted_with_control_characters_reaches_a_chart_and_a_link(tmp_path: Path) -> None:
+    """A section name holding a vertical tab (what Word's line break becomes when pasted)
+    feeds the chart's labels, and a linked cell's text is the link's display: both are
+    escaped as OOXML escapes such characters, so the save lands and reads back."""
+    summary = excel.summary_layout()
+    rows = list(summary.rows)
+    section = rows[4]
+    rows[4] = replace(section, cells=(TabCell("Casework\vQuality", Role.TEXT), *section.cells[1:]))
+    issues = excel.list_layout("Sync Issues", TabKind.ISSUES, 1)
+    line = issues.rows[1]
+    link = line.cells[4]
+    issues = replace(
+        issues,
+        rows=(
+            issues.rows[0],
+            replace(line, cells=(*line.cells[:4], replace(link, value="E\x012"))),
+        ),
+    )
+    path = template_copy(tmp_path)
+    tabs = {"Summary": replace(summary, rows=tuple(rows)), "Sync Issues": issues}
+    PlanWorkbook.open(path).save(WorkbookWrites(tabs=tabs), backups=0)
+    book = PlanWorkbook.open(path)
+    summary_grid, issues_grid = book.tab_grid("Summary"), book.tab_grid("Sync Issues")
+    assert summary_grid is not None and summary_grid[4][0] == "Casework\vQuality"
+    assert issues_grid is not None and issues_grid[1][4] == "E\x012"
+    parts = excel.parts(path)
+    assert b"<c:v>Casework_x000B_Quality</c:v>" in parts["xl/charts/chart1.xml"]
+    sheets = [
+        parts[n] for n in parts if n.startswith("xl/worksheets/") and b"<hyperlink " in parts[n]
+    ]
+    shown = sorted(d for s in sheets for d in re.findall(rb'display="([^"]*)"', s))
+    assert shown == [b"7", b"E_x0001_2"]  # the Summary's link to rec 7, and ours
+
+
+def test_each_part_counts_once_against_the_inflation_limit(tmp_path: Path) -> None:
+    """A workbook.xml holding thousands of defined names (0.4 MB) under a 1 MB limit: the
+    whole workbook inflates to half the limit, so reading it and adding the three tabs
+    must not be refused as though its directory lied about its sizes."""
+    path = template_copy(tmp_path)
+    names = "".join(
+        f"<definedName name=\"rate{i}\">'Action Plan'!$G${i % 46 + 2}</definedName>"
+        for i in range(8_000)
+    ).encode()
+    excel.edit_zip(
+        path,
+        {"xl/workbook.xml": lambda x: x.replace(b"</definedNames>", names + b"</definedNames>")},
+    )
+    size = len(excel.read_part(path, "xl/workbook.xml"))
+    assert 400_000 < size < 500_000
+    book = PlanWorkbook.open(path, limits=WorkbookLimits(max_uncompressed_mb=1))
+    assert book.save(WorkbookWrites(tabs=TABS), backups=0).skipped == []
+    assert load_workbook(path).sheetnames == ["Action Plan", "Summary", "Sync Issues", "Change Log"]
+    assert names in excel.read_part(path, "xl/workbook.xml")

@@ -4,8 +4,8 @@
 check and for copying untouched parts), and the plan sheet in one streaming pass that
 also records where each row sits. `save` stages every change on a fresh `Package`,
 writes it beside the workbook, swaps it in and checks it: untouched parts identical,
-every part we wrote well-formed, every cell we wrote reading back as written. Anything
-else puts the original back.
+every part we wrote as staged (each XML part was checked well-formed before writing),
+every cell we wrote reading back as written. Anything else puts the original back.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import gc
 import os
 import re
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ccrc_sync.errors import WorkbookBusy, WorkbookError
@@ -31,7 +31,7 @@ from ccrc_sync.schema import (
 from ccrc_sync.workbook import files, marks
 from ccrc_sync.workbook.bookkeeping import full_calc_on_load, put_tab
 from ccrc_sync.workbook.limits import DEFAULT_LIMITS, WorkbookLimits
-from ccrc_sync.workbook.package import Package, read_file
+from ccrc_sync.workbook.package import Package, open_package, read_file
 from ccrc_sync.workbook.patch import SheetPatch
 from ccrc_sync.workbook.read import BookInfo, SheetScan, book_info, read_strings, scan_sheet
 from ccrc_sync.workbook.styles import Styles
@@ -48,6 +48,10 @@ from ccrc_sync.writes import WorkbookWrites
 STYLES_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"
 REL_STYLES = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles"
 _NOT_UTF8 = re.compile(rb"^\s*<\?xml[^>]*encoding=[\"'](?!utf-8)", re.IGNORECASE)
+
+
+class OverwritesInput(WorkbookError):
+    """A copy was asked to be written over the workbook it was read from."""
 
 
 @dataclass
@@ -71,8 +75,8 @@ class _Opened:
     scan: SheetScan
 
 
-def _open(path: Path, data: bytes, sheet: str, limits: WorkbookLimits, *, track: bool) -> _Opened:
-    pkg = Package(path, data, limits)
+def _open(pkg: Package, sheet: str, *, track: bool) -> _Opened:
+    path, limits = pkg.path, pkg.limits
     book = book_info(pkg)
     if not book.sheets:
         raise WorkbookError(f"The workbook {path} has no sheets.")
@@ -121,28 +125,28 @@ def read_plan(
 ) -> PlanTable:
     """The plan sheet as a `PlanTable`, in one streaming pass; the file is never changed."""
     path = Path(path)
-    return _table(path, _open(path, read_file(path, limits), sheet, limits, track=False))
+    return _table(path, _open(open_package(path, limits), sheet, track=False))
 
 
 class PlanWorkbook:
     """The workbook as read for a run; `save` applies a run's `WorkbookWrites` to it."""
 
-    def __init__(self, path: Path, sheet: str, limits: WorkbookLimits, data: bytes) -> None:
+    def __init__(self, pkg: Package, sheet: str) -> None:
         self._fresh: _Opened | None = None
-        self.path = path
+        self.path = pkg.path
         self._sheet = sheet
-        self._limits = limits
-        self._load(data)
+        self._limits = pkg.limits
+        self._load(pkg)
 
-    def _load(self, data: bytes) -> None:
-        self._data = data
-        self._fresh = _open(self.path, data, self._sheet, self._limits, track=True)
+    def _load(self, pkg: Package) -> None:
+        self._data = pkg.data
+        self._fresh = _open(pkg, self._sheet, track=True)
         self._table = _table(self.path, self._fresh)
 
     @property
     def _opened(self) -> _Opened:
         if self._fresh is None:  # saved since: read what is now on disk, once, when asked
-            self._load(self._data)
+            self._load(Package(self.path, self._data, self._limits))
         assert self._fresh is not None
         return self._fresh
 
@@ -150,15 +154,20 @@ class PlanWorkbook:
     def table(self) -> PlanTable:
         """The plan sheet as `read_plan` gives it (after a save: as saved)."""
         if self._fresh is None:
-            self._load(self._data)
+            self._load(Package(self.path, self._data, self._limits))
         return self._table
 
     @classmethod
     def open(
         cls, path: Path, sheet: str = PLAN_SHEET, *, limits: WorkbookLimits = DEFAULT_LIMITS
     ) -> PlanWorkbook:
-        path = Path(path)
-        return cls(path, sheet, limits, read_file(files.real_target(path), limits))
+        return cls.from_package(open_package(Path(path), limits), sheet)
+
+    @classmethod
+    def from_package(cls, pkg: Package, sheet: str = PLAN_SHEET) -> PlanWorkbook:
+        """The workbook from the package `check_container` already read and checked, so a
+        run reads the file once; a save still refuses when the file changed since."""
+        return cls(pkg, sheet)
 
     def tab_grid(self, title: str) -> list[list[Value]] | None:
         """A generated tab's values (None when there is no such tab)."""
@@ -206,12 +215,12 @@ class PlanWorkbook:
         return result
 
     def save_copy(self, out: Path, writes: WorkbookWrites) -> SaveResult:
-        """Write the workbook with `writes` applied to `out` (never the input) and check it."""
+        """Write the workbook with `writes` applied to `out` (never the input) and check it.
+
+        Raises OverwritesInput when `out` is the input under any name (a link, `./`)."""
         out = Path(out)
-        if out.exists() and (
-            out.resolve() == files.real_target(self.path) or _same(out, self.path)
-        ):
-            raise WorkbookError(
+        if _same(out, self.path):
+            raise OverwritesInput(
                 f"Refusing to write over the input workbook {self.path}; choose another file."
             )
         if not out.parent.is_dir():
@@ -238,7 +247,7 @@ class PlanWorkbook:
         for title in writes.tabs:
             if " ".join(title.split()).casefold() == plan_key:
                 raise WorkbookError(f"The '{title}' tab holds the plan and is never regenerated.")
-        pkg = Package(target, self._data, self._limits)
+        pkg = opened.pkg.fork(target)
         styles = Styles(opened.styles.data if not opened.styles.created else None)
         last = max((r.row for r in self.table.rows), default=self.table.header_row)
         patch = SheetPatch(
@@ -258,8 +267,9 @@ class PlanWorkbook:
                 result.skipped.append(f"Cell {a1(appended, col)} was not written: {why}.")
         marks.apply(writes, pkg, opened.part, patch, styles, result.tokens, result.skipped)
         tab_styles = TabStyles(styles)
+        book = replace(opened.book, sheets=list(opened.book.sheets))
         for layout in writes.tabs.values():
-            put_tab(pkg, layout, tab_styles, date1904=opened.book.date1904)
+            put_tab(pkg, book, layout, tab_styles, date1904=opened.book.date1904)
         new_sheet = patch.render()
         if new_sheet != opened.data:
             pkg.put(opened.part, new_sheet)
@@ -274,7 +284,23 @@ class PlanWorkbook:
             _extend_tables(pkg, opened.part, last, appended)
         if new_sheet != opened.data or writes.tabs:
             full_calc_on_load(pkg, opened.book.part)
+        self._check_staged(pkg)
         return pkg, result, _Check(self, pkg, patch)
+
+    def _check_staged(self, pkg: Package) -> None:
+        """Every XML part we changed is well-formed, checked before a byte is written (a
+        fault of ours must not cost a backup, a swap and a restore). VML is left out: Excel
+        itself writes it as loose HTML-like text."""
+        for name, data in pkg.changed.items():
+            if not name.endswith((".xml", ".rels")):
+                continue
+            try:
+                check_well_formed(data)
+            except XmlRefused as exc:
+                raise WorkbookError(
+                    f"The part {name} ccrc-sync built for {self.path} is not well-formed XML "
+                    f"({exc}); the workbook was not written."
+                ) from None
 
     def _put_styles(self, pkg: Package, styles: Styles) -> None:
         part = self._opened.book.styles_part
@@ -286,7 +312,7 @@ class PlanWorkbook:
 
 
 class _Check:
-    """The check after writing: what must be identical, well-formed and read back."""
+    """The check after writing: what must be identical, written as staged and read back."""
 
     def __init__(self, book: PlanWorkbook, pkg: Package, patch: SheetPatch) -> None:
         self.book = book
@@ -312,8 +338,6 @@ class _Check:
                 intended = self.pkg.changed[name]
                 if (info.CRC, info.file_size) != (zlib.crc32(intended), len(intended)):
                     raise WorkbookError(f"The part {name} was not written as intended.")
-                if name.endswith((".xml", ".rels")):
-                    check_well_formed(intended)
             else:
                 before = self.pkg.infos[name]
                 if (info.CRC, info.file_size) != (before.CRC, before.file_size):
@@ -362,6 +386,7 @@ def _same_value(want: Value, got: Value) -> bool:
 
 
 def _same(a: Path, b: Path) -> bool:
+    """Whether both name one existing file (links followed, hard links included)."""
     try:
         return a.samefile(b)
     except OSError:
@@ -373,8 +398,7 @@ def _extend_tables(pkg: Package, sheet_part: str, old_last: int, new_last: int) 
     for rel in pkg.rels(sheet_part):
         if rel.type != "table" or rel.external or not pkg.has(rel.target):
             continue
-        data = pkg.read(rel.target)
-        root = pkg.tree(rel.target)
+        data, root = pkg.parsed(rel.target)
         if (root.get("totalsRowCount") or "0") != "0":
             continue
         try:

@@ -10,8 +10,6 @@ fullCalcOnLoad` asks Excel to recalculate staff formulas that read the plan.
 
 from __future__ import annotations
 
-import re
-
 from ccrc_sync.errors import WorkbookError
 from ccrc_sync.layout import TabLayout
 from ccrc_sync.workbook.chart import (
@@ -23,7 +21,7 @@ from ccrc_sync.workbook.chart import (
     drawing_xml,
 )
 from ccrc_sync.workbook.package import Package, rels_name
-from ccrc_sync.workbook.read import BookInfo, book_info
+from ccrc_sync.workbook.read import BookInfo, SheetRef
 from ccrc_sync.workbook.tabs import REL_WORKSHEET, WORKSHEET_TYPE, TabStyles, sheet_xml
 from ccrc_sync.workbook.xmlscan import (
     NS_REL,
@@ -39,9 +37,11 @@ from ccrc_sync.workbook.xmlscan import (
 _BEFORE_CALC = ("sheets", "functionGroups", "externalReferences", "definedNames")
 
 
-def put_tab(pkg: Package, layout: TabLayout, styles: TabStyles, *, date1904: bool) -> str:
-    """Add or replace the generated tab `layout.title`; returns its part name."""
-    book = book_info(pkg)
+def put_tab(
+    pkg: Package, book: BookInfo, layout: TabLayout, styles: TabStyles, *, date1904: bool
+) -> str:
+    """Add or replace the generated tab `layout.title`; returns its part name. `book` is
+    the workbook as staged so far: a tab added here joins its `sheets`."""
     existing = book.find(layout.title)
     if existing is not None and existing.kind != "worksheet":
         raise WorkbookError(
@@ -54,6 +54,7 @@ def put_tab(pkg: Package, layout: TabLayout, styles: TabStyles, *, date1904: boo
     else:
         part = pkg.free_name("xl/worksheets/sheet{n}.xml")
         _append_sheet(pkg, book, layout.title, part)
+        book.sheets.append(SheetRef(layout.title, "worksheet", part))
     drawing_rid = None
     if layout.chart is not None:
         drawing = pkg.free_name("xl/drawings/drawing{n}.xml")
@@ -111,8 +112,7 @@ def drop_owned(pkg: Package, part: str) -> None:
 
 def _append_sheet(pkg: Package, book: BookInfo, title: str, part: str) -> None:
     rid = pkg.add_rel(book.part, REL_WORKSHEET, part)
-    data = pkg.read(book.part)
-    root = pkg.tree(book.part)
+    data, root = pkg.parsed(book.part)
     sheets = root.find("sheets")
     if sheets is None:
         raise WorkbookError(f"The workbook {pkg.path} has no list of sheets; it looks damaged.")
@@ -132,8 +132,7 @@ def _append_sheet(pkg: Package, book: BookInfo, title: str, part: str) -> None:
 
 def full_calc_on_load(pkg: Package, book_part: str) -> None:
     """`<calcPr fullCalcOnLoad="1"/>`: Excel recalculates formulas reading the plan."""
-    data = pkg.read(book_part)
-    root = pkg.tree(book_part)
+    data, root = pkg.parsed(book_part)
     calc = root.find("calcPr")
     if calc is not None:
         if calc.get("fullCalcOnLoad") in ("1", "true"):
@@ -154,8 +153,7 @@ def _app_add_title(pkg: Package, title: str) -> None:
     part = next((r.target for r in pkg.rels("") if r.type == "extended-properties"), None)
     if part is None or not pkg.has(part):
         return
-    data = pkg.read(part)
-    root = pkg.tree(part)
+    data, root = pkg.parsed(part)
     pairs = root.find("HeadingPairs")
     titles = root.find("TitlesOfParts")
     if pairs is None or titles is None or not pairs.children or not titles.children:
@@ -194,8 +192,3 @@ def _app_add_title(pkg: Package, title: str) -> None:
         pkg.put(part, splice(data, edits))
     except ValueError:
         return
-
-
-def is_ours(name: str, titles: list[str]) -> bool:
-    key = re.sub(r"\s+", " ", name).strip().casefold()
-    return any(re.sub(r"\s+", " ", t).strip().casefold() == key for t in titles)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from ccrc_sync.layout import COLOURS, ChartSpec
 from ccrc_sync.schema import Value, column_letter, display
+from ccrc_sync.workbook.cells import ooxml_escape
 from ccrc_sync.workbook.xmlscan import attr_escape, text_escape
 
 DRAWING_TYPE = "application/vnd.openxmlformats-officedocument.drawing+xml"
@@ -62,9 +63,15 @@ def _rich(text: str, *, rotated: bool = False, size: int = 1000, bold: bool = Tr
     return (
         f"<c:title><c:tx><c:rich><a:bodyPr{rot}/><a:lstStyle/><a:p><a:pPr>"
         f'<a:defRPr sz="{size}" b="{int(bold)}"/></a:pPr><a:r><a:rPr lang="en-GB" sz="{size}" '
-        f'b="{int(bold)}"/><a:t>{text_escape(text)}</a:t></a:r></a:p></c:rich></c:tx>'
+        f'b="{int(bold)}"/><a:t>{_xstring(text)}</a:t></a:r></a:p></c:rich></c:tx>'
         '<c:overlay val="0"/></c:title>'
     )
+
+
+def _xstring(text: str) -> str:
+    """Text from the plan as element content: a character XML cannot hold (a vertical tab
+    pasted from Word) travels as OOXML's `_xHHHH_`, as in a cell."""
+    return text_escape(ooxml_escape(text))
 
 
 def _ref(sheet: str, c1: int, r1: int, c2: int | None = None, r2: int | None = None) -> str:
@@ -83,7 +90,7 @@ def _cell(grid: list[list[Value]], row: int, col: int) -> Value:
 
 def _str_cache(values: list[Value]) -> str:
     points = "".join(
-        f'<c:pt idx="{i}"><c:v>{text_escape(display(v))}</c:v></c:pt>' for i, v in enumerate(values)
+        f'<c:pt idx="{i}"><c:v>{_xstring(display(v))}</c:v></c:pt>' for i, v in enumerate(values)
     )
     return f'<c:strCache><c:ptCount val="{len(values)}"/>{points}</c:strCache>'
 

@@ -20,7 +20,7 @@ from ccrc_sync.schema import a1
 from ccrc_sync.workbook.cells import ooxml_escape
 from ccrc_sync.workbook.package import Package
 from ccrc_sync.workbook.patch import SheetPatch
-from ccrc_sync.workbook.xmlscan import Node, splice, text_escape
+from ccrc_sync.workbook.xmlscan import append_child, splice, text_escape
 
 AUTHOR = "ccrc-sync"
 COMMENTS_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.comments+xml"
@@ -131,7 +131,7 @@ class Notes:
         assert self.comments is not None and self.vml is not None
         pkg = self.pkg
         try:
-            root = pkg.tree(self.comments)
+            data, root = pkg.parsed(self.comments)
         except WorkbookError:
             return False
         authors, listing = root.find("authors"), root.find("commentList")
@@ -140,7 +140,6 @@ class Notes:
         cell = a1(row, col)
         if any(c.get("ref") == cell for c in listing.children):
             return False
-        data = pkg.read(self.comments)
         names = [a.text for a in authors.children]
         edits: list[tuple[int, int, bytes]] = []
         q = f"{root.prefix}:" if root.prefix else ""
@@ -148,8 +147,8 @@ class Notes:
             author_id = names.index(AUTHOR)
         else:
             author_id = len(names)
-            edits.append(_insert(data, authors, f"<{q}author>{AUTHOR}</{q}author>".encode()))
-        edits.append(_insert(data, listing, _comment(cell, author_id, note, q)))
+            edits += append_child(data, authors, f"<{q}author>{AUTHOR}</{q}author>".encode())
+        edits += append_child(data, listing, _comment(cell, author_id, note, q))
         vml = pkg.read(self.vml)
         close = vml.rfind(b"</xml>")
         if close < 0:
@@ -168,7 +167,7 @@ class Notes:
             return
         pkg = self.pkg
         try:
-            root = pkg.tree(self.comments)
+            data, root = pkg.parsed(self.comments)
         except WorkbookError:
             return
         authors, listing = root.find("authors"), root.find("commentList")
@@ -182,7 +181,6 @@ class Notes:
         found = [c for c in listing.children if c.get("ref") == cell and c.get("authorId") == ours]
         if not found:
             return
-        data = pkg.read(self.comments)
         pkg.put(self.comments, splice(data, [(n.start, n.end, b"") for n in found]))
         vml = pkg.read(self.vml)
         where = f"<x:Row>{row - 1}</x:Row><x:Column>{col - 1}</x:Column>".encode()
@@ -190,10 +188,3 @@ class Notes:
             if where in match.group(0) and b'ObjectType="Note"' in match.group(0):
                 pkg.put(self.vml, vml[: match.start()] + vml[match.end() :])
                 break
-
-
-def _insert(data: bytes, node: Node, new: bytes) -> tuple[int, int, bytes]:
-    if node.end == node.inner_start:  # <commentList/>
-        head = data[node.start : node.end - 2].rstrip() + b">"
-        return (node.start, node.end, head + new + f"</{node.qname}>".encode())
-    return (node.inner_end, node.inner_end, new)

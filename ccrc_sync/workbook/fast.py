@@ -23,11 +23,10 @@ from ccrc_sync.schema import Formula, Value, a1, column_number
 from ccrc_sync.workbook.cells import cast_number, from_serial, ooxml_unescape
 from ccrc_sync.workbook.styles import Styles
 
-_TOKENS = re.compile(
-    rb'<(?:row r="(\d+)"[^>]*>|c r="([A-Z]{1,3})\d+"(?: s="(\d+)")?(?: t="(\w+)")?\s*'
-    rb"(?:/>|>(.*?)</c>))",
-    re.S,
-)
+# A cell as Excel and openpyxl spell it: (column letters, s, t, inner XML).
+_CELL = rb'c r="([A-Z]{1,3})\d+"(?: s="(\d+)")?(?: t="(\w+)")?\s*(?:/>|>(.*?)</c>)'
+_CELLS = re.compile(b"<" + _CELL, re.S)
+_TOKENS = re.compile(rb'<(?:row r="(\d+)"[^>]*>|' + _CELL + b")", re.S)
 _SHEET_DATA = re.compile(rb"<sheetData\b[^>]*?(/?)>")
 _FORMULA = re.compile(rb"<f\b([^>]*?)(?:/>|>(.*?)</f>)", re.S)
 _ATTR = re.compile(rb"""(\w+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
@@ -87,11 +86,10 @@ def read_cells(
     strings: list[str],
     *,
     date1904: bool,
-) -> tuple[list[list[Value]], set[tuple[int, int]], int, int] | None:
-    """The grid, formula cells, and the rows and cells read; None when the regex did not
-    account for every tag (the caller then reads the part with expat)."""
+) -> tuple[list[list[Value]], int, int] | None:
+    """The grid, and the rows and cells read; None when the regex did not account for
+    every tag (the caller then reads the part with expat)."""
     grid: list[list[Value]] = []
-    formulas: set[tuple[int, int]] = set()
     columns: dict[bytes, int] = {}
     shared: dict[str, tuple[str, int, int]] = {}
     kinds: dict[bytes, str | None] = {}
@@ -115,7 +113,6 @@ def read_cells(
             col = columns[letters] = column_number(letters.decode())
         value: Value
         if b"<f" in inner and _FORMULA.search(inner):
-            formulas.add((row_no, col))
             value = _formula(inner, shared, row_no, col)
         elif t == b"s":
             match = _VALUE.search(inner)
@@ -168,7 +165,7 @@ def read_cells(
             row.append(value)
         else:
             row[col - 1] = value
-    return grid, formulas, rows_read, cells_read
+    return grid, rows_read, cells_read
 
 
 def _tokens(data: bytes, start: int, end: int) -> Iterator[tuple[bytes, ...]]:
@@ -210,10 +207,8 @@ def cells_of_row(piece: bytes) -> list[tuple[int, int, int, int, bool]] | None:
     """(column, start, end, s, has formula) of each `<c>` in a canonical `<row>`; None when
     the row is not in the canonical spelling."""
     out: list[tuple[int, int, int, int, bool]] = []
-    for match in re.finditer(
-        rb'<c r="([A-Z]{1,3})\d+"(?: s="(\d+)")?(?: t="\w+")?\s*(?:/>|>(.*?)</c>)', piece, re.S
-    ):
-        inner = match[3] or b""
+    for match in _CELLS.finditer(piece):
+        inner = match[4] or b""
         out.append(
             (
                 column_number(match[1].decode()),

@@ -212,9 +212,8 @@ def apply(
         if styles.fill_rgb(current) == colour:
             skipped.append(f"Cell {where} already carries a conflict mark.")
             continue
-        why = patch.refusal(mark.row, mark.col, None)
-        if why == "it is inside merged cells":
-            skipped.append(f"Cell {where} was not marked: {why}.")
+        if patch.in_merge(mark.row, mark.col):
+            skipped.append(f"Cell {where} was not marked: it is inside merged cells.")
             continue
         tokens[(mark.row, mark.col)] = describe(styles, current)
         patch.set_style(mark.row, mark.col, styles.clone(current, fill_rgb=colour))

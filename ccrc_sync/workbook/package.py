@@ -9,10 +9,16 @@ bytes are copied from the original file as they are (a fresh local header, the s
 so an untouched part is byte-identical by construction and writing costs little more
 than the parts that changed. Changes are staged on the `Package` (`put`, `delete`) by
 the modules that patch parts, and written in one go by `write_to`.
+
+A small part the patchers edit (workbook.xml, a rels file, the content types) is
+inflated and parsed once: `parsed` keeps its bytes and tree until it is replaced, and
+`fork` hands the parsed originals to the package a save stages on, so a part is never
+counted twice against the inflation limit.
 """
 
 from __future__ import annotations
 
+import copy
 import io
 import os
 import stat
@@ -26,7 +32,14 @@ from typing import BinaryIO
 
 from ccrc_sync.errors import WorkbookError
 from ccrc_sync.workbook.limits import RATIO_FLOOR_BYTES, WorkbookLimits, over_limit
-from ccrc_sync.workbook.xmlscan import Node, XmlRefused, attr_escape, parse_tree, splice
+from ccrc_sync.workbook.xmlscan import (
+    Node,
+    XmlRefused,
+    append_child,
+    attr_escape,
+    parse_tree,
+    splice,
+)
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _CHUNK = 1 << 16
@@ -80,7 +93,6 @@ class Rel:
     type: str  # the last segment of the type URI: worksheet, styles, drawing, ...
     target: str  # resolved part name, or the raw target when external
     external: bool
-    node: Node
 
 
 def rels_name(part: str) -> str:
@@ -131,6 +143,18 @@ class Package:
         self._inflated = 0
         self.changed: dict[str, bytes] = {}
         self.removed: set[str] = set()
+        # Part name -> (bytes, tree) as parsed; dropped when the part is put or deleted.
+        self._parsed: dict[str, tuple[bytes, Node]] = {}
+
+    def fork(self, path: Path) -> Package:
+        """A fresh package to stage changes on, over the same bytes: the directory and the
+        original parts already parsed are shared (trees are never mutated), nothing staged."""
+        twin = copy.copy(self)
+        twin.path = path
+        twin._inflated = 0
+        twin.changed, twin.removed = {}, set()
+        twin._parsed = {n: kept for n, kept in self._parsed.items() if n not in self.changed}
+        return twin
 
     # ---- reading -------------------------------------------------------------------
 
@@ -203,6 +227,8 @@ class Package:
             raise WorkbookError(f"The part {name} was removed.")
         if name in self.changed:
             return self.changed[name]
+        if name in self._parsed:
+            return self._parsed[name][0]
         return self.original(name)
 
     def _count(self, size: int) -> None:
@@ -215,14 +241,23 @@ class Package:
                 self.limits.max_uncompressed_mb,
             )
 
+    def parsed(self, name: str) -> tuple[bytes, Node]:
+        """The part as `read` gives it and its tree (byte offsets into those bytes), parsed
+        once until the part is put or deleted. Callers splice the bytes, never the tree."""
+        kept = self._parsed.get(name)
+        if kept is None:
+            data = self.read(name)
+            try:
+                kept = self._parsed[name] = (data, parse_tree(data))
+            except XmlRefused as exc:
+                raise WorkbookError(
+                    f"The workbook {self.path} has a damaged part {name} ({exc}); "
+                    "restore it from a backup."
+                ) from None
+        return kept
+
     def tree(self, name: str) -> Node:
-        try:
-            return parse_tree(self.read(name))
-        except XmlRefused as exc:
-            raise WorkbookError(
-                f"The workbook {self.path} has a damaged part {name} ({exc}); "
-                "restore it from a backup."
-            ) from None
+        return self.parsed(name)[1]
 
     def rels(self, part: str) -> list[Rel]:
         name = rels_name(part)
@@ -240,7 +275,6 @@ class Package:
                     type=(node.get("Type", "") or "").rsplit("/", 1)[-1],
                     target=target if external else resolve(part, target),
                     external=external,
-                    node=node,
                 )
             )
         return out
@@ -250,9 +284,11 @@ class Package:
     def put(self, name: str, data: bytes) -> None:
         self.removed.discard(name)
         self.changed[name] = data
+        self._parsed.pop(name, None)
 
     def delete(self, name: str) -> None:
         self.changed.pop(name, None)
+        self._parsed.pop(name, None)
         if name in self.infos:
             self.removed.add(name)
 
@@ -261,8 +297,7 @@ class Package:
         name = rels_name(part)
         entry = '<Relationship Id="{id}" Type="{type}" Target="{target}"/>'
         if self.has(name):
-            data = self.read(name)
-            root = self.tree(name)
+            data, root = self.parsed(name)
             used = {c.get("Id") for c in root.children}
             rid = next(f"rId{n}" for n in range(1, len(used) + 2) if f"rId{n}" not in used)
             qual = f"{root.prefix}:" if root.prefix else ""
@@ -271,12 +306,7 @@ class Package:
                 type=attr_escape(rel_type_uri),
                 target=attr_escape(relative(part, target_part)),
             )
-            if root.end == root.inner_end:  # <Relationships/>
-                open_tag = data[root.start : root.inner_start - 2] + b">"
-                close = f"</{root.qname}>".encode()
-                new = splice(data, [(root.start, root.end, open_tag + text.encode() + close)])
-            else:
-                new = splice(data, [(root.inner_end, root.inner_end, text.encode())])
+            new = splice(data, append_child(data, root, text.encode()))
         else:
             rid = "rId1"
             new = (
@@ -293,16 +323,14 @@ class Package:
         name = rels_name(part)
         if not ids or not self.has(name):
             return
-        data = self.read(name)
-        root = self.tree(name)
+        data, root = self.parsed(name)
         cut = [(c.start, c.end, b"") for c in root.children if c.get("Id") in ids]
         self.put(name, splice(data, cut))
 
     def set_override(self, part: str, content_type: str | None) -> None:
         """Add, replace or (None) remove the content-type override for `part`."""
         name = "[Content_Types].xml"
-        data = self.read(name)
-        root = self.tree(name)
+        data, root = self.parsed(name)
         edits: list[tuple[int, int, bytes]] = []
         for node in root.children:
             if node.name == "Override" and (node.get("PartName") or "").lstrip("/") == part:
@@ -321,15 +349,13 @@ class Package:
 
     def ensure_default(self, extension: str, content_type: str) -> None:
         name = "[Content_Types].xml"
-        root = self.tree(name)
+        data, root = self.parsed(name)
         for node in root.children:
             if node.name == "Default" and (node.get("Extension") or "").lower() == extension:
                 return
         qual = f"{root.prefix}:" if root.prefix else ""
         new = f'<{qual}Default Extension="{extension}" ContentType="{content_type}"/>'
-        self.put(
-            name, splice(self.read(name), [(root.inner_start, root.inner_start, new.encode())])
-        )
+        self.put(name, splice(data, [(root.inner_start, root.inner_start, new.encode())]))
 
     def content_type(self, part: str) -> str | None:
         root = self.tree("[Content_Types].xml")
@@ -351,16 +377,11 @@ class Package:
 
     # ---- writing -------------------------------------------------------------------
 
-    def untouched(self) -> list[str]:
-        return [n for n in self.infos if n not in self.changed and n not in self.removed]
-
     def write_to(self, out: BinaryIO) -> None:
         """Write the package with the staged changes; untouched parts copied as stored."""
         central: list[bytes] = []
         offset = 0
-        order = [n for n in self.infos if n not in self.removed]
-        order += [n for n in self.changed if n not in self.infos]
-        for name in order:
+        for name in self.names():
             info = self.infos.get(name)
             if name in self.changed or info is None:
                 payload = self.changed[name]
@@ -454,4 +475,5 @@ def _open_zip(path: Path, data: bytes) -> zipfile.ZipFile:
 
 
 def open_package(path: Path, limits: WorkbookLimits) -> Package:
+    """The file read once and its zip directory checked; no part is inflated yet."""
     return Package(path, read_file(path, limits), limits)

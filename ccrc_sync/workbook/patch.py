@@ -21,7 +21,7 @@ from ccrc_sync.schema import Value, column_letter, parse_range, parse_ref
 from ccrc_sync.workbook.cells import cell_xml, needs_quote_prefix, refusal
 from ccrc_sync.workbook.fast import cells_of_row
 from ccrc_sync.workbook.read import SheetScan
-from ccrc_sync.workbook.styles import DATE_FORMAT, DATETIME_FORMAT, Styles
+from ccrc_sync.workbook.styles import DATE_FORMAT, DATETIME_FORMAT, GENERAL, Styles
 from ccrc_sync.workbook.xmlscan import Node, parse_tree, set_attr, tag_end
 
 DEFAULT_WIDTH = 8.43
@@ -197,15 +197,22 @@ class SheetPatch:
 
     # ---- collecting edits ---------------------------------------------------------
 
+    def in_merge(self, row: int, col: int) -> bool:
+        """Whether the cell is hidden under merged cells (any of a merge's but its top-left):
+        Excel shows neither its value nor its format."""
+        return any(
+            r1 <= row <= r2 and c1 <= col <= c2 and (row, col) != (r1, c1)
+            for r1, c1, r2, c2 in self._merged
+        )
+
     def refusal(self, row: int, col: int, value: Value | _Keep) -> str | None:
         """Why this cell cannot be written (a sentence fragment), or None."""
         if not isinstance(value, _Keep):
             why = refusal(value)
             if why:
                 return why
-        for r1, c1, r2, c2 in self._merged:
-            if r1 <= row <= r2 and c1 <= col <= c2 and (row, col) != (r1, c1):
-                return "it is inside merged cells"
+        if self.in_merge(row, col):
+            return "it is inside merged cells"
         found = self._row(row)
         if found is not None and any(c.col == col and c.formula for c in found[1]):
             return "it holds a formula, which the sync never overwrites"
@@ -260,6 +267,10 @@ class SheetPatch:
             return self.styles.clone(current, number_format=DATE_FORMAT)
         if isinstance(value, str) and needs_quote_prefix(value):
             return self.styles.clone(current, quote_prefix=True)
+        numeric = isinstance(value, int | float) and not isinstance(value, bool)
+        if numeric and self.styles.kind(current) is not None:
+            # A date or time format would show (and read back) the number as a moment.
+            return self.styles.clone(current, number_format=GENERAL)
         return current
 
     def _cell(self, row: int, col: int, write: _Write, old: _Cell | None) -> bytes:

@@ -28,7 +28,6 @@ from ccrc_sync.workbook.styles import Styles
 from ccrc_sync.workbook.xmlscan import (
     MAIN_NAMESPACES,
     NS_STRICT,
-    Node,
     XmlRefused,
     check_well_formed,
     make_parser,
@@ -43,8 +42,6 @@ class SheetRef:
     name: str
     kind: str  # worksheet, chartsheet, dialogsheet, ...
     part: str
-    rid: str
-    node: Node
 
 
 @dataclass
@@ -52,7 +49,6 @@ class BookInfo:
     """What workbook.xml and its relationships say."""
 
     part: str
-    root: Node
     sheets: list[SheetRef]
     date1904: bool
     strict: bool
@@ -87,13 +83,12 @@ def book_info(pkg: Package) -> BookInfo:
         rel = rels.get(rid)
         if rel is None or rel.external:
             continue
-        sheets.append(SheetRef(node.get("name", "") or "", rel.type, rel.target, rid, node))
+        sheets.append(SheetRef(node.get("name", "") or "", rel.type, rel.target))
     pr = root.find("workbookPr")
     date1904 = pr is not None and (pr.get("date1904") or "").lower() in ("1", "true")
     by_type = {r.type: r.target for r in rels.values() if not r.external}
     return BookInfo(
         part=part,
-        root=root,
         sheets=sheets,
         date1904=date1904,
         strict=root.ns == NS_STRICT,
@@ -163,7 +158,6 @@ class SheetScan:
     children: list[tuple[str, int, int]] = field(default_factory=list)
     sheet_data: tuple[int, int, int, int] | None = None
     prefix: str = ""
-    formulas: set[tuple[int, int]] = field(default_factory=set)
 
 
 _CELL, _VALUE, _FORMULA, _INLINE, _TEXT, _PHONETIC = range(6)
@@ -183,7 +177,9 @@ def scan_sheet(
     """Read a worksheet part. With `track`, also record where rows and elements sit."""
     if data is None:
         data = b"".join(pkg.stream(part))
-    quick = _fast_scan(pkg, part, data, styles, strings, date1904=date1904, limits=limits)
+    quick = _fast_scan(
+        pkg, part, data, styles, strings, date1904=date1904, limits=limits, track=track
+    )
     if quick is not None:
         return quick
     scan = SheetScan()
@@ -318,7 +314,6 @@ def scan_sheet(
 
     def _value(t: str | None, s: int, text: str, f: list[str] | None) -> Value:
         if f is not None:
-            scan.formulas.add((row_no, col))
             return _formula(f, formula_attrs, text)
         if t is None or t == "n":
             if not text:
@@ -351,9 +346,6 @@ def scan_sheet(
     parser.EndElementHandler = end
     parser.CharacterDataHandler = chars
     _feed(pkg, part, parser, [data])
-    if not track:
-        scan.rows.clear()
-        scan.children.clear()
     return scan
 
 
@@ -366,6 +358,7 @@ def _fast_scan(
     *,
     date1904: bool,
     limits: WorkbookLimits,
+    track: bool,
 ) -> SheetScan | None:
     """The regex path of `fast`, when it reads this part exactly; else None."""
     span = fast.sheet_data_span(data)
@@ -395,11 +388,15 @@ def _fast_scan(
     finally:
         if collecting:
             gc.enable()
-    if read is None or (read[2], read[3]) != (rows, cells):
+    if read is None or (read[1], read[2]) != (rows, cells):
         return None
-    scan = SheetScan(grid=read[0], formulas=read[1])
+    scan = SheetScan(grid=read[0])
     shift = (end - start) - len(b"<sheetData/>")
     for child in outside.children:
+        if child.name == "mergeCells":
+            scan.merged.extend(m.get("ref") or "" for m in child.children if m.get("ref"))
+        if not track:
+            continue
         if child.name == "sheetData":
             scan.children.append(("sheetData", start, end))
             scan.sheet_data = span
@@ -407,9 +404,7 @@ def _fast_scan(
             scan.children.append((child.name, child.start, child.end))
         else:
             scan.children.append((child.name, child.start + shift, child.end + shift))
-        if child.name == "mergeCells":
-            scan.merged.extend(m.get("ref") or "" for m in child.children if m.get("ref"))
-    for match in _ROW_TAG.finditer(data, inner, close):
+    for match in _ROW_TAG.finditer(data, inner, close) if track else ():
         row_end = match.end() if match[2] else data.index(b"</row>", match.end()) + 6
         scan.rows[int(match[1])] = (match.start(), row_end)
     return scan

@@ -17,7 +17,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from ccrc_sync.workbook.xmlscan import Node, attr_escape, parse_tree, set_attr, splice
+from ccrc_sync.workbook.xmlscan import (
+    Node,
+    append_child,
+    attr_escape,
+    parse_tree,
+    set_attr,
+    splice,
+)
 
 # (name, sorted attributes, children): an element's content, whatever its spelling.
 Canon = tuple[str, tuple[tuple[str, str], ...], tuple["Canon", ...]]
@@ -28,6 +35,7 @@ _BUILTIN_CODES = {14: "mm-dd-yy", 22: "m/d/yy h:mm", 49: "@", 10: "0.00%", 9: "0
 _STRIP = re.compile(r'"[^"]*"|\\.|_.|\*.|\[(?![hms]+\])[^\]]*\]', re.IGNORECASE)
 _FIRST_CUSTOM_FORMAT = 164
 
+GENERAL = "General"  # built-in format 0: a number shown as it is
 DATE_FORMAT = "dd/mm/yyyy"
 DATETIME_FORMAT = "dd/mm/yyyy hh:mm"
 PERCENT_FORMAT = "0.0%"
@@ -177,6 +185,8 @@ class Styles:
     # ---- appending -----------------------------------------------------------------
 
     def number_format(self, code: str) -> int:
+        if code == GENERAL:
+            return 0
         for fmt_id, existing in self.formats.items():
             if existing == code:
                 return fmt_id
@@ -324,14 +334,10 @@ class Styles:
 
 
 def _append(data: bytes, node: Node, added: list[str], count: int) -> list[tuple[int, int, bytes]]:
-    block = "".join(added).encode()
     tag = data[node.start : node.inner_start]
     if "count" in node.attrs:
         tag = set_attr(tag, "count", str(count))
-    if node.end == node.inner_start:  # <fonts count="0"/>
-        open_tag = tag[:-2].rstrip() + b">"
-        return [(node.start, node.end, open_tag + block + f"</{node.qname}>".encode())]
-    return [(node.start, node.inner_start, tag), (node.inner_end, node.inner_end, block)]
+    return append_child(data, node, "".join(added).encode(), start_tag=tag)
 
 
 def _solid(rgb: str) -> Canon:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from ccrc_sync.layout import COLOURS, Role, TabLayout, Tone, row_height
 from ccrc_sync.schema import Value, a1, column_letter, display
-from ccrc_sync.workbook.cells import MAX_TEXT, cell_xml
+from ccrc_sync.workbook.cells import MAX_TEXT, cell_xml, ooxml_escape
 from ccrc_sync.workbook.styles import (
     DATE_FORMAT,
     DATETIME_FORMAT,
@@ -157,7 +157,7 @@ def sheet_xml(
                 )
                 links.append(
                     f'<hyperlink ref="{a1(r, c)}" location="{attr_escape(target)}" '
-                    f'display="{attr_escape(_text_of(value))}"/>'
+                    f'display="{attr_escape(ooxml_escape(_text_of(value)))}"/>'
                 )
         if Tone(row.tone) is not Tone.PLAIN and len(row.cells) < width:
             style = styles.index(Role.TEXT, Tone(row.tone))

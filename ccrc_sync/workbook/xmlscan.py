@@ -14,14 +14,11 @@ from __future__ import annotations
 
 import re
 import xml.parsers.expat as expat
-from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 NS_STRICT = "http://purl.oclc.org/ooxml/spreadsheetml/main"
 NS_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
-NS_PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
-NS_CT = "http://schemas.openxmlformats.org/package/2006/content-types"
 MAIN_NAMESPACES = frozenset({NS_MAIN, NS_STRICT})
 
 # The end of a start tag, quotes respected (an attribute value may hold '>').
@@ -105,12 +102,6 @@ class Node:
 
     def findall(self, name: str) -> list[Node]:
         return [c for c in self.children if c.name == name]
-
-    def iter(self, name: str) -> Iterator[Node]:
-        if self.name == name:
-            yield self
-        for child in self.children:
-            yield from child.iter(name)
 
     @property
     def qname(self) -> str:
@@ -202,6 +193,21 @@ def splice(data: bytes, edits: list[tuple[int, int, bytes]]) -> bytes:
     return b"".join(out)
 
 
+def append_child(
+    data: bytes, node: Node, new: bytes, *, start_tag: bytes | None = None
+) -> list[tuple[int, int, bytes]]:
+    """The splices that add `new` as `node`'s last child (and, given `start_tag`, replace
+    its start tag); an empty `<x/>` is opened up into `<x>new</x>` first."""
+    tag = data[node.start : node.inner_start] if start_tag is None else start_tag
+    if node.end == node.inner_start:  # <x .../>
+        head = tag[:-2].rstrip() + b">"
+        return [(node.start, node.end, head + new + f"</{node.qname}>".encode())]
+    edits = [(node.inner_end, node.inner_end, new)]
+    if start_tag is not None:
+        edits.insert(0, (node.start, node.inner_start, start_tag))
+    return edits
+
+
 def set_attr(tag: bytes, name: str, value: str | None) -> bytes:
     """A start tag (`<x:row r="3" ...>`) with one attribute set, replaced or removed."""
     pattern = re.compile(
@@ -230,10 +236,3 @@ def attr_escape(text: str) -> str:
 
 def text_escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def qualify(prefix: str) -> Callable[[str], str]:
-    """A function naming elements with the part's own prefix for the main namespace."""
-    if not prefix:
-        return lambda local: local
-    return lambda local: f"{prefix}:{local}"
