@@ -200,7 +200,7 @@ class _Run:
         limits = WorkbookLimits.from_config(cfg.workbook)
         # A file that is no workbook at all (a zip bomb, a folder, a FIFO, an .xls) is
         # refused at once, before the Google Sheet is even asked for anything.
-        check_container(path, limits)
+        container = check_container(path, limits)
         with (
             sheet_connection(cfg, dry_run=self.request.dry_run) as connect,
             ThreadPoolExecutor(1) as pool,
@@ -209,7 +209,7 @@ class _Run:
             # the other parses XML, so a run takes about as long as the slower of the two.
             fetch = pool.submit(_read_sheet, connect, cfg.plan.sheet)
             try:
-                book = PlanWorkbook.open(path, cfg.plan.sheet, limits=limits)
+                book = PlanWorkbook.from_package(container, cfg.plan.sheet)
             except CcrcSyncError:
                 # The workbook's problem is the one to tell; the read ends on its own.
                 with contextlib.suppress(Exception):
