@@ -38,3 +38,20 @@ def emulator() -> Iterator:
         yield emu
     finally:
         emu.stop()
+
+
+@pytest.fixture
+def workbook_reads(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
+    """The workbook files read from disk while the test runs, in order (every read of a
+    workbook file starts with `package.stat_regular`)."""
+    import ccrc_sync.workbook.package as package
+
+    reads: list[Path] = []
+    real = package.stat_regular
+
+    def counted(target: Path) -> object:
+        reads.append(Path(target).resolve())
+        return real(target)
+
+    monkeypatch.setattr(package, "stat_regular", counted)
+    return reads

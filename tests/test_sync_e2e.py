@@ -655,22 +655,12 @@ def test_unreachable_sheet_at_read_time_writes_nothing(synced: Rig) -> None:
 # --------------------------------------------------------------------------- the workbook
 
 
-def test_an_idle_sync_reads_the_workbook_once(synced: Rig, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_idle_sync_reads_the_workbook_once(synced: Rig, workbook_reads: list[Path]) -> None:
     """The check that refuses a file that is no workbook and the read the run plans from
     are one read (a large workbook on a network share is read once, not twice)."""
-    import ccrc_sync.workbook.package as package
-
-    reads: list[Path] = []
-    real = package.stat_regular  # every read of a workbook file starts here
-
-    def counted(target: Path) -> object:
-        reads.append(Path(target).resolve())
-        return real(target)
-
-    monkeypatch.setattr(package, "stat_regular", counted)
     idle = synced.sync()
     assert idle.code == 0 and idle.json["changes"] == [], idle.out
-    assert reads == [synced.workbook.resolve()]
+    assert workbook_reads == [synced.workbook.resolve()]
 
 
 def test_workbook_open_in_excel_is_left_alone_and_caught_up_later(synced: Rig) -> None:

@@ -177,24 +177,14 @@ def test_fix_never_writes_the_input(tmp_path: Path) -> None:
 
 
 def test_fix_reads_the_workbook_once_and_fixes_what_it_validated(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, workbook_reads: list[Path]
 ) -> None:
     """The copy is written from the very read the findings came from (not a second read,
     with the fixes applied by address to whatever the file then held)."""
-    import ccrc_sync.workbook.package as package
-
     path = _messy(tmp_path)
-    reads: list[Path] = []
-    real = package.stat_regular  # every read of a workbook file starts here
-
-    def counted(target: Path) -> object:
-        reads.append(Path(target).resolve())
-        return real(target)
-
-    monkeypatch.setattr(package, "stat_regular", counted)
     out = tmp_path / "fixed.xlsx"
     assert run_validate(path, CONFIG, fix=out, today=TODAY).fixed == 6
-    assert reads == [path.resolve()]
+    assert workbook_reads == [path.resolve()]
     assert_fixed_copy(path, out, MESSY_FIXES)
 
 
